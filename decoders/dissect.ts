@@ -1,0 +1,166 @@
+// The engine: walks the registry's tables from the link type to the last
+// layer it can name, keeps depth limits, records tunnel boundaries and hands
+// each decoder the enclosing IP header. Decoders never call each other.
+
+import { APPLICATION_TABLES, RAW_IP_LINKTYPES, Registry, linktypeName, DECODERS } from './registry.js';
+import type {
+  DecodeContext, IpContext, Issue, IssueKind, Layer, NextProtocol, Packet, ProtoName, Tunnel, TunnelType,
+} from './types.js';
+
+export interface DissectOptions {
+  registry: Registry;
+  /** Verify checksums (default true). */
+  verify?: boolean;
+  /** Most tunnels entered before decoding stops (default 8). */
+  maxTunnels?: number;
+  /** Most layers decoded (default 32). */
+  maxLayers?: number;
+}
+
+const DEFAULT_REGISTRY = new Registry();
+
+const HEADER_TUNNELS: Partial<Record<ProtoName, TunnelType>> = {
+  vxlan: 'vxlan', 'vxlan-gpe': 'vxlan-gpe', geneve: 'geneve', gre: 'gre',
+};
+
+function greTunnelType(protocolType: unknown): TunnelType {
+  if (protocolType === 0x6558) return 'gretap';
+  if (protocolType === 0x88be || protocolType === 0x22eb) return 'erspan';
+  return 'gre';
+}
+
+function ipInIpType(outer: IpContext, inner: ProtoName): TunnelType {
+  if (outer.version === 4) return inner === 'ipv4' ? 'ipip' : 'sit';
+  return inner === 'ipv4' ? 'ip4in6' : 'ip6in6';
+}
+
+function hexKey(key: number): string {
+  return `0x${key.toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * Decode one captured frame. Never throws: whatever cannot be decoded is an
+ * issue on the layer where decoding stopped.
+ */
+export function dissect(bytes: Uint8Array, linktype: number, wireLength: number, options: DissectOptions = { registry: DEFAULT_REGISTRY }): Packet {
+  const registry = options.registry;
+  const maxTunnels = options.maxTunnels ?? 8;
+  const maxLayers = options.maxLayers ?? 32;
+  const layers: Layer[] = [];
+  const tunnels: Tunnel[] = [];
+  const issues: Issue[] = [];
+  let current = 0;
+
+  const ctx: DecodeContext = {
+    verify: options.verify ?? true,
+    ip: null,
+    prev: null,
+    tunnelled: false,
+    quoted: false,
+    wireLength,
+    issue(kind: IssueKind, message: string, needed?: number, available?: number) {
+      // The packet an ICMP error quotes is cut short by design (RFC 792: IP header + 8 bytes).
+      if (ctx.quoted && kind === 'truncated') return;
+      const issue: Issue = { layer: current, kind, message };
+      if (needed !== undefined) issue.needed = needed;
+      if (available !== undefined) issue.available = available;
+      issues.push(issue);
+    },
+  };
+
+  let offset = 0;
+  let end = bytes.length;
+  let next: NextProtocol | null;
+  if (RAW_IP_LINKTYPES.has(linktype)) {
+    next = { table: 'ipversion', key: end > 0 ? bytes[0] >> 4 : 0 };
+  } else if (registry.lookup('linktype', linktype) !== undefined) {
+    next = { table: 'linktype', key: linktype };
+  } else {
+    layers.push({ proto: 'payload', offset: 0, length: end, linktype });
+    issues.push({
+      layer: 0, kind: 'unsupported-linktype',
+      message: `link type ${linktype} (${linktypeName(linktype)}) is not decoded`,
+    });
+    return { layers, tunnels, issues };
+  }
+
+  let viaIpProto = false;
+  let quotedFrom: number | undefined;
+  while (next !== null) {
+    let proto: ProtoName | undefined;
+    if ('proto' in next) {
+      proto = next.proto;
+    } else {
+      proto = registry.lookup(next.table, next.key);
+      if (proto === undefined && next.alt !== undefined) proto = registry.lookup(next.table, next.alt);
+      if (proto === undefined) {
+        if (!APPLICATION_TABLES.has(next.table) && offset < end && !ctx.quoted) {
+          layers.push({ proto: 'payload', offset, length: end - offset, of: `${next.table} ${hexKey(next.key)}` });
+        }
+        break;
+      }
+    }
+    if (ctx.quoted && offset >= end) break;
+
+    current = layers.length;
+    if (current >= maxLayers) {
+      ctx.issue('depth-exceeded', `stopped after ${maxLayers} layers`);
+      break;
+    }
+
+    let tunnelType: TunnelType | undefined;
+    if (!ctx.quoted) {
+      tunnelType = HEADER_TUNNELS[proto];
+      if (tunnelType === undefined && viaIpProto && ctx.ip !== null && (proto === 'ipv4' || proto === 'ipv6')) {
+        tunnelType = ipInIpType(ctx.ip, proto);
+      }
+      if (tunnelType !== undefined && tunnels.length >= maxTunnels) {
+        ctx.issue('depth-exceeded', `stopped after ${maxTunnels} nested tunnels`);
+        break;
+      }
+    }
+
+    ctx.prev = current > 0 ? layers[current - 1] : null;
+    ctx.tunnelled = tunnels.length > 0;
+    let result;
+    try {
+      result = DECODERS[proto as Exclude<ProtoName, 'payload'>](bytes, offset, end, ctx);
+    } catch (err) {
+      // A decoder must not throw; if one does, the packet still gets a record.
+      ctx.issue('malformed', `${proto} decoder failed: ${(err as Error).message}`);
+      break;
+    }
+    const layer = result.layer;
+    layers.push(layer);
+
+    if (tunnelType !== undefined) {
+      let id: number | null = null;
+      if (proto === 'gre') {
+        tunnelType = greTunnelType(layer.protocolType);
+        id = typeof layer.key === 'number' ? layer.key : null;
+      } else if (typeof layer.vni === 'number') {
+        id = layer.vni;
+      }
+      tunnels.push({ type: tunnelType, id, src: ctx.ip?.src ?? '', dst: ctx.ip?.dst ?? '', layer: current });
+    } else if (proto === 'erspan' && !ctx.quoted && tunnels.length > 0) {
+      // The ERSPAN session id names the tunnel its GRE header opened.
+      const tunnel = tunnels[tunnels.length - 1];
+      if (tunnel.type === 'erspan' && tunnel.layer === current - 1) {
+        tunnel.id = typeof layer.sessionId === 'number' ? layer.sessionId : null;
+      }
+    }
+
+    viaIpProto = 'table' in (result.next ?? {}) && (result.next as { table: string }).table === 'ipproto';
+    if (result.ip) ctx.ip = result.ip;
+    if (result.quotes && !ctx.quoted) {
+      ctx.quoted = true;
+      quotedFrom = layers.length;
+    }
+    offset = result.payloadOffset ?? layer.offset + layer.length;
+    if (result.payloadEnd !== undefined && result.payloadEnd < end) end = result.payloadEnd;
+    next = result.next;
+  }
+  const packet: Packet = { layers, tunnels, issues };
+  if (quotedFrom !== undefined && quotedFrom < layers.length) packet.quotedFrom = quotedFrom;
+  return packet;
+}

@@ -1,0 +1,297 @@
+// Internet Protocol version 6 (RFC 8200 section 3) and the extension headers
+// of RFC 8200 section 4 that lie between it and the upper layer.
+//
+//    0                   1                   2                   3
+//    0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+//   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//   |Version| Traffic Class |           Flow Label                  |
+//   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//   |         Payload Length        |  Next Header  |   Hop Limit   |
+//   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//   |                                                               |
+//   +                     Source Address (128 bits)                 +
+//   |                                                               |
+//   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//   |                                                               |
+//   +                  Destination Address (128 bits)               +
+//   |                                                               |
+//   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//
+// Hop-by-Hop Options (0), Routing (43) and Destination Options (60) headers
+// (RFC 8200 sections 4.3, 4.4, 4.6) all begin:
+//   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//   |  Next Header  |  Hdr Ext Len  |   ... (Hdr Ext Len + 1) * 8 octets in all
+//   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//
+// Fragment header (44, RFC 8200 section 4.5):
+//   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//   |  Next Header  |   Reserved    |      Fragment Offset    |Res|M|
+//   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//   |                         Identification                        |
+//   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//
+// Jumbo Payload option of the Hop-by-Hop header (RFC 2675 section 2):
+//                                   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//                                   |  Option Type  |  Opt Data Len |
+//   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//   |                     Jumbo Payload Length                      |
+//   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+
+import { formatIPv6 } from './address.js';
+import type { DecodeContext, DecodeResult, IpContext, Layer } from './types.js';
+
+const FIXED_LENGTH = 40;
+/** Every extension header is a multiple of 8 octets (RFC 8200 section 4). */
+const MIN_EXTENSION_LENGTH = 8;
+/** A chain longer than this is treated as hostile rather than walked. */
+const MAX_EXTENSIONS = 16;
+
+const HOP_BY_HOP = 0;
+const ROUTING = 43;
+const FRAGMENT = 44;
+const DESTINATION = 60;
+const NO_NEXT_HEADER = 59;
+
+const PAD1 = 0;
+const JUMBO_PAYLOAD = 0xc2;
+
+/** RFC 894: the largest IP datagram an Ethernet frame carries without jumbo frames. */
+const STANDARD_MTU = 1500;
+/**
+ * The largest frame any link carries: 9216-byte jumbo frames plus the Ethernet
+ * header and FCS. A wire length beyond it cannot have crossed a link, so the
+ * capture point sat above segmentation offload (GSO/TSO on send, GRO on receive).
+ */
+const JUMBO_FRAME_MAX = 9216 + 18;
+/** A captured frame may still end in its Frame Check Sequence. */
+const FCS_LENGTH = 4;
+
+type ExtensionType = 'hop-by-hop' | 'routing' | 'fragment' | 'destination';
+
+interface Extension {
+  type: ExtensionType;
+  nextHeader: number;
+  length: number;
+  fragmentOffset?: number;
+  mf?: boolean;
+  id?: number;
+  jumboPayloadLength?: number;
+}
+
+function extensionType(nextHeader: number): ExtensionType | null {
+  switch (nextHeader) {
+    case HOP_BY_HOP: return 'hop-by-hop';
+    case ROUTING: return 'routing';
+    case FRAGMENT: return 'fragment';
+    case DESTINATION: return 'destination';
+    default: return null;
+  }
+}
+
+/** The Jumbo Payload Length of a Hop-by-Hop header's options, or -1 (RFC 8200 section 4.2 TLVs). */
+function jumboPayloadLength(bytes: Uint8Array, start: number, optionsEnd: number): number {
+  let i = start;
+  while (i < optionsEnd) {
+    const type = bytes[i];
+    if (type === PAD1) {
+      i++;
+      continue;
+    }
+    if (i + 1 >= optionsEnd) return -1;
+    const dataLength = bytes[i + 1];
+    if (type === JUMBO_PAYLOAD && dataLength === 4 && i + 6 <= optionsEnd) {
+      return ((bytes[i + 2] << 24) | (bytes[i + 3] << 16) | (bytes[i + 4] << 8) | bytes[i + 5]) >>> 0;
+    }
+    i += 2 + dataLength;
+  }
+  return -1;
+}
+
+/** What a header cut short by the capture still tells. */
+function decodePartial(bytes: Uint8Array, offset: number, captured: number, ctx: DecodeContext): DecodeResult {
+  const layer: Layer = { proto: 'ipv6', offset, length: captured > 0 ? captured : 0 };
+  if (captured >= 1) layer.version = bytes[offset] >> 4;
+  if (captured >= 2) layer.trafficClass = ((bytes[offset] & 0x0f) << 4) | (bytes[offset + 1] >> 4);
+  if (captured >= 4) layer.flowLabel = ((bytes[offset + 1] & 0x0f) << 16) | (bytes[offset + 2] << 8) | bytes[offset + 3];
+  if (captured >= 6) layer.payloadLength = (bytes[offset + 4] << 8) | bytes[offset + 5];
+  if (captured >= 7) layer.nextHeader = bytes[offset + 6];
+  if (captured >= 8) layer.hopLimit = bytes[offset + 7];
+  if (captured >= 24) layer.src = formatIPv6(bytes, offset + 8);
+  ctx.issue('truncated', `ipv6 header needs ${FIXED_LENGTH} bytes, ${captured} captured`, FIXED_LENGTH, captured);
+  return { layer, next: null };
+}
+
+/**
+ * The bytes this packet could occupy: up to the end an enclosing length field
+ * set, or else to the end of the frame as it was on the wire.
+ */
+function framedBytes(bytes: Uint8Array, offset: number, end: number, ctx: DecodeContext): number {
+  if (end < bytes.length) return end - offset;
+  return (ctx.wireLength > bytes.length ? ctx.wireLength : bytes.length) - offset;
+}
+
+export function decodeIPv6(bytes: Uint8Array, offset: number, end: number, ctx: DecodeContext): DecodeResult {
+  const captured = end - offset;
+  if (captured < FIXED_LENGTH) return decodePartial(bytes, offset, captured, ctx);
+
+  const version = bytes[offset] >> 4;
+  const trafficClass = ((bytes[offset] & 0x0f) << 4) | (bytes[offset + 1] >> 4);
+  const flowLabel = ((bytes[offset + 1] & 0x0f) << 16) | (bytes[offset + 2] << 8) | bytes[offset + 3];
+  const payloadLength = (bytes[offset + 4] << 8) | bytes[offset + 5];
+  const nextHeader = bytes[offset + 6];
+  const hopLimit = bytes[offset + 7];
+  const src = formatIPv6(bytes, offset + 8);
+  const dst = formatIPv6(bytes, offset + 24);
+
+  if (version !== 6) {
+    ctx.issue('malformed', `ipv6 header with version ${version}`);
+    return {
+      layer: {
+        proto: 'ipv6', offset, length: FIXED_LENGTH, version, trafficClass, flowLabel, payloadLength, nextHeader,
+        hopLimit, src, dst, protocol: nextHeader,
+      },
+      next: null,
+    };
+  }
+
+  // Walk the extension headers to the upper layer (RFC 8200 section 4.1 order).
+  let extensions: Extension[] | null = null;
+  let protocol = nextHeader;
+  let p = offset + FIXED_LENGTH;
+  let stopped = false;
+  let fragment = false;
+  let laterFragment = false;
+  let jumbo = -1;
+  for (let type = extensionType(protocol); type !== null; type = extensionType(protocol)) {
+    const count = extensions === null ? 0 : extensions.length;
+    if (count === MAX_EXTENSIONS) {
+      ctx.issue('malformed', `ipv6 has more than ${MAX_EXTENSIONS} extension headers`);
+      stopped = true;
+      break;
+    }
+    if (protocol === HOP_BY_HOP && count > 0) {
+      // RFC 8200 section 4.1: Hop-by-Hop Options only right after the IPv6 header.
+      ctx.issue('malformed', 'ipv6 hop-by-hop header after another extension header');
+      stopped = true;
+      break;
+    }
+    const left = end - p;
+    if (left < (protocol === FRAGMENT ? MIN_EXTENSION_LENGTH : 2)) {
+      ctx.issue('truncated', `ipv6 ${type} header needs ${MIN_EXTENSION_LENGTH} bytes, ${left} captured`,
+        MIN_EXTENSION_LENGTH, left);
+      stopped = true;
+      break;
+    }
+    const length = protocol === FRAGMENT ? MIN_EXTENSION_LENGTH : (bytes[p + 1] + 1) * 8;
+    const extension: Extension = { type, nextHeader: bytes[p], length };
+    if (extensions === null) extensions = [];
+    extensions.push(extension);
+    if (left < length) {
+      ctx.issue('truncated', `ipv6 ${type} header needs ${length} bytes, ${left} captured`, length, left);
+      p += length;
+      stopped = true;
+      break;
+    }
+    if (payloadLength !== 0 && p + length - (offset + FIXED_LENGTH) > payloadLength) {
+      ctx.issue('malformed', `ipv6 ${type} header runs past the payload length ${payloadLength}`);
+      p += length;
+      stopped = true;
+      break;
+    }
+    if (protocol === FRAGMENT) {
+      const offsetAndFlags = (bytes[p + 2] << 8) | bytes[p + 3];
+      // The offset counts 8-octet units in the top 13 bits: masking keeps it in bytes.
+      extension.fragmentOffset = offsetAndFlags & 0xfff8;
+      extension.mf = (offsetAndFlags & 0x0001) !== 0;
+      extension.id = ((bytes[p + 4] << 24) | (bytes[p + 5] << 16) | (bytes[p + 6] << 8) | bytes[p + 7]) >>> 0;
+      if (extension.mf || extension.fragmentOffset > 0) fragment = true;
+    } else if (protocol === HOP_BY_HOP) {
+      jumbo = jumboPayloadLength(bytes, p + 2, p + length);
+      if (jumbo >= 0) extension.jumboPayloadLength = jumbo;
+    }
+    protocol = bytes[p];
+    p += length;
+    if (extension.fragmentOffset !== undefined && extension.fragmentOffset > 0) {
+      // RFC 8200 section 4.5: what follows a non-first fragment's header is
+      // the middle of the fragmentable part, not another header.
+      laterFragment = true;
+      break;
+    }
+  }
+  const headerLength = p - offset;
+  const extensionBytes = headerLength - FIXED_LENGTH;
+
+  let superPacket = false;
+  let upperLength = payloadLength - extensionBytes;
+  let payloadEnd = -1;
+  if (jumbo >= 0 && !ctx.quoted) {
+    superPacket = true;
+    upperLength = jumbo - extensionBytes;
+    if (payloadLength !== 0) {
+      // RFC 2675 section 3: a Jumbo Payload option requires Payload Length 0.
+      ctx.issue('malformed', `ipv6 jumbo payload option with payload length ${payloadLength}`);
+    }
+    ctx.issue('segmentation-offload', `ipv6 jumbo payload length ${jumbo}: a BIG TCP super-packet`);
+    payloadEnd = offset + FIXED_LENGTH + jumbo;
+  } else if (payloadLength === 0 && captured > FIXED_LENGTH && nextHeader !== NO_NEXT_HEADER && !ctx.quoted) {
+    // Linux BIG TCP leaves the payload length 0 and drops the jumbo option
+    // before a packet reaches the capture point.
+    const framed = framedBytes(bytes, offset, end, ctx);
+    superPacket = true;
+    upperLength = framed - headerLength;
+    ctx.issue('segmentation-offload', `ipv6 payload length 0 over ${framed} bytes: a BIG TCP super-packet`);
+  } else if (FIXED_LENGTH + payloadLength > captured) {
+    // Cut by the snapshot length, unless the frame could never have carried
+    // it. A packet an ICMPv6 error quotes is cut on purpose (RFC 4443 section 2.4).
+    if (!ctx.quoted) {
+      const needed = FIXED_LENGTH + payloadLength;
+      const framed = framedBytes(bytes, offset, end, ctx);
+      if (ctx.ip !== null && ctx.ip.superPacket) {
+        superPacket = true;
+        ctx.issue('segmentation-offload', `ipv6 payload length ${payloadLength} inside a segmentation-offload super-packet`);
+      } else if (needed > framed) {
+        if (framed > STANDARD_MTU) {
+          superPacket = true;
+          ctx.issue('segmentation-offload',
+            `ipv6 payload length ${payloadLength} exceeds the ${framed - FIXED_LENGTH} bytes the ${ctx.wireLength}-byte frame holds: a GSO super-packet`);
+        } else {
+          ctx.issue('truncated', `ipv6 packet needs ${needed} bytes, the frame holds ${framed}`, needed, framed);
+        }
+      } else if (ctx.wireLength > JUMBO_FRAME_MAX && framed - needed <= FCS_LENGTH) {
+        superPacket = true;
+        ctx.issue('segmentation-offload',
+          `ipv6 payload length ${payloadLength} fills a ${ctx.wireLength}-byte frame larger than any link carries: a GSO/GRO super-packet`);
+      }
+    }
+  } else if (payloadLength !== 0) {
+    // Anything after the packet is link padding.
+    payloadEnd = offset + FIXED_LENGTH + payloadLength;
+  }
+
+  const layer: Layer = {
+    proto: 'ipv6', offset, length: headerLength, version, trafficClass, flowLabel, payloadLength, nextHeader,
+    hopLimit, src, dst,
+  };
+  if (extensions !== null) layer.extensions = extensions;
+  layer.protocol = protocol;
+
+  const ip: IpContext = {
+    version: 6,
+    srcOffset: offset + 8,
+    dstOffset: offset + 24,
+    src,
+    dst,
+    protocol,
+    upperLength,
+    fragment,
+    laterFragment,
+    superPacket,
+  };
+  const result: DecodeResult = {
+    layer,
+    next: stopped || laterFragment || protocol === NO_NEXT_HEADER ? null : { table: 'ipproto', key: protocol },
+    ip,
+  };
+  if (payloadEnd >= 0 && payloadEnd < end) result.payloadEnd = payloadEnd;
+  return result;
+}

@@ -1,0 +1,141 @@
+// Evaluate a parsed filter on a dissected packet.
+//
+// A packet is cut into levels at its tunnel boundaries: level 0 holds the
+// layers outside every tunnel, level k the layers inside the k-th tunnel and
+// outside the next. Each primitive yields the set of levels where it holds (a
+// bit mask); `and` intersects, `or` unites, so the terms of one `and` chain
+// must hold on the same level: `vxlan vni 42 and inner tcp port 443` is a
+// TCP/443 packet carried by VXLAN 42, not a VXLAN packet beside some TCP.
+// A tunnel belongs to the level that carries it and the level it carries, so
+// `vxlan and host 10.0.0.1` (outer address) and `vxlan and tcp` (inner
+// protocol) both mean what they say. `not` is about the whole packet.
+
+import type { Layer, Packet } from '../../decoders/types.js';
+import type { FilterNode, Primitive, Scope } from './parse.js';
+
+const ADDRESS_OFFSETS: Record<string, [number, number, number]> = {
+  // proto: [source offset, destination offset, address length]
+  ipv4: [12, 16, 4],
+  ipv6: [8, 24, 16],
+};
+
+function levelOf(packet: Packet): Uint8Array {
+  const levels = new Uint8Array(packet.layers.length);
+  let t = 0;
+  for (let i = 0; i < levels.length; i++) {
+    while (t < packet.tunnels.length && packet.tunnels[t].layer <= i) t++;
+    levels[i] = t;
+  }
+  return levels;
+}
+
+function scopeMask(scope: Scope, levelCount: number): number {
+  const all = (1 << levelCount) - 1;
+  if (scope === 'outer') return 1;
+  if (scope === 'inner') return all & ~1;
+  return all;
+}
+
+function inNet(bytes: Uint8Array, at: number, prefix: Uint8Array, bits: number): boolean {
+  let i = 0;
+  for (; bits >= 8; bits -= 8, i++) if (bytes[at + i] !== prefix[i]) return false;
+  if (bits === 0) return true;
+  const mask = (0xff << (8 - bits)) & 0xff;
+  return (bytes[at + i] & mask) === (prefix[i] & mask);
+}
+
+function layerMatches(prim: Primitive, layer: Layer, bytes: Uint8Array): boolean {
+  switch (prim.kind) {
+    case 'proto':
+      return layer.proto === prim.proto;
+    case 'vlan':
+      return layer.proto === 'vlan' && (prim.vid === null || layer.vid === prim.vid);
+    case 'port':
+      if (layer.proto !== 'tcp' && layer.proto !== 'udp') return false;
+      return (prim.dir !== 'dst' && layer.srcPort === prim.port) || (prim.dir !== 'src' && layer.dstPort === prim.port);
+    case 'host': {
+      let src: unknown;
+      let dst: unknown;
+      if (layer.proto === 'ipv4' || layer.proto === 'ipv6') {
+        src = layer.src;
+        dst = layer.dst;
+      } else if (layer.proto === 'arp') {
+        src = layer.senderIp;
+        dst = layer.targetIp;
+      } else {
+        return false;
+      }
+      return (prim.dir !== 'dst' && src === prim.address) || (prim.dir !== 'src' && dst === prim.address);
+    }
+    case 'net': {
+      const where = ADDRESS_OFFSETS[layer.proto];
+      if (!where || where[2] !== prim.prefix.length || layer.length < where[1] + where[2]) return false;
+      return (prim.dir !== 'dst' && inNet(bytes, layer.offset + where[0], prim.prefix, prim.bits)) ||
+        (prim.dir !== 'src' && inNet(bytes, layer.offset + where[1], prim.prefix, prim.bits));
+    }
+    case 'bad-cksum':
+      return layer.checksum?.status === 'bad';
+    case 'offload-cksum':
+      return layer.checksum?.status === 'offload';
+    case 'frag':
+      return (layer.proto === 'ipv4' && (layer.mf === true || (layer.fragmentOffset as number) > 0)) ||
+        (layer.proto === 'ipv6' && Array.isArray(layer.extensions) &&
+          (layer.extensions as { type: string }[]).some((e) => e.type === 'fragment'));
+    default:
+      return false;
+  }
+}
+
+const DAMAGE = new Set(['malformed', 'truncated', 'depth-exceeded']);
+
+function primitiveMask(prim: Primitive, scope: Scope, packet: Packet, levels: Uint8Array, bytes: Uint8Array): number {
+  const levelCount = packet.tunnels.length + 1;
+  let mask = 0;
+  if (prim.kind === 'tunnel') {
+    packet.tunnels.forEach((t, k) => {
+      if (prim.tunnel !== 'tunnel' && t.type !== prim.tunnel) return;
+      if (prim.id !== null && t.id !== prim.id) return;
+      if ((scope === 'outer' && k > 0) || (scope === 'inner' && k === 0)) return;
+      mask |= 0b11 << k;
+    });
+    return mask;
+  }
+  if (prim.kind === 'malformed') {
+    for (const issue of packet.issues) if (DAMAGE.has(issue.kind)) mask |= 1 << (levels[issue.layer] ?? 0);
+    return mask & scopeMask(scope, levelCount);
+  }
+  // Layers of the packet an ICMP error quotes are not the packet's own traffic.
+  const last = packet.quotedFrom ?? packet.layers.length;
+  for (let i = 0; i < last; i++) {
+    if (layerMatches(prim, packet.layers[i], bytes)) mask |= 1 << levels[i];
+  }
+  return mask & scopeMask(scope, levelCount);
+}
+
+function evaluateNode(node: FilterNode, packet: Packet, levels: Uint8Array, bytes: Uint8Array): number {
+  const all = (1 << (packet.tunnels.length + 1)) - 1;
+  switch (node.op) {
+    case 'prim':
+      return primitiveMask(node.prim, node.scope, packet, levels, bytes);
+    case 'not':
+      return evaluateNode(node.arg, packet, levels, bytes) === 0 ? all : 0;
+    case 'and': {
+      let mask = all;
+      for (const arg of node.args) {
+        mask &= evaluateNode(arg, packet, levels, bytes);
+        if (mask === 0) break;
+      }
+      return mask;
+    }
+    case 'or': {
+      let mask = 0;
+      for (const arg of node.args) mask |= evaluateNode(arg, packet, levels, bytes);
+      return mask;
+    }
+  }
+}
+
+/** Does the packet (dissected from `bytes`) match the filter? */
+export function matchesFilter(filter: FilterNode, packet: Packet, bytes: Uint8Array): boolean {
+  return evaluateNode(filter, packet, levelOf(packet), bytes) !== 0;
+}

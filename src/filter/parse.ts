@@ -1,0 +1,269 @@
+// The filter language (README, "Filters"):
+//
+//   expr      := term { "or" term }
+//   term      := factor { "and" factor }
+//   factor    := "not" factor | "(" expr ")" | scope? primitive
+//   scope     := "outer" | "inner"
+//   primitive := tunnel-type [ ("vni" | "key" | "id") NUMBER ]
+//              | ["src" | "dst"] "host" ADDRESS | ["src" | "dst"] "net" CIDR
+//              | ["src" | "dst"] "port" NUMBER | "tcp" | "udp" | "icmp" | "icmp6" | "arp"
+//              | "ip" | "ip6" | "vlan" [NUMBER]
+//              | "bad-cksum" | "offload-cksum" | "frag" | "malformed"
+//
+// `&&`, `||` and `!` are accepted for and, or and not, as in tcpdump.
+
+import { formatIPv6 } from '../../decoders/address.js';
+import type { TunnelType } from '../../decoders/types.js';
+
+export type Scope = 'any' | 'outer' | 'inner';
+export type Direction = 'either' | 'src' | 'dst';
+
+export type Primitive =
+  | { kind: 'tunnel'; tunnel: TunnelType | 'tunnel'; id: number | null }
+  | { kind: 'host'; dir: Direction; version: 4 | 6; address: string }
+  | { kind: 'net'; dir: Direction; version: 4 | 6; prefix: Uint8Array; bits: number }
+  | { kind: 'port'; dir: Direction; port: number }
+  | { kind: 'proto'; proto: 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'arp' | 'ipv4' | 'ipv6' }
+  | { kind: 'vlan'; vid: number | null }
+  | { kind: 'bad-cksum' } | { kind: 'offload-cksum' } | { kind: 'frag' } | { kind: 'malformed' };
+
+export type FilterNode =
+  | { op: 'or' | 'and'; args: FilterNode[] }
+  | { op: 'not'; arg: FilterNode }
+  | { op: 'prim'; scope: Scope; prim: Primitive };
+
+export const TUNNEL_WORDS: readonly (TunnelType | 'tunnel')[] = [
+  'vxlan', 'vxlan-gpe', 'geneve', 'gre', 'gretap', 'erspan', 'ipip', 'sit', 'ip4in6', 'ip6in6', 'tunnel',
+];
+
+const PROTO_WORDS: Record<string, Extract<Primitive, { kind: 'proto' }>['proto']> = {
+  tcp: 'tcp', udp: 'udp', icmp: 'icmp', icmp6: 'icmpv6', arp: 'arp', ip: 'ipv4', ip6: 'ipv6',
+};
+
+const QUALIFIED_WORDS = new Set(['src', 'dst', 'host', 'net', 'port']);
+
+/** A filter that does not parse: the message, and the column (0-based) it points at. */
+export class FilterError extends Error {
+  constructor(message: string, readonly source: string, readonly column: number) {
+    super(message);
+  }
+
+  /** The message, the filter, and a caret under the column. */
+  describe(): string {
+    return `${this.message} (column ${this.column + 1})\n  ${this.source}\n  ${' '.repeat(this.column)}^`;
+  }
+}
+
+interface Token { text: string; column: number }
+
+function tokenize(source: string): Token[] {
+  const tokens: Token[] = [];
+  const re = /\s*(\(|\)|&&|\|\||!|[^\s()!&|]+)/y;
+  let m: RegExpExecArray | null;
+  re.lastIndex = 0;
+  while (re.lastIndex < source.length && (m = re.exec(source)) !== null) {
+    tokens.push({ text: m[1], column: m.index + m[0].length - m[1].length });
+  }
+  const rest = source.slice(re.lastIndex);
+  if (rest.trim() !== '') {
+    throw new FilterError(`unexpected "${rest.trim()[0]}"`, source, re.lastIndex + rest.length - rest.trimStart().length);
+  }
+  return tokens;
+}
+
+function parseNumber(text: string, max: number): number | null {
+  if (!/^(0x[0-9a-f]+|\d+)$/i.test(text)) return null;
+  const n = Number(text);
+  return n <= max ? n : null;
+}
+
+export function parseIPv4(text: string): Uint8Array | null {
+  const parts = text.split('.');
+  if (parts.length !== 4) return null;
+  const out = new Uint8Array(4);
+  for (let i = 0; i < 4; i++) {
+    if (!/^\d{1,3}$/.test(parts[i]) || Number(parts[i]) > 255) return null;
+    out[i] = Number(parts[i]);
+  }
+  return out;
+}
+
+export function parseIPv6(text: string): Uint8Array | null {
+  if (!/^[0-9a-f:.]+$/i.test(text) || !text.includes(':')) return null;
+  let tail4: Uint8Array | null = null;
+  let body = text;
+  const lastColon = text.lastIndexOf(':');
+  if (text.slice(lastColon + 1).includes('.')) {
+    tail4 = parseIPv4(text.slice(lastColon + 1));
+    if (!tail4) return null;
+    body = `${text.slice(0, lastColon + 1)}0:0`;
+  }
+  const halves = body.split('::');
+  if (halves.length > 2) return null;
+  const head = halves[0] === '' ? [] : halves[0].split(':');
+  const tail = halves.length === 2 ? (halves[1] === '' ? [] : halves[1].split(':')) : [];
+  const missing = 8 - head.length - tail.length;
+  if ((halves.length === 1 && missing !== 0) || (halves.length === 2 && missing < 1)) return null;
+  const groups = [...head, ...Array(halves.length === 2 ? missing : 0).fill('0'), ...tail];
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 8; i++) {
+    if (!/^[0-9a-f]{1,4}$/i.test(groups[i])) return null;
+    const g = parseInt(groups[i], 16);
+    out[2 * i] = g >> 8;
+    out[2 * i + 1] = g & 0xff;
+  }
+  if (tail4) out.set(tail4, 12);
+  return out;
+}
+
+class Parser {
+  private pos = 0;
+  constructor(private readonly source: string, private readonly tokens: Token[]) {}
+
+  parse(): FilterNode {
+    const node = this.expr();
+    const extra = this.peek();
+    if (extra) {
+      throw this.error(extra.text === ')' ? 'unbalanced ")"' : `expected "and" or "or" before "${extra.text}"`, extra);
+    }
+    return node;
+  }
+
+  private peek(): Token | undefined { return this.tokens[this.pos]; }
+  private word(): string | undefined { return this.peek()?.text.toLowerCase(); }
+
+  private error(message: string, at?: Token): FilterError {
+    const column = at ? at.column : this.source.trimEnd().length;
+    return new FilterError(message, this.source, column);
+  }
+
+  private expr(): FilterNode {
+    const args = [this.term()];
+    while (this.word() === 'or' || this.word() === '||') {
+      this.pos++;
+      args.push(this.term());
+    }
+    return args.length === 1 ? args[0] : { op: 'or', args };
+  }
+
+  private term(): FilterNode {
+    const args: FilterNode[] = [];
+    const add = (node: FilterNode) => {
+      if (node.op === 'and') args.push(...node.args);
+      else args.push(node);
+    };
+    add(this.factor());
+    while (this.word() === 'and' || this.word() === '&&') {
+      this.pos++;
+      add(this.factor());
+    }
+    return args.length === 1 ? args[0] : { op: 'and', args };
+  }
+
+  private factor(): FilterNode {
+    const tok = this.peek();
+    if (!tok) throw this.error('the filter ends where a primitive was expected');
+    const w = tok.text.toLowerCase();
+    if (w === 'not' || w === '!') {
+      this.pos++;
+      return { op: 'not', arg: this.factor() };
+    }
+    if (w === '(') {
+      this.pos++;
+      const inner = this.expr();
+      if (this.peek()?.text !== ')') throw this.error('expected ")"', this.peek());
+      this.pos++;
+      return inner;
+    }
+    let scope: Scope = 'any';
+    if (w === 'outer' || w === 'inner') {
+      scope = w;
+      this.pos++;
+    }
+    const prim = this.primitive();
+    // tcpdump's protocol qualifier: `tcp port 443` is `tcp and port 443`, in the same scope.
+    if (prim.kind === 'proto' && QUALIFIED_WORDS.has(this.word() ?? '')) {
+      return { op: 'and', args: [{ op: 'prim', scope, prim }, { op: 'prim', scope, prim: this.primitive() }] };
+    }
+    return { op: 'prim', scope, prim };
+  }
+
+  private expectNumber(after: string, max: number): number {
+    const tok = this.peek();
+    const n = tok ? parseNumber(tok.text, max) : null;
+    if (n === null) throw this.error(`expected a number from 0 to ${max} after "${after}"`, tok);
+    this.pos++;
+    return n;
+  }
+
+  private primitive(): Primitive {
+    const tok = this.peek();
+    if (!tok) throw this.error('the filter ends where a primitive was expected');
+    const w = tok.text.toLowerCase();
+    this.pos++;
+    if ((TUNNEL_WORDS as readonly string[]).includes(w)) {
+      const idWord = this.word();
+      let id: number | null = null;
+      if (idWord === 'vni' || idWord === 'key' || idWord === 'id') {
+        this.pos++;
+        id = this.expectNumber(idWord, 0xffffffff);
+      }
+      return { kind: 'tunnel', tunnel: w as TunnelType | 'tunnel', id };
+    }
+    if (w in PROTO_WORDS) return { kind: 'proto', proto: PROTO_WORDS[w] };
+    switch (w) {
+      case 'vlan': {
+        const n = this.peek() ? parseNumber(this.peek()!.text, 4095) : null;
+        if (n !== null) this.pos++;
+        return { kind: 'vlan', vid: n };
+      }
+      case 'bad-cksum': case 'offload-cksum': case 'frag': case 'malformed':
+        return { kind: w };
+      case 'src': case 'dst': case 'host': case 'net': case 'port':
+        return this.addressPrimitive(w, tok);
+      default:
+        throw this.error(`unknown word "${tok.text}"`, tok);
+    }
+  }
+
+  private addressPrimitive(first: string, firstTok: Token): Primitive {
+    let dir: Direction = 'either';
+    let what = first;
+    let whatTok = firstTok;
+    if (first === 'src' || first === 'dst') {
+      dir = first;
+      const next = this.peek();
+      const w = next?.text.toLowerCase();
+      if (w !== 'host' && w !== 'net' && w !== 'port') {
+        throw this.error(`expected "host", "net" or "port" after "${first}"`, next);
+      }
+      what = w;
+      whatTok = next!;
+      this.pos++;
+    }
+    if (what === 'port') return { kind: 'port', dir, port: this.expectNumber('port', 65535) };
+    const tok = this.peek();
+    if (!tok) throw this.error(`expected an address after "${whatTok.text}"`);
+    this.pos++;
+    if (what === 'host') {
+      const v4 = parseIPv4(tok.text);
+      if (v4) return { kind: 'host', dir, version: 4, address: tok.text };
+      const v6 = parseIPv6(tok.text);
+      // Compared as text: the decoders' canonical form of the address.
+      if (v6) return { kind: 'host', dir, version: 6, address: formatIPv6(v6, 0) };
+      throw this.error(`"${tok.text}" is not an IPv4 or IPv6 address`, tok);
+    }
+    const [addr, bitsText] = tok.text.split('/');
+    const prefix = parseIPv4(addr) ?? parseIPv6(addr);
+    const maxBits = prefix?.length === 4 ? 32 : 128;
+    const bits = bitsText === undefined ? maxBits : parseNumber(bitsText, maxBits);
+    if (!prefix || bits === null) throw this.error(`"${tok.text}" is not a network such as 10.0.0.0/8`, tok);
+    return { kind: 'net', dir, version: prefix.length === 4 ? 4 : 6, prefix, bits };
+  }
+}
+
+export function parseFilter(source: string): FilterNode {
+  const tokens = tokenize(source);
+  if (tokens.length === 0) throw new FilterError('the filter is empty', source, 0);
+  return new Parser(source, tokens).parse();
+}

@@ -1,0 +1,180 @@
+// One line per packet, in tcpdump's manner, with every tunnel level shown:
+//
+//   22:13:20.000123 VXLAN vni 42 10.0.0.1.53421 > 10.0.0.2.4789 [udp cksum offload] | IP 172.18.1.1 > 172.18.1.2: ICMP echo request, id 7, seq 1, length 64
+//
+// Each tunnel is one "|"-separated part, labelled with its type, id and outer
+// endpoints; the last part describes the innermost traffic. Checksum verdicts
+// other than good, and issues, are bracketed after the part they belong to.
+
+import type { Layer, Packet, Tunnel } from '../../decoders/types.js';
+import { hex16 } from '../../decoders/address.js';
+import type { CaptureRecord } from '../sources/record.js';
+import { timeOfDayText } from './timestamp.js';
+
+const TUNNEL_LABELS: Record<Tunnel['type'], string> = {
+  vxlan: 'VXLAN', 'vxlan-gpe': 'VXLAN-GPE', geneve: 'GENEVE', gre: 'GRE', gretap: 'GRETAP', erspan: 'ERSPAN',
+  ipip: 'IPIP', sit: 'SIT', ip4in6: 'IP4IN6', ip6in6: 'IP6IN6',
+};
+
+const TUNNEL_ID_WORDS: Partial<Record<Tunnel['type'], string>> = {
+  vxlan: 'vni', 'vxlan-gpe': 'vni', geneve: 'vni', gre: 'key', gretap: 'key', erspan: 'session',
+};
+
+const TCP_FLAG_LETTERS: [number, string][] = [
+  [0x002, 'S'], [0x001, 'F'], [0x004, 'R'], [0x008, 'P'], [0x020, 'U'], [0x040, 'E'], [0x080, 'W'], [0x010, '.'],
+];
+
+const ICMP_UNREACHABLE: Record<number, string> = {
+  0: 'net unreachable', 1: 'host unreachable', 2: 'protocol unreachable', 3: 'port unreachable',
+  5: 'source route failed', 9: 'net prohibited', 10: 'host prohibited', 13: 'administratively prohibited',
+};
+
+const ICMPV6_NAMES: Record<number, string> = {
+  1: 'destination unreachable', 2: 'packet too big', 3: 'time exceeded in-transit', 4: 'parameter problem',
+  128: 'echo request', 129: 'echo reply', 133: 'router solicitation', 134: 'router advertisement',
+  135: 'neighbor solicitation', 136: 'neighbor advertisement', 137: 'redirect', 143: 'multicast listener report v2',
+};
+
+export function tcpFlagsText(flags: number): string {
+  let out = '';
+  for (const [bit, letter] of TCP_FLAG_LETTERS) if (flags & bit) out += letter;
+  return out === '' ? 'none' : out;
+}
+
+function icmpText(icmp: Layer): string {
+  const type = icmp.type as number;
+  const code = icmp.code as number;
+  switch (type) {
+    case 0: case 8:
+      return `ICMP echo ${type === 8 ? 'request' : 'reply'}, id ${icmp.id}, seq ${icmp.seq}`;
+    case 3:
+      if (code === 4) return `ICMP unreachable - need to frag (mtu ${icmp.mtu})`;
+      return `ICMP ${ICMP_UNREACHABLE[code] ?? `unreachable code ${code}`}`;
+    case 5:
+      return `ICMP redirect to ${icmp.gateway}`;
+    case 11:
+      return code === 0 ? 'ICMP time exceeded in-transit' : 'ICMP ip reassembly time exceeded';
+    case 12:
+      return 'ICMP parameter problem';
+    default:
+      return `ICMP type ${type} code ${code}`;
+  }
+}
+
+function icmpv6Text(icmp: Layer): string {
+  const type = icmp.type as number;
+  let text = `ICMP6, ${ICMPV6_NAMES[type] ?? `type ${type} code ${icmp.code}`}`;
+  if (type === 128 || type === 129) text += `, id ${icmp.id}, seq ${icmp.seq}`;
+  else if (type === 2) text += `, mtu ${icmp.mtu}`;
+  else if (type === 135) text += `, who has ${icmp.target}`;
+  else if (type === 136) text += `, tgt is ${icmp.target}`;
+  return text;
+}
+
+function arpText(arp: Layer): string {
+  const op = arp.opcode as number;
+  if (arp.senderIp === undefined) return `ARP, opcode ${op}, length ${arp.length}`;
+  if (op === 1) return `ARP, Request who-has ${arp.targetIp} tell ${arp.senderIp}, length ${arp.length}`;
+  if (op === 2) return `ARP, Reply ${arp.senderIp} is-at ${arp.senderMac}, length ${arp.length}`;
+  return `ARP, opcode ${op}, ${arp.senderIp} > ${arp.targetIp}, length ${arp.length}`;
+}
+
+function tcpText(tcp: Layer): string {
+  const flags = tcp.flags as number;
+  let text = `Flags [${tcpFlagsText(flags)}], seq ${tcp.seq}`;
+  if (flags & 0x010) text += `, ack ${tcp.ack}`;
+  text += `, win ${tcp.window}`;
+  if (tcp.mss !== undefined) text += `, mss ${tcp.mss}`;
+  return `${text}, length ${tcp.payloadLength}`;
+}
+
+function fragmentText(ip: Layer): string {
+  if (ip.proto === 'ipv4') {
+    if (!ip.mf && !(ip.fragmentOffset as number)) return '';
+    return ` (frag ${ip.id}:${ip.fragmentOffset}${ip.mf ? '+' : ''})`;
+  }
+  const frag = (ip.extensions as { type: string; id: number; fragmentOffset: number; mf: boolean }[] | undefined)
+    ?.find((e) => e.type === 'fragment');
+  return frag ? ` (frag ${frag.id}:${frag.fragmentOffset}${frag.mf ? '+' : ''})` : '';
+}
+
+/** Describe the traffic of one level: its network layer and what it carries. */
+function describeLevel(layers: Layer[]): string {
+  const vlans = layers.filter((l) => l.proto === 'vlan').map((l) => `vlan ${l.vid}, `).join('');
+  const netIndex = layers.findIndex((l) => l.proto === 'ipv4' || l.proto === 'ipv6' || l.proto === 'arp');
+  if (netIndex < 0) {
+    const last = layers[layers.length - 1];
+    if (!last) return 'no layers';
+    const eth = layers.find((l) => l.proto === 'eth');
+    const what = last.proto === 'payload' && typeof last.of === 'string' ? last.of : last.proto;
+    const macs = eth ? `${eth.src} > ${eth.dst}, ` : '';
+    return `${vlans}${macs}${what}, length ${last.length}`;
+  }
+  const net = layers[netIndex];
+  if (net.proto === 'arp') return vlans + arpText(net);
+  const ipWord = net.proto === 'ipv4' ? 'IP' : 'IP6';
+  const upper = layers[netIndex + 1];
+  const frag = fragmentText(net);
+  const ipLength = net.proto === 'ipv4'
+    ? (net.totalLength as number) - (net.headerLength as number)
+    : (net.payloadLength as number) - (net.length as number) + 40;
+  if (upper === undefined) {
+    return `${vlans}${ipWord} ${net.src} > ${net.dst}: ip-proto-${net.protocol}, length ${ipLength}${frag}`;
+  }
+  switch (upper.proto) {
+    case 'tcp':
+      return `${vlans}${ipWord} ${net.src}.${upper.srcPort} > ${net.dst}.${upper.dstPort}: ${tcpText(upper)}${frag}`;
+    case 'udp':
+      return `${vlans}${ipWord} ${net.src}.${upper.srcPort} > ${net.dst}.${upper.dstPort}: UDP, length ${(upper.length as number) - 8}${frag}`;
+    case 'icmp':
+      return `${vlans}${ipWord} ${net.src} > ${net.dst}: ${icmpText(upper)}, length ${ipLength}${frag}`;
+    case 'icmpv6':
+      return `${vlans}${ipWord} ${net.src} > ${net.dst}: ${icmpv6Text(upper)}, length ${ipLength}${frag}`;
+    default:
+      return `${vlans}${ipWord} ${net.src} > ${net.dst}: ${upper.proto}, length ${ipLength}${frag}`;
+  }
+}
+
+function tunnelLabel(tunnel: Tunnel, carrier: Layer | undefined): string {
+  const id = tunnel.id === null ? '' : ` ${TUNNEL_ID_WORDS[tunnel.type] ?? 'id'} ${tunnel.id}`;
+  const ports = carrier?.proto === 'udp';
+  const src = ports ? `${tunnel.src}.${carrier.srcPort}` : tunnel.src;
+  const dst = ports ? `${tunnel.dst}.${carrier.dstPort}` : tunnel.dst;
+  return `${TUNNEL_LABELS[tunnel.type]}${id} ${src} > ${dst}`;
+}
+
+/** Bracketed notes for layers [from, to): checksums that are not good, and issues. */
+function annotations(packet: Packet, from: number, to: number): string {
+  let out = '';
+  for (let i = from; i < to; i++) {
+    const layer = packet.layers[i];
+    const sum = layer.checksum;
+    if (sum?.status === 'bad') out += ` [bad ${layer.proto} cksum ${hex16(sum.value)} -> ${hex16(sum.expected ?? 0)}]`;
+    else if (sum?.status === 'offload') out += ` [${layer.proto} cksum offload]`;
+    else if (sum?.status === 'zero') out += ` [${layer.proto} cksum zero]`;
+  }
+  for (const issue of packet.issues) {
+    if (issue.layer >= from && issue.layer < to && issue.kind !== 'bad-checksum') {
+      out += ` [${issue.kind}: ${issue.message}]`;
+    }
+  }
+  return out;
+}
+
+/** The text after the timestamp: every tunnel level, then the innermost traffic. */
+export function packetSummary(packet: Packet): string {
+  const { layers, tunnels } = packet;
+  const shownEnd = packet.quotedFrom ?? layers.length;
+  const parts: string[] = [];
+  let from = 0;
+  for (const tunnel of tunnels) {
+    parts.push(tunnelLabel(tunnel, layers[tunnel.layer - 1]) + annotations(packet, from, tunnel.layer));
+    from = tunnel.layer;
+  }
+  parts.push(describeLevel(layers.slice(from, shownEnd)) + annotations(packet, from, layers.length));
+  return parts.join(' | ');
+}
+
+export function packetLine(record: CaptureRecord, packet: Packet): string {
+  return `${timeOfDayText(record)} ${packetSummary(packet)}`;
+}

@@ -1,0 +1,70 @@
+// One source, one dissect function, one filter: every command that reads a
+// capture goes through here and differs only in what it does with each packet.
+
+import { dissect } from '../decoders/dissect.js';
+import { Registry, parseDecodeAs, type DecodeAs } from '../decoders/registry.js';
+import type { Packet } from '../decoders/types.js';
+import { FilterError, parseFilter, type FilterNode } from './filter/parse.js';
+import { matchesFilter } from './filter/evaluate.js';
+import { readCapture } from './sources/file.js';
+import type { CaptureRecord, ReadSummary } from './sources/record.js';
+import { UsageError } from './errors.js';
+
+export interface DecodeOptions {
+  filter?: string;
+  decodeAs?: string[];
+  verify?: boolean;
+  /** Stop after this many matching packets. */
+  count?: number;
+}
+
+export interface PreparedDecode {
+  registry: Registry;
+  filter: FilterNode | null;
+  verify: boolean;
+  count: number;
+}
+
+/** Check the options once, before any packet is read: a bad filter or decode-as is a usage error. */
+export function prepareDecode(options: DecodeOptions): PreparedDecode {
+  const overrides: DecodeAs[] = [];
+  for (const spec of options.decodeAs ?? []) {
+    const parsed = parseDecodeAs(spec);
+    if (typeof parsed === 'string') throw new UsageError(parsed);
+    overrides.push(parsed);
+  }
+  let filter: FilterNode | null = null;
+  if (options.filter !== undefined) {
+    try {
+      filter = parseFilter(options.filter);
+    } catch (err) {
+      if (err instanceof FilterError) throw new UsageError(`bad filter: ${err.describe()}`);
+      throw err;
+    }
+  }
+  const count = options.count ?? Infinity;
+  return { registry: new Registry(overrides), filter, verify: options.verify ?? true, count };
+}
+
+/** Called for each packet that passes the filter, with its 1-based number in the capture; false stops. */
+export type PacketSink = (n: number, record: CaptureRecord, packet: Packet) => boolean | void;
+
+export interface DecodeSummary extends ReadSummary {
+  matched: number;
+}
+
+export async function decodeCapture(path: string, prepared: PreparedDecode, sink: PacketSink): Promise<DecodeSummary> {
+  const { registry, filter, verify, count } = prepared;
+  let n = 0;
+  let matched = 0;
+  const options = { registry, verify };
+  const summary = await readCapture(path, (record) => {
+    n++;
+    const packet = dissect(record.bytes, record.linktype, record.len, options);
+    if (filter !== null && !matchesFilter(filter, packet, record.bytes)) return true;
+    matched++;
+    if (sink(n, record, packet) === false) return false;
+    return matched < count;
+  });
+  return { ...summary, matched };
+}

@@ -1,0 +1,101 @@
+// Feeding a CaptureParser from a file (synchronously, one reused buffer) or
+// from a stream such as stdin (as chunks arrive, so a capture that is still
+// being written can be read).
+
+import fs from 'node:fs';
+import { CaptureError, type ReadSummary, type RecordSink } from './record.js';
+import { CaptureParser } from './parser.js';
+
+const SYSTEM_ERRORS: Record<string, (name: string) => string> = {
+  ENOENT: (name) => `cannot read ${name}: no such file`,
+  EISDIR: (name) => `${name} is a directory`,
+  EACCES: (name) => `cannot read ${name}: permission denied`,
+  EPERM: (name) => `cannot read ${name}: permission denied`,
+  ENOTDIR: (name) => `cannot read ${name}: a part of the path is not a directory`,
+  ELOOP: (name) => `cannot read ${name}: too many levels of symbolic links`,
+  ENAMETOOLONG: (name) => `cannot read ${name}: file name too long`,
+  EMFILE: (name) => `cannot read ${name}: too many open files`,
+  EIO: (name) => `cannot read ${name}: input/output error`,
+};
+
+function readError(name: string, err: unknown): CaptureError {
+  if (err instanceof CaptureError) return err;
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  const known = code === undefined ? undefined : SYSTEM_ERRORS[code];
+  if (known !== undefined) return new CaptureError(known(name));
+  return new CaptureError(`cannot read ${name}: ${err instanceof Error ? err.message : String(err)}`);
+}
+
+/** Reads a capture file from start to end, or until the sink returns false. */
+export function readCaptureFile(path: string, sink: RecordSink, chunkSize = 4 << 20): ReadSummary {
+  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunk size must be a positive integer, not ${chunkSize}`);
+  let fd: number;
+  try {
+    fd = fs.openSync(path, 'r');
+  } catch (err) {
+    throw readError(path, err);
+  }
+  try {
+    let size = chunkSize;
+    try {
+      const st = fs.fstatSync(fd);
+      if (st.isDirectory()) throw new CaptureError(`${path} is a directory`);
+      // A small file needs no 4 MiB buffer; one that is still growing is read in smaller chunks.
+      if (st.isFile()) size = Math.min(chunkSize, Math.max(st.size, 65536));
+    } catch (err) {
+      throw readError(path, err);
+    }
+    const buffer = new Uint8Array(size);
+    const parser = new CaptureParser(path);
+    for (;;) {
+      let n: number;
+      try {
+        n = fs.readSync(fd, buffer, 0, size, null);
+      } catch (err) {
+        throw readError(path, err);
+      }
+      if (n === 0) break;
+      if (!parser.push(n === size ? buffer : buffer.subarray(0, n), sink)) break;
+    }
+    return parser.finish();
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Reads a capture from a stream as its chunks arrive; stops consuming it when the sink returns false. */
+export async function readCaptureStream(
+  stream: NodeJS.ReadableStream,
+  sink: RecordSink,
+  name = 'stdin',
+): Promise<ReadSummary> {
+  const parser = new CaptureParser(name);
+  const chunks = stream[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      let next: IteratorResult<string | Buffer>;
+      try {
+        next = await chunks.next();
+      } catch (err) {
+        throw readError(name, err);
+      }
+      if (next.done === true) break;
+      if (typeof next.value === 'string') {
+        throw new CaptureError(`${name} delivers text, not bytes; a capture must be read without an encoding`);
+      }
+      // A plain view, so records look the same whether they came from a file or a stream.
+      const chunk = new Uint8Array(next.value.buffer, next.value.byteOffset, next.value.byteLength);
+      if (!parser.push(chunk, sink)) break;
+    }
+  } finally {
+    // Ending the iteration early destroys a Readable, so a writer upstream sees the pipe close.
+    await chunks.return?.();
+  }
+  return parser.finish();
+}
+
+/** Reads `path`, or stdin when path is "-". */
+export async function readCapture(path: string, sink: RecordSink): Promise<ReadSummary> {
+  if (path === '-') return readCaptureStream(process.stdin, sink);
+  return readCaptureFile(path, sink);
+}

@@ -1,0 +1,42 @@
+// What a capture reader hands to the rest of tunscope: one packet at a time,
+// with its link type and an exact timestamp, whatever the file format was.
+
+export interface CaptureRecord {
+  /** Link-layer header type of this packet (per pcapng interface). */
+  linktype: number;
+  /** pcapng interface index (0 for classic pcap). */
+  interfaceId: number;
+  /** Timestamp, whole seconds (UTC). */
+  sec: number;
+  /** Nanoseconds within the second (0..999999999), exact, derived from the file's resolution. */
+  nsec: number;
+  /** Digits worth printing: 9 when the file's resolution is finer than a microsecond. */
+  tsDigits: 6 | 9;
+  /** Bytes captured. */
+  caplen: number;
+  /** Original length on the wire. */
+  len: number;
+  /** A view into the reader's buffer, valid only during the callback. */
+  bytes: Uint8Array;
+}
+
+/** Returning false from the callback stops reading. */
+export type RecordSink = (record: CaptureRecord) => boolean | void;
+
+/** A file that is not a capture, or is unreadable: the CLI prints err.message and exits 1. */
+export class CaptureError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CaptureError';
+  }
+}
+
+export interface ReadSummary {
+  format: 'pcap' | 'pcapng';
+  /** Records handed to the sink. */
+  records: number;
+  /** Why reading ended before the end of the file, when the file is damaged or cut short. */
+  warning: string | null;
+  /** The sink asked to stop. */
+  stopped: boolean;
+}
