@@ -182,3 +182,25 @@ export function checkTransport(
   if (protocol === UDP && verdict.expected === 0) verdict.expected = 0xffff;
   return report(verdict, ctx, name);
 }
+
+/**
+ * Local checksum offload (Linux, Documentation/networking/checksum-offloads.rst,
+ * "LCO"): when a tunnel's inner TCP or UDP checksum is left CHECKSUM_PARTIAL,
+ * the outer UDP (or GRE) checksum is computed as if the inner one were already
+ * filled in, because the sum over the inner segment is then known to be the
+ * complement of its pseudo-header sum. In the captured bytes the outer checksum
+ * looks wrong; it becomes right the moment the NIC finishes the inner one.
+ *
+ * Given a `bad` outer verdict and the `offload` verdicts inside it, this says
+ * whether the outer value is exactly what it will be once each inner field
+ * holds its `expected` value (RFC 1624 eqn 3: replacing a word m by m' adds
+ * m' + ~m to the sum).
+ */
+export function completesAfterInnerOffload(outer: Checksum, inner: readonly Checksum[]): boolean {
+  if (outer.status !== 'bad' || outer.expected === undefined || inner.length === 0) return false;
+  // outer.expected = ~fold(S - value): recover the sum without the outer field.
+  let sum = ~outer.expected & 0xffff;
+  for (const partial of inner) sum += (partial.expected ?? partial.value) + (~partial.value & 0xffff);
+  const completed = complement(sum);
+  return completed === outer.value || (completed === 0 && outer.value === 0xffff) || (completed === 0xffff && outer.value === 0);
+}

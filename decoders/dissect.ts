@@ -3,8 +3,9 @@
 // each decoder the enclosing IP header. Decoders never call each other.
 
 import { APPLICATION_TABLES, RAW_IP_LINKTYPES, Registry, linktypeName, DECODERS } from './registry.js';
+import { completesAfterInnerOffload } from './checksum.js';
 import type {
-  DecodeContext, IpContext, Issue, IssueKind, Layer, NextProtocol, Packet, ProtoName, Tunnel, TunnelType,
+  Checksum, DecodeContext, IpContext, Issue, IssueKind, Layer, NextProtocol, Packet, ProtoName, Tunnel, TunnelType,
 } from './types.js';
 
 export interface DissectOptions {
@@ -36,6 +37,26 @@ function ipInIpType(outer: IpContext, inner: ProtoName): TunnelType {
 
 function hexKey(key: number): string {
   return `0x${key.toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * An encapsulating checksum that is bad only because inner checksums were left
+ * for the NIC (local checksum offload) is an offload verdict, not corruption.
+ */
+function settleLocalChecksumOffload(layers: Layer[], issues: Issue[], shownEnd: number): void {
+  for (let i = 0; i < shownEnd; i++) {
+    const outer = layers[i].checksum;
+    if (outer?.status !== 'bad') continue;
+    const partial: Checksum[] = [];
+    for (let j = i + 1; j < shownEnd; j++) {
+      const inner = layers[j].checksum;
+      if (inner?.status === 'offload' && inner.reason === undefined) partial.push(inner);
+    }
+    if (!completesAfterInnerOffload(outer, partial)) continue;
+    layers[i].checksum = { status: 'offload', value: outer.value, expected: outer.value, reason: 'local-checksum-offload' };
+    const at = issues.findIndex((issue) => issue.layer === i && issue.kind === 'bad-checksum');
+    if (at >= 0) issues.splice(at, 1);
+  }
 }
 
 /**
@@ -160,6 +181,7 @@ export function dissect(bytes: Uint8Array, linktype: number, wireLength: number,
     if (result.payloadEnd !== undefined && result.payloadEnd < end) end = result.payloadEnd;
     next = result.next;
   }
+  if (ctx.verify) settleLocalChecksumOffload(layers, issues, quotedFrom ?? layers.length);
   const packet: Packet = { layers, tunnels, issues };
   if (quotedFrom !== undefined && quotedFrom < layers.length) packet.quotedFrom = quotedFrom;
   return packet;

@@ -57,7 +57,11 @@ export interface Checksum {
   value: number;
   /** The correct value, when status is `bad` (and for `offload`: what a NIC would have written). */
   expected?: number;
-  /** Why a checksum was left unverified: `snaplen`, `fragment`, `segmentation-offload`, `quoted`, `disabled`. */
+  /**
+   * Why a checksum was left unverified: `snaplen`, `fragment`, `segmentation-offload`, `quoted`, `disabled`,
+   * `no-ip-header`, `malformed`. For `offload`: absent when the field holds the pseudo-header sum
+   * (CHECKSUM_PARTIAL), `local-checksum-offload` when it is right once the inner partial checksums are filled in.
+   */
   reason?: string;
 }
 

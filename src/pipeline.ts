@@ -7,7 +7,7 @@ import type { Packet } from '../decoders/types.js';
 import { FilterError, parseFilter, type FilterNode } from './filter/parse.js';
 import { matchesFilter } from './filter/evaluate.js';
 import { readCapture } from './sources/file.js';
-import type { CaptureRecord, ReadSummary } from './sources/record.js';
+import type { CaptureRecord, ReadSummary, RecordSink } from './sources/record.js';
 import { UsageError } from './errors.js';
 
 export interface DecodeOptions {
@@ -53,12 +53,21 @@ export interface DecodeSummary extends ReadSummary {
   matched: number;
 }
 
-export async function decodeCapture(path: string, prepared: PreparedDecode, sink: PacketSink): Promise<DecodeSummary> {
+/** Anything that delivers capture records: a file, stdin, a live interface. */
+export type RecordSource = (sink: RecordSink) => Promise<ReadSummary>;
+
+/** A capture file, or standard input for "-". */
+export function fileSource(path: string): RecordSource {
+  return (sink) => readCapture(path, sink);
+}
+
+/** Read every record of the source, dissect it, filter it, and hand what matches to the sink. */
+export async function decodeRecords(source: RecordSource, prepared: PreparedDecode, sink: PacketSink): Promise<DecodeSummary> {
   const { registry, filter, verify, count } = prepared;
   let n = 0;
   let matched = 0;
   const options = { registry, verify };
-  const summary = await readCapture(path, (record) => {
+  const summary = await source((record) => {
     n++;
     const packet = dissect(record.bytes, record.linktype, record.len, options);
     if (filter !== null && !matchesFilter(filter, packet, record.bytes)) return true;
@@ -67,4 +76,8 @@ export async function decodeCapture(path: string, prepared: PreparedDecode, sink
     return matched < count;
   });
   return { ...summary, matched };
+}
+
+export function decodeCapture(path: string, prepared: PreparedDecode, sink: PacketSink): Promise<DecodeSummary> {
+  return decodeRecords(fileSource(path), prepared, sink);
 }
