@@ -53,7 +53,7 @@ function settleLocalChecksumOffload(layers: Layer[], issues: Issue[], shownEnd: 
       if (inner?.status === 'offload' && inner.reason === undefined) partial.push(inner);
     }
     if (!completesAfterInnerOffload(outer, partial)) continue;
-    layers[i].checksum = { status: 'offload', value: outer.value, expected: outer.value, reason: 'local-checksum-offload' };
+    layers[i].checksum = { ...outer, status: 'offload', reason: 'local-checksum-offload' };
     const at = issues.findIndex((issue) => issue.layer === i && issue.kind === 'bad-checksum');
     if (at >= 0) issues.splice(at, 1);
   }

@@ -77,7 +77,7 @@ export function decodeUdp(bytes: Uint8Array, offset: number, end: number, ctx: D
     checksum = checkTransport(bytes, offset, end, offset + 6, ctx, 'udp', PROTOCOL_UDP, segmentLength);
   }
 
-  const layer: Layer = { proto: 'udp', offset, length, srcPort, dstPort, checksum };
+  const layer: Layer = { proto: 'udp', offset, srcPort, dstPort, length, checksum };
   const result: DecodeResult = {
     layer,
     payloadOffset: offset + HEADER_LENGTH,

@@ -1,4 +1,5 @@
-// A hex and ASCII dump, 16 bytes a line, as `tcpdump -X` prints it.
+// A hex and ASCII dump, 16 bytes a line, as `tcpdump -XX` prints it (a space
+// is not graphic, so it is a dot too).
 
 export function hexDump(bytes: Uint8Array, indent = '\t'): string {
   const lines: string[] = [];
@@ -9,7 +10,7 @@ export function hexDump(bytes: Uint8Array, indent = '\t'): string {
     for (let i = 0; i < 16; i++) {
       if (i < row.length) {
         hex += row[i].toString(16).padStart(2, '0');
-        ascii += row[i] >= 0x20 && row[i] < 0x7f ? String.fromCharCode(row[i]) : '.';
+        ascii += row[i] > 0x20 && row[i] < 0x7f ? String.fromCharCode(row[i]) : '.';
       } else {
         hex += '  ';
       }

@@ -24,9 +24,11 @@ const TCP_FLAG_LETTERS: [number, string][] = [
   [0x002, 'S'], [0x001, 'F'], [0x004, 'R'], [0x008, 'P'], [0x020, 'U'], [0x040, 'E'], [0x080, 'W'], [0x010, '.'],
 ];
 
+/** Destination unreachable, in tcpdump's words; `%` is the quoted packet's destination. */
 const ICMP_UNREACHABLE: Record<number, string> = {
-  0: 'net unreachable', 1: 'host unreachable', 2: 'protocol unreachable', 3: 'port unreachable',
-  5: 'source route failed', 9: 'net prohibited', 10: 'host prohibited', 13: 'administratively prohibited',
+  0: 'net % unreachable', 1: 'host % unreachable', 5: '% unreachable - source route failed',
+  9: 'net % unreachable - admin prohibited', 10: 'host % unreachable - admin prohibited',
+  13: '% unreachable - admin prohibited filter',
 };
 
 const ICMPV6_NAMES: Record<number, string> = {
@@ -41,17 +43,25 @@ export function tcpFlagsText(flags: number): string {
   return out === '' ? 'none' : out;
 }
 
-function icmpText(icmp: Layer): string {
+/** `quoted` holds the layers of the packet an ICMP error quotes, when it has one. */
+function icmpText(icmp: Layer, quoted: Layer[]): string {
   const type = icmp.type as number;
   const code = icmp.code as number;
+  const [ip, upper] = quoted;
+  const dst = String(ip?.dst ?? '?');
   switch (type) {
     case 0: case 8:
       return `ICMP echo ${type === 8 ? 'request' : 'reply'}, id ${icmp.id}, seq ${icmp.seq}`;
     case 3:
-      if (code === 4) return `ICMP unreachable - need to frag (mtu ${icmp.mtu})`;
-      return `ICMP ${ICMP_UNREACHABLE[code] ?? `unreachable code ${code}`}`;
+      if (code === 2) return `ICMP ${dst} protocol ${ip?.protocol} unreachable`;
+      if (code === 3) {
+        const port = upper?.proto === 'udp' || upper?.proto === 'tcp' ? `${upper.proto} port ${upper.dstPort}` : 'port';
+        return `ICMP ${dst} ${port} unreachable`;
+      }
+      if (code === 4) return `ICMP ${dst} unreachable - need to frag (mtu ${icmp.mtu})`;
+      return `ICMP ${(ICMP_UNREACHABLE[code] ?? `% unreachable code ${code}`).replace('%', dst)}`;
     case 5:
-      return `ICMP redirect to ${icmp.gateway}`;
+      return `ICMP redirect ${dst} to host ${icmp.gateway}`;
     case 11:
       return code === 0 ? 'ICMP time exceeded in-transit' : 'ICMP ip reassembly time exceeded';
     case 12:
@@ -79,13 +89,43 @@ function arpText(arp: Layer): string {
   return `ARP, opcode ${op}, ${arp.senderIp} > ${arp.targetIp}, length ${arp.length}`;
 }
 
+interface TcpOptionView {
+  kind: number;
+  mss?: number;
+  windowScale?: number;
+  timestamp?: { value: number; echo: number };
+  sack?: [number, number][];
+}
+
+/** TCP options as tcpdump lists them: [mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7]. */
+function tcpOptionsText(options: TcpOptionView[]): string {
+  return options.map((o) => {
+    switch (o.kind) {
+      case 0: return 'eol';
+      case 1: return 'nop';
+      case 2: return `mss ${o.mss}`;
+      case 3: return `wscale ${o.windowScale}`;
+      case 4: return 'sackOK';
+      case 5: return `sack ${o.sack?.length ?? 0} ${(o.sack ?? []).map(([l, r]) => `{${l}:${r}}`).join('')}`;
+      case 8: return `TS val ${o.timestamp?.value} ecr ${o.timestamp?.echo}`;
+      default: return `opt-${o.kind}`;
+    }
+  }).join(',');
+}
+
+/** As tcpdump -S: the sequence numbers when there is data or SYN/FIN/RST, the ack when ACK is set. */
 function tcpText(tcp: Layer): string {
   const flags = tcp.flags as number;
-  let text = `Flags [${tcpFlagsText(flags)}], seq ${tcp.seq}`;
+  const length = tcp.payloadLength as number;
+  const seq = tcp.seq as number;
+  let text = `Flags [${tcpFlagsText(flags)}]`;
+  if (length > 0) text += `, seq ${seq}:${(seq + length) % 0x100000000}`;
+  else if (flags & 0x007) text += `, seq ${seq}`;
   if (flags & 0x010) text += `, ack ${tcp.ack}`;
   text += `, win ${tcp.window}`;
-  if (tcp.mss !== undefined) text += `, mss ${tcp.mss}`;
-  return `${text}, length ${tcp.payloadLength}`;
+  if (flags & 0x020) text += `, urg ${tcp.urgentPointer}`;
+  if (Array.isArray(tcp.options)) text += `, options [${tcpOptionsText(tcp.options as TcpOptionView[])}]`;
+  return `${text}, length ${length}`;
 }
 
 function fragmentText(ip: Layer): string {
@@ -99,7 +139,7 @@ function fragmentText(ip: Layer): string {
 }
 
 /** Describe the traffic of one level: its network layer and what it carries. */
-function describeLevel(layers: Layer[]): string {
+function describeLevel(layers: Layer[], quoted: Layer[]): string {
   const vlans = layers.filter((l) => l.proto === 'vlan').map((l) => `vlan ${l.vid}, `).join('');
   const netIndex = layers.findIndex((l) => l.proto === 'ipv4' || l.proto === 'ipv6' || l.proto === 'arp');
   if (netIndex < 0) {
@@ -127,7 +167,7 @@ function describeLevel(layers: Layer[]): string {
     case 'udp':
       return `${vlans}${ipWord} ${net.src}.${upper.srcPort} > ${net.dst}.${upper.dstPort}: UDP, length ${(upper.length as number) - 8}${frag}`;
     case 'icmp':
-      return `${vlans}${ipWord} ${net.src} > ${net.dst}: ${icmpText(upper)}, length ${ipLength}${frag}`;
+      return `${vlans}${ipWord} ${net.src} > ${net.dst}: ${icmpText(upper, quoted)}, length ${ipLength}${frag}`;
     case 'icmpv6':
       return `${vlans}${ipWord} ${net.src} > ${net.dst}: ${icmpv6Text(upper)}, length ${ipLength}${frag}`;
     default:
@@ -171,7 +211,7 @@ export function packetSummary(packet: Packet): string {
     parts.push(tunnelLabel(tunnel, layers[tunnel.layer - 1]) + annotations(packet, from, tunnel.layer));
     from = tunnel.layer;
   }
-  parts.push(describeLevel(layers.slice(from, shownEnd)) + annotations(packet, from, layers.length));
+  parts.push(describeLevel(layers.slice(from, shownEnd), layers.slice(shownEnd)) + annotations(packet, from, layers.length));
   return parts.join(' | ');
 }
 

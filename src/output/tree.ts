@@ -20,13 +20,18 @@ export function checksumText(sum: Checksum): string {
   switch (sum.status) {
     case 'good': return `${hex16(sum.value)} good`;
     case 'bad': return `${hex16(sum.value)} bad, expected ${hex16(sum.expected ?? 0)}`;
-    case 'offload': return `${hex16(sum.value)} offload (pseudo-header sum left for the NIC; complete: ${hex16(sum.expected ?? 0)})`;
+    case 'offload':
+      if (sum.reason === 'local-checksum-offload') {
+        return `${hex16(sum.value)} offload (right once the NIC fills in the inner checksums; as captured: ${hex16(sum.expected ?? 0)})`;
+      }
+      return `${hex16(sum.value)} offload (pseudo-header sum left for the NIC; complete: ${hex16(sum.expected ?? 0)})`;
     case 'zero': return '0x0000 zero (not computed by the sender)';
     case 'unverified': return `${hex16(sum.value)} unverified (${sum.reason ?? 'unknown'})`;
   }
 }
 
-function valueText(proto: string, key: string, value: unknown): string {
+/** A field's value as the tree shows it: hex where the protocol writes it so, nested values inline. */
+export function valueText(proto: string, key: string, value: unknown): string {
   if (typeof value === 'number' && (HEX_FIELDS['*'].has(key) || HEX_FIELDS[proto]?.has(key))) {
     return `0x${value.toString(16).padStart(value > 0xff ? 4 : 2, '0')}`;
   }
