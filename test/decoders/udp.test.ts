@@ -88,7 +88,8 @@ describe('decodeUdp', () => {
     expect(result.layer).toEqual({
       proto: 'udp', offset: 20, length: 24, srcPort: 40000, dstPort: 53, checksum: { status: 'good', value: 0x83ed },
     });
-    expect(Object.keys(result.layer)).toEqual(['proto', 'offset', 'length', 'srcPort', 'dstPort', 'checksum']);
+    // The order of the header, which is the order of the JSON output: Length after the ports.
+    expect(Object.keys(result.layer)).toEqual(['proto', 'offset', 'srcPort', 'dstPort', 'length', 'checksum']);
     expect(result.payloadOffset).toBe(28);
     expect(result.payloadEnd).toBeUndefined();
     expect(result.next).toEqual({ table: 'udp', key: 53, alt: 40000 });
