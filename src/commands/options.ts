@@ -15,21 +15,21 @@ export function positiveNumber(value: string): number {
   return n;
 }
 
-export function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 /** The options every packet-reading command takes: --filter, --decode-as, --no-verify. */
 export function addDecodeOptions(command: Command): Command {
   return command
     .option('-f, --filter <expr>', 'keep only packets that match the filter expression (see README, "Filters")')
-    .option('--decode-as <table:value=proto>', 'decode a port or type as a protocol, e.g. udp:9999=vxlan (repeatable)', collect, [])
+    .option('--decode-as <table:value=proto>', 'decode a port or type as a protocol, e.g. udp:9999=vxlan (repeatable)', collect)
     .option('--no-verify', 'do not verify checksums');
 }
 
 export interface DecodeFlags {
   filter?: string;
-  decodeAs: string[];
+  decodeAs?: string[];
   verify: boolean;
   count?: number;
 }

@@ -53,9 +53,10 @@ function icmpText(icmp: Layer, quoted: Layer[]): string {
     case 0: case 8:
       return `ICMP echo ${type === 8 ? 'request' : 'reply'}, id ${icmp.id}, seq ${icmp.seq}`;
     case 3:
-      if (code === 2) return `ICMP ${dst} protocol ${ip?.protocol} unreachable`;
+      if (code === 2) return `ICMP ${dst} protocol ${ip?.protocol ?? '?'} unreachable`;
       if (code === 3) {
-        const port = upper?.proto === 'udp' || upper?.proto === 'tcp' ? `${upper.proto} port ${upper.dstPort}` : 'port';
+        const port = (upper?.proto === 'udp' || upper?.proto === 'tcp') && upper.dstPort !== undefined
+          ? `${upper.proto} port ${upper.dstPort}` : 'port';
         return `ICMP ${dst} ${port} unreachable`;
       }
       if (code === 4) return `ICMP ${dst} unreachable - need to frag (mtu ${icmp.mtu})`;
@@ -82,7 +83,8 @@ function icmpv6Text(icmp: Layer): string {
 }
 
 function arpText(arp: Layer): string {
-  const op = arp.opcode as number;
+  const op = arp.opcode as number | undefined;
+  if (op === undefined) return 'ARP, [|arp]';
   if (arp.senderIp === undefined) return `ARP, opcode ${op}, length ${arp.length}`;
   if (op === 1) return `ARP, Request who-has ${arp.targetIp} tell ${arp.senderIp}, length ${arp.length}`;
   if (op === 2) return `ARP, Reply ${arp.senderIp} is-at ${arp.senderMac}, length ${arp.length}`;
@@ -97,17 +99,20 @@ interface TcpOptionView {
   sack?: [number, number][];
 }
 
+/** tcpdump's mark for an option whose length does not fit its kind. */
+const BAD_OPTION = '[bad opt]';
+
 /** TCP options as tcpdump lists them: [mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7]. */
 function tcpOptionsText(options: TcpOptionView[]): string {
   return options.map((o) => {
     switch (o.kind) {
       case 0: return 'eol';
       case 1: return 'nop';
-      case 2: return `mss ${o.mss}`;
-      case 3: return `wscale ${o.windowScale}`;
+      case 2: return o.mss === undefined ? `mss ${BAD_OPTION}` : `mss ${o.mss}`;
+      case 3: return o.windowScale === undefined ? `wscale ${BAD_OPTION}` : `wscale ${o.windowScale}`;
       case 4: return 'sackOK';
       case 5: return `sack ${o.sack?.length ?? 0} ${(o.sack ?? []).map(([l, r]) => `{${l}:${r}}`).join('')}`;
-      case 8: return `TS val ${o.timestamp?.value} ecr ${o.timestamp?.echo}`;
+      case 8: return o.timestamp === undefined ? `TS ${BAD_OPTION}` : `TS val ${o.timestamp.value} ecr ${o.timestamp.echo}`;
       default: return `opt-${o.kind}`;
     }
   }).join(',');
@@ -138,21 +143,31 @@ function fragmentText(ip: Layer): string {
   return frag ? ` (frag ${frag.id}:${frag.fragmentOffset}${frag.mf ? '+' : ''})` : '';
 }
 
+/** tcpdump's mark for a header cut short before the fields a line shows: [|tcp]. */
+function cut(name: string): string {
+  return `[|${name}]`;
+}
+
+function endpoint(address: unknown, port: unknown): string {
+  return port === undefined ? String(address) : `${address}.${port}`;
+}
+
 /** Describe the traffic of one level: its network layer and what it carries. */
 function describeLevel(layers: Layer[], quoted: Layer[]): string {
-  const vlans = layers.filter((l) => l.proto === 'vlan').map((l) => `vlan ${l.vid}, `).join('');
+  const vlans = layers.filter((l) => l.proto === 'vlan').map((l) => (l.vid === undefined ? `${cut('vlan')}, ` : `vlan ${l.vid}, `)).join('');
   const netIndex = layers.findIndex((l) => l.proto === 'ipv4' || l.proto === 'ipv6' || l.proto === 'arp');
   if (netIndex < 0) {
     const last = layers[layers.length - 1];
     if (!last) return 'no layers';
     const eth = layers.find((l) => l.proto === 'eth');
     const what = last.proto === 'payload' && typeof last.of === 'string' ? last.of : last.proto;
-    const macs = eth ? `${eth.src} > ${eth.dst}, ` : '';
+    const macs = eth?.src !== undefined && eth.dst !== undefined ? `${eth.src} > ${eth.dst}, ` : '';
     return `${vlans}${macs}${what}, length ${last.length}`;
   }
   const net = layers[netIndex];
   if (net.proto === 'arp') return vlans + arpText(net);
   const ipWord = net.proto === 'ipv4' ? 'IP' : 'IP6';
+  if (net.dst === undefined) return `${vlans}${ipWord} ${cut(net.proto === 'ipv4' ? 'ip' : 'ip6')}`;
   const upper = layers[netIndex + 1];
   const frag = fragmentText(net);
   const ipLength = net.proto === 'ipv4'
@@ -160,6 +175,16 @@ function describeLevel(layers: Layer[], quoted: Layer[]): string {
     : (net.payloadLength as number) - (net.length as number) + 40;
   if (upper === undefined) {
     return `${vlans}${ipWord} ${net.src} > ${net.dst}: ip-proto-${net.protocol}, length ${ipLength}${frag}`;
+  }
+  // A transport header cut before the fields the line shows (payloadLength comes with a whole TCP header, the
+  // checksum with a whole UDP header, everything past type and code with 8 bytes of ICMP).
+  const endpoints = `${endpoint(net.src, upper.srcPort)} > ${endpoint(net.dst, upper.dstPort)}`;
+  if ((upper.proto === 'tcp' && upper.payloadLength === undefined) || (upper.proto === 'udp' && upper.checksum === undefined)) {
+    return `${vlans}${ipWord} ${endpoints}: ${cut(upper.proto)}${frag}`;
+  }
+  if ((upper.proto === 'icmp' || upper.proto === 'icmpv6') && ((upper.length as number) < 8 ||
+    ((upper.type === 135 || upper.type === 136) && upper.target === undefined))) {
+    return `${vlans}${ipWord} ${net.src} > ${net.dst}: ${cut(upper.proto === 'icmp' ? 'icmp' : 'icmp6')}${frag}`;
   }
   switch (upper.proto) {
     case 'tcp':
