@@ -1,18 +1,92 @@
 // Text forms of addresses, as tcpdump and tshark print them.
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+// A capture repeats a few thousand addresses millions of times, and building
+// their text was the largest cost of decoding. Each form keeps the text of
+// recently seen addresses in a direct-mapped table indexed by a hash of the
+// address bytes: a hit returns the string made before, without allocating; a
+// collision replaces the entry, so the memory stays fixed. Every slot starts
+// as the all-zeros address with its text, so no slot is ever empty.
+const CACHE_BITS = 14;
+const CACHE_SIZE = 1 << CACHE_BITS;
+const CACHE_SHIFT = 32 - CACHE_BITS;
+/** 2^32 divided by the golden ratio: multiplying spreads nearby addresses over the table (Knuth, TAOCP 6.4). */
+const FIBONACCI_HASH = 0x9e3779b1;
+
+function textsOf(zeroAddress: string): string[] {
+  return Array.from({ length: CACHE_SIZE }, () => zeroAddress);
+}
+
+const ipv4Keys = new Int32Array(CACHE_SIZE);
+const ipv4Texts = textsOf('0.0.0.0');
+const macHigh = new Int32Array(CACHE_SIZE);
+const macLow = new Int32Array(CACHE_SIZE);
+const macTexts = textsOf('00:00:00:00:00:00');
+const ipv6Keys = new Int32Array(CACHE_SIZE * 4);
+const ipv6Texts = textsOf('::');
+
+const HEX_DIGITS = Array.from({ length: 16 }, (_, i) => i.toString(16).charCodeAt(0));
+const COLON = 0x3a;
+
+function word(bytes: Uint8Array, offset: number): number {
+  return (bytes[offset] << 24) | (bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) | bytes[offset + 3];
+}
+
+function macText(bytes: Uint8Array, offset: number): string {
+  const a = bytes[offset];
+  const b = bytes[offset + 1];
+  const c = bytes[offset + 2];
+  const d = bytes[offset + 3];
+  const e = bytes[offset + 4];
+  const f = bytes[offset + 5];
+  // One flat string in one allocation, where a template literal would concatenate eleven times.
+  return String.fromCharCode(
+    HEX_DIGITS[a >> 4], HEX_DIGITS[a & 15], COLON, HEX_DIGITS[b >> 4], HEX_DIGITS[b & 15], COLON,
+    HEX_DIGITS[c >> 4], HEX_DIGITS[c & 15], COLON, HEX_DIGITS[d >> 4], HEX_DIGITS[d & 15], COLON,
+    HEX_DIGITS[e >> 4], HEX_DIGITS[e & 15], COLON, HEX_DIGITS[f >> 4], HEX_DIGITS[f & 15],
+  );
+}
 
 export function formatMac(bytes: Uint8Array, offset: number): string {
-  return `${HEX[bytes[offset]]}:${HEX[bytes[offset + 1]]}:${HEX[bytes[offset + 2]]}:` +
-    `${HEX[bytes[offset + 3]]}:${HEX[bytes[offset + 4]]}:${HEX[bytes[offset + 5]]}`;
+  const high = (bytes[offset] << 8) | bytes[offset + 1];
+  const low = word(bytes, offset + 2);
+  const slot = Math.imul(low ^ Math.imul(high, FIBONACCI_HASH), FIBONACCI_HASH) >>> CACHE_SHIFT;
+  if (macLow[slot] === low && macHigh[slot] === high) return macTexts[slot];
+  const text = macText(bytes, offset);
+  macHigh[slot] = high;
+  macLow[slot] = low;
+  macTexts[slot] = text;
+  return text;
 }
 
 export function formatIPv4(bytes: Uint8Array, offset: number): string {
-  return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
+  const key = word(bytes, offset);
+  const slot = Math.imul(key, FIBONACCI_HASH) >>> CACHE_SHIFT;
+  if (ipv4Keys[slot] === key) return ipv4Texts[slot];
+  const text = `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
+  ipv4Keys[slot] = key;
+  ipv4Texts[slot] = text;
+  return text;
 }
 
 /** RFC 5952 text: lower case, leading zeros dropped, the longest run of two or more zero groups as "::". */
 export function formatIPv6(bytes: Uint8Array, offset: number): string {
+  const w0 = word(bytes, offset);
+  const w1 = word(bytes, offset + 4);
+  const w2 = word(bytes, offset + 8);
+  const w3 = word(bytes, offset + 12);
+  const slot = Math.imul(w0 ^ Math.imul(w1 ^ Math.imul(w2 ^ Math.imul(w3, FIBONACCI_HASH), FIBONACCI_HASH), FIBONACCI_HASH), FIBONACCI_HASH) >>> CACHE_SHIFT;
+  const at = slot * 4;
+  if (ipv6Keys[at] === w0 && ipv6Keys[at + 1] === w1 && ipv6Keys[at + 2] === w2 && ipv6Keys[at + 3] === w3) return ipv6Texts[slot];
+  const text = ipv6Text(bytes, offset);
+  ipv6Keys[at] = w0;
+  ipv6Keys[at + 1] = w1;
+  ipv6Keys[at + 2] = w2;
+  ipv6Keys[at + 3] = w3;
+  ipv6Texts[slot] = text;
+  return text;
+}
+
+function ipv6Text(bytes: Uint8Array, offset: number): string {
   const groups: number[] = [];
   for (let i = 0; i < 8; i++) groups.push((bytes[offset + 2 * i] << 8) | bytes[offset + 2 * i + 1]);
   // IPv4-mapped addresses keep the dotted quad, as inet_ntop writes them.

@@ -20,6 +20,9 @@ export interface DissectOptions {
 
 const DEFAULT_REGISTRY = new Registry();
 
+/** The smallest IP header, IPv4's (RFC 791). */
+const MIN_IP_HEADER = 20;
+
 const HEADER_TUNNELS: Partial<Record<ProtoName, TunnelType>> = {
   vxlan: 'vxlan', 'vxlan-gpe': 'vxlan-gpe', geneve: 'geneve', gre: 'gre',
 };
@@ -59,6 +62,11 @@ function settleLocalChecksumOffload(layers: Layer[], issues: Issue[], shownEnd: 
   }
 }
 
+function hasBadChecksumIssue(issues: Issue[]): boolean {
+  for (let i = 0; i < issues.length; i++) if (issues[i].kind === 'bad-checksum') return true;
+  return false;
+}
+
 /**
  * Decode one captured frame. Never throws: whatever cannot be decoded is an
  * issue on the layer where decoding stopped.
@@ -93,7 +101,16 @@ export function dissect(bytes: Uint8Array, linktype: number, wireLength: number,
   let end = bytes.length;
   let next: NextProtocol | null;
   if (RAW_IP_LINKTYPES.has(linktype)) {
-    next = { table: 'ipversion', key: end > 0 ? bytes[0] >> 4 : 0 };
+    const version = end > 0 ? bytes[0] >> 4 : -1;
+    if (registry.lookup('ipversion', version) === undefined) {
+      // Nothing but the version nibble can say which IP header this is.
+      layers.push({ proto: 'payload', offset: 0, length: end, linktype });
+      issues.push(end === 0
+        ? { layer: 0, kind: 'truncated', message: `ip header needs ${MIN_IP_HEADER} bytes, 0 captured`, needed: MIN_IP_HEADER, available: 0 }
+        : { layer: 0, kind: 'malformed', message: `raw IP packet of version ${version}, neither 4 nor 6` });
+      return { layers, tunnels, issues };
+    }
+    next = { table: 'ipversion', key: version };
   } else if (registry.lookup('linktype', linktype) !== undefined) {
     next = { table: 'linktype', key: linktype };
   } else {
@@ -125,6 +142,8 @@ export function dissect(bytes: Uint8Array, linktype: number, wireLength: number,
 
     current = layers.length;
     if (current >= maxLayers) {
+      // The issue belongs to the last layer decoded, whose payload is left undecoded.
+      current--;
       ctx.issue('depth-exceeded', `stopped after ${maxLayers} layers`);
       break;
     }
@@ -136,6 +155,7 @@ export function dissect(bytes: Uint8Array, linktype: number, wireLength: number,
         tunnelType = ipInIpType(ctx.ip, proto);
       }
       if (tunnelType !== undefined && tunnels.length >= maxTunnels) {
+        current--;
         ctx.issue('depth-exceeded', `stopped after ${maxTunnels} nested tunnels`);
         break;
       }
@@ -181,7 +201,8 @@ export function dissect(bytes: Uint8Array, linktype: number, wireLength: number,
     if (result.payloadEnd !== undefined && result.payloadEnd < end) end = result.payloadEnd;
     next = result.next;
   }
-  if (ctx.verify) settleLocalChecksumOffload(layers, issues, quotedFrom ?? layers.length);
+  // Every bad verdict comes with a bad-checksum issue: without one there is nothing to settle.
+  if (ctx.verify && hasBadChecksumIssue(issues)) settleLocalChecksumOffload(layers, issues, quotedFrom ?? layers.length);
   const packet: Packet = { layers, tunnels, issues };
   if (quotedFrom !== undefined && quotedFrom < layers.length) packet.quotedFrom = quotedFrom;
   return packet;

@@ -80,7 +80,8 @@ export function decodeGeneve(bytes: Uint8Array, offset: number, end: number, ctx
   if (pos > optionsEnd) {
     // Section 3.5: an option's Length must fit in what Opt Len leaves; options
     // are whole 4-byte words, so this is the only way the walk can miss the end.
-    ctx.issue('malformed', `Geneve option runs ${pos - optionsEnd} bytes past the ${headerLength - FIXED_LENGTH}-byte options`);
+    ctx.issue('malformed', `Geneve option runs ${pos - optionsEnd} bytes past the ${headerLength - FIXED_LENGTH}-byte options`,
+      pos - (offset + FIXED_LENGTH), headerLength - FIXED_LENGTH);
   }
   if (headerLength > captured) {
     ctx.issue('truncated', `Geneve header needs ${headerLength} bytes, ${captured} captured`, headerLength, captured);

@@ -67,6 +67,9 @@ export function decodeIcmp(bytes: Uint8Array, offset: number, end: number, ctx: 
   // caused it (RFC 792; RFC 1812 section 4.3.2.3 allows more). Inside a quoted
   // packet an error is not decoded further: no error is sent about an error
   // (RFC 1122 section 3.2.2), and this bounds the nesting.
-  if (ctx.quoted) return { layer, next: null };
+  if (ctx.quoted) {
+    ctx.issue('malformed', 'icmp error quotes an icmp error, which RFC 1122 section 3.2.2 forbids sending');
+    return { layer, next: null };
+  }
   return { layer, next: { proto: 'ipv4' }, quotes: true };
 }

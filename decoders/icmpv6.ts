@@ -78,6 +78,9 @@ export function decodeIcmpv6(bytes: Uint8Array, offset: number, end: number, ctx
   // Error messages (types below 128, RFC 4443 section 2.1) quote the invoking
   // packet. No error is sent about an error (RFC 4443 section 2.4 (e)), and
   // not quoting inside a quoted packet bounds the nesting.
-  if (ctx.quoted) return { layer, next: null };
+  if (ctx.quoted) {
+    ctx.issue('malformed', 'icmpv6 error quotes an icmpv6 error, which RFC 4443 section 2.4 (e) forbids sending');
+    return { layer, next: null };
+  }
   return { layer, next: { proto: 'ipv6' }, quotes: true };
 }

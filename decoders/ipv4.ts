@@ -67,7 +67,10 @@ function walkOptions(bytes: Uint8Array, start: number, headerEnd: number, captur
     if (i + 1 >= limit) break;
     const length = bytes[i + 1];
     if (length < 2 || i + length > headerEnd) {
-      ctx.issue('malformed', `ipv4 option ${type} length ${length} does not fit the ${headerEnd - i} option bytes left`);
+      const message = `ipv4 option ${type} length ${length} does not fit the ${headerEnd - i} option bytes left`;
+      // A length below 2 is a value no option has; a larger one runs past the header.
+      if (length < 2) ctx.issue('malformed', message);
+      else ctx.issue('malformed', message, length, headerEnd - i);
       break;
     }
     options.push({ type, length });

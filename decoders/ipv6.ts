@@ -41,6 +41,8 @@ import { formatIPv6 } from './address.js';
 import type { DecodeContext, DecodeResult, IpContext, Layer } from './types.js';
 
 const FIXED_LENGTH = 40;
+/** The largest Payload Length field; a jumbogram's length lies beyond it (RFC 2675). */
+const MAX_PAYLOAD_LENGTH = 0xffff;
 /** Every extension header is a multiple of 8 octets (RFC 8200 section 4). */
 const MIN_EXTENSION_LENGTH = 8;
 /** A chain longer than this is treated as hostile rather than walked. */
@@ -193,7 +195,8 @@ export function decodeIPv6(bytes: Uint8Array, offset: number, end: number, ctx: 
       break;
     }
     if (payloadLength !== 0 && p + length - (offset + FIXED_LENGTH) > payloadLength) {
-      ctx.issue('malformed', `ipv6 ${type} header runs past the payload length ${payloadLength}`);
+      ctx.issue('malformed', `ipv6 ${type} header runs past the payload length ${payloadLength}`,
+        p + length - (offset + FIXED_LENGTH), payloadLength);
       p += length;
       stopped = true;
       break;
@@ -224,7 +227,12 @@ export function decodeIPv6(bytes: Uint8Array, offset: number, end: number, ctx: 
   let superPacket = false;
   let upperLength = payloadLength - extensionBytes;
   let payloadEnd = -1;
-  if (jumbo >= 0 && !ctx.quoted) {
+  if (jumbo >= 0 && jumbo <= MAX_PAYLOAD_LENGTH && !ctx.quoted) {
+    // RFC 2675 section 2: the Jumbo Payload Length must be greater than 65,535;
+    // a smaller one could even end the packet inside its own extension headers.
+    ctx.issue('malformed', `ipv6 jumbo payload length ${jumbo} is not greater than ${MAX_PAYLOAD_LENGTH}`);
+    stopped = true;
+  } else if (jumbo >= 0 && !ctx.quoted) {
     superPacket = true;
     upperLength = jumbo - extensionBytes;
     if (payloadLength !== 0) {

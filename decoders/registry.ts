@@ -108,10 +108,38 @@ export class Registry {
   }
 
   lookup(table: TableName, key: number): ProtoName | undefined {
-    const found = this.tables[table].get(key);
+    const found = this.table(table).get(key);
     // A GRE protocol type that is not GRE-specific is an ethertype.
     if (found === undefined && table === 'gre') return this.tables.ethertype.get(key);
     return found;
+  }
+
+  /**
+   * The table of that name. A switch of fixed property reads: it runs for
+   * every layer of every packet, where reading a property whose name varies
+   * from call to call is several times slower.
+   */
+  private table(table: TableName): Table {
+    const tables = this.tables;
+    switch (table) {
+      case 'ethertype': return tables.ethertype;
+      case 'ipproto': return tables.ipproto;
+      case 'udp': return tables.udp;
+      case 'tcp': return tables.tcp;
+      case 'gre': return tables.gre;
+      case 'linktype': return tables.linktype;
+      case 'ppp': return tables.ppp;
+      case 'gpe': return tables.gpe;
+      case 'af': return tables.af;
+      case 'ipversion': return tables.ipversion;
+    }
+  }
+
+  /** Every key of a table that leads to a protocol: the UDP ports of VXLAN, the IP protocols of GRE. */
+  keysOf(table: TableName, proto: ProtoName): number[] {
+    const keys: number[] = [];
+    for (const [key, value] of this.tables[table]) if (value === proto) keys.push(key);
+    return keys.sort((a, b) => a - b);
   }
 }
 

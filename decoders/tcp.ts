@@ -91,7 +91,7 @@ function walkOptions(bytes: Uint8Array, start: number, stop: number, headerEnd: 
       break;
     }
     if (i + length > headerEnd) {
-      ctx.issue('malformed', `tcp option kind ${kind} has length ${length}, past the end of the header`);
+      ctx.issue('malformed', `tcp option kind ${kind} has length ${length}, past the end of the header`, length, headerEnd - i);
       break;
     }
     if (i + length > stop) break; // cut by the capture; already reported as truncated
@@ -164,7 +164,7 @@ export function decodeTcp(bytes: Uint8Array, offset: number, end: number, ctx: D
   const ip = ctx.ip;
   const segment = ip === null ? available : ip.upperLength;
   if (ip !== null && !ip.superPacket && !ip.fragment && segment < headerLength) {
-    ctx.issue('malformed', `tcp header length ${headerLength} exceeds the IP payload of ${segment} bytes`);
+    ctx.issue('malformed', `tcp header length ${headerLength} exceeds the IP payload of ${segment} bytes`, headerLength, segment);
   }
   layer.payloadLength = segment > headerLength ? segment - headerLength : 0;
 

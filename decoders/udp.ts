@@ -58,7 +58,7 @@ export function decodeUdp(bytes: Uint8Array, offset: number, end: number, ctx: D
     ctx.issue('malformed', `udp length ${length} is less than the ${HEADER_LENGTH}-byte header`);
     malformed = true;
   } else if (ip !== null && !ip.fragment && !ip.superPacket && length > ip.upperLength) {
-    ctx.issue('malformed', `udp length ${length} exceeds the IP payload of ${ip.upperLength} bytes`);
+    ctx.issue('malformed', `udp length ${length} exceeds the IP payload of ${ip.upperLength} bytes`, length, ip.upperLength);
   }
 
   let checksum;

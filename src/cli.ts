@@ -3,6 +3,12 @@
 
 import { Command, CommanderError } from 'commander';
 import { defineReadCommand } from './commands/read.js';
+import { defineTuiCommand } from './commands/tui.js';
+import { defineStatsCommand } from './commands/stats.js';
+import { defineCaptureCommand } from './commands/capture.js';
+import { defineInterfacesCommand } from './commands/interfaces.js';
+import { defineDecapCommand } from './commands/decap.js';
+import { defineTestCommand } from './commands/test.js';
 import { warn } from './commands/options.js';
 import { CaptureError } from './sources/record.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, WorkError } from './errors.js';
@@ -15,6 +21,12 @@ function buildProgram(): Command {
     .version('0.1.0')
     .option('--debug', 'show stack traces for errors');
   defineReadCommand(program);
+  defineTuiCommand(program);
+  defineStatsCommand(program);
+  defineCaptureCommand(program);
+  defineInterfacesCommand(program);
+  defineDecapCommand(program);
+  defineTestCommand(program);
   for (const command of [program, ...program.commands]) {
     command.exitOverride().showHelpAfterError('(run with --help for usage)');
   }

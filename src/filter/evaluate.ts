@@ -8,7 +8,10 @@
 // TCP/443 packet carried by VXLAN 42, not a VXLAN packet beside some TCP.
 // A tunnel belongs to the level that carries it and the level it carries, so
 // `vxlan and host 10.0.0.1` (outer address) and `vxlan and tcp` (inner
-// protocol) both mean what they say. `not` is about the whole packet.
+// protocol) both mean what they say. `not` is about the whole packet, and so
+// is an `outer` address, port or protocol: the underlay sits beside whatever
+// the tunnels carry, so `outer host 10.0.0.1 and inner host 172.18.1.1` holds
+// whichever tunnel level 172.18.1.1 is found on.
 
 import type { Layer, Packet } from '../../decoders/types.js';
 import type { FilterNode, Primitive, Scope } from './parse.js';
@@ -90,14 +93,22 @@ const DAMAGE = new Set(['malformed', 'truncated', 'depth-exceeded']);
 
 function primitiveMask(prim: Primitive, scope: Scope, packet: Packet, levels: Uint8Array, bytes: Uint8Array): number {
   const levelCount = packet.tunnels.length + 1;
+  if (scope === 'outer' && prim.kind !== 'tunnel') {
+    return levelMask(prim, 'outer', packet, levels, bytes, levelCount) === 0 ? 0 : (1 << levelCount) - 1;
+  }
+  return levelMask(prim, scope, packet, levels, bytes, levelCount);
+}
+
+function levelMask(prim: Primitive, scope: Scope, packet: Packet, levels: Uint8Array, bytes: Uint8Array, levelCount: number): number {
   let mask = 0;
   if (prim.kind === 'tunnel') {
-    packet.tunnels.forEach((t, k) => {
-      if (prim.tunnel !== 'tunnel' && t.type !== prim.tunnel) return;
-      if (prim.id !== null && t.id !== prim.id) return;
-      if ((scope === 'outer' && k > 0) || (scope === 'inner' && k === 0)) return;
+    for (let k = 0; k < packet.tunnels.length; k++) {
+      const t = packet.tunnels[k];
+      if (prim.tunnel !== 'tunnel' && t.type !== prim.tunnel) continue;
+      if (prim.id !== null && t.id !== prim.id) continue;
+      if ((scope === 'outer' && k > 0) || (scope === 'inner' && k === 0)) continue;
       mask |= 0b11 << k;
-    });
+    }
     return mask;
   }
   if (prim.kind === 'malformed') {

@@ -82,7 +82,8 @@ export function parseIPv4(text: string): Uint8Array | null {
   if (parts.length !== 4) return null;
   const out = new Uint8Array(4);
   for (let i = 0; i < 4; i++) {
-    if (!/^\d{1,3}$/.test(parts[i]) || Number(parts[i]) > 255) return null;
+    // No leading zeros: inet_aton reads "010" as octal 8, so the text would be ambiguous.
+    if (!/^(0|[1-9]\d{0,2})$/.test(parts[i]) || Number(parts[i]) > 255) return null;
     out[i] = Number(parts[i]);
   }
   return out;
@@ -179,6 +180,10 @@ class Parser {
     if (w === 'outer' || w === 'inner') {
       scope = w;
       this.pos++;
+      const next = this.word();
+      if (next === '(' || next === 'not' || next === '!') {
+        throw this.error(`"${w}" applies to one primitive: write "${w} tcp or ${w} udp", not "${w} (tcp or udp)"`, this.peek());
+      }
     }
     const prim = this.primitive();
     // tcpdump's protocol qualifier: `tcp port 443` is `tcp and port 443`, in the same scope.
@@ -206,7 +211,8 @@ class Parser {
       let id: number | null = null;
       if (idWord === 'vni' || idWord === 'key' || idWord === 'id') {
         this.pos++;
-        id = this.expectNumber(idWord, 0xffffffff);
+        // A VNI is 24 bits (RFC 7348 section 5, RFC 8926 section 3.4); a GRE key 32 (RFC 2890).
+        id = this.expectNumber(idWord, idWord === 'vni' ? 0xffffff : 0xffffffff);
       }
       return { kind: 'tunnel', tunnel: w as TunnelType | 'tunnel', id };
     }

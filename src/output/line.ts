@@ -138,8 +138,9 @@ function fragmentText(ip: Layer): string {
     if (!ip.mf && !(ip.fragmentOffset as number)) return '';
     return ` (frag ${ip.id}:${ip.fragmentOffset}${ip.mf ? '+' : ''})`;
   }
-  const frag = (ip.extensions as { type: string; id: number; fragmentOffset: number; mf: boolean }[] | undefined)
-    ?.find((e) => e.type === 'fragment');
+  // A fragment header the decoder did not read (it ran past the payload length) has no fields to show.
+  const frag = (ip.extensions as { type: string; id?: number; fragmentOffset?: number; mf?: boolean }[] | undefined)
+    ?.find((e) => e.type === 'fragment' && e.id !== undefined);
   return frag ? ` (frag ${frag.id}:${frag.fragmentOffset}${frag.mf ? '+' : ''})` : '';
 }
 

@@ -4,6 +4,7 @@
 // output quietly: the writer notes it, and the caller stops reading.
 
 import fs from 'node:fs';
+import { WorkError } from '../errors.js';
 
 const FLUSH_AT = 1 << 16;
 
@@ -42,7 +43,8 @@ export class OutputWriter {
           this.closed = true;
           return;
         }
-        throw err;
+        // A full disk or a vanished output: the work failed, not tunscope.
+        throw new WorkError(`cannot write the output: ${(err as Error).message}`);
       }
     }
   }

@@ -83,6 +83,14 @@ function detect(name: string, b: Uint8Array, o: number): FormatReader {
   throw new CaptureError(`${name} is not a pcap or pcapng capture file (it starts with bytes ${hex(b, o, MAGIC_LENGTH)}, not a known magic number)`);
 }
 
+/** True when `b` starts with the magic number of a capture this parser reads (pcap or pcapng). */
+export function hasCaptureMagic(b: Uint8Array): boolean {
+  if (b.length < MAGIC_LENGTH) return false;
+  const magic = ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0;
+  return magic === PCAP_MAGIC || magic === PCAP_SWAPPED_MAGIC || magic === PCAP_NSEC_MAGIC
+    || magic === PCAP_SWAPPED_NSEC_MAGIC || magic === PCAPNG_SHB;
+}
+
 export class CaptureParser {
   private reader: FormatReader | null = null;
   /** The start of the unit that straddles chunks, in left[0, leftLen). */
@@ -93,6 +101,9 @@ export class CaptureParser {
   private bytesIn = 0;
   private ended = false;
   private stopped = false;
+  /** Input offset of the unit being taken, and where that unit starts in its buffer: see recordOffset(). */
+  private unitPos = 0;
+  private unitBase = 0;
 
   /** `name` is how messages refer to the input (a path, or "stdin"). */
   constructor(private readonly name = 'input') {}
@@ -162,7 +173,18 @@ export class CaptureParser {
     return reader.need(b, o, avail, this.pos);
   }
 
+  /**
+   * Byte offset in the input of a record's `bytes`, for the record the sink is
+   * being handed now. Lets a caller come back for the packet later without
+   * keeping a copy (the terminal UI's index of a large file).
+   */
+  recordOffset(bytes: Uint8Array): number {
+    return this.unitPos + bytes.byteOffset - this.unitBase;
+  }
+
   private take(b: Uint8Array, o: number, n: number, sink: RecordSink): number {
+    this.unitPos = this.pos;
+    this.unitBase = b.byteOffset + o;
     const done = (this.reader as FormatReader).take(b, o, n, this.pos, sink);
     this.pos += n;
     return done;

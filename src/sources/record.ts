@@ -32,7 +32,7 @@ export class CaptureError extends Error {
 }
 
 export interface ReadSummary {
-  format: 'pcap' | 'pcapng';
+  format: 'pcap' | 'pcapng' | 'live';
   /** Records handed to the sink. */
   records: number;
   /** Why reading ended before the end of the file, when the file is damaged or cut short. */

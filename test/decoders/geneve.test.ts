@@ -50,7 +50,8 @@ describe('decodeGeneve', () => {
     expect(layer.length).toBe(16);
     expect(layer.options).toEqual([{ class: 1, type: 1, critical: false, length: 16 }]);
     expect(ctx.issues).toEqual([
-      { layer: 0, kind: 'malformed', message: 'Geneve option runs 12 bytes past the 8-byte options' },
+      // The option takes 4 + 16 bytes of the 8 Opt Len gives.
+      { layer: 0, kind: 'malformed', message: 'Geneve option runs 12 bytes past the 8-byte options', needed: 20, available: 8 },
     ]);
     expect(next).toEqual({ table: 'ethertype', key: 0x6558 });
   });

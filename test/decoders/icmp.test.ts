@@ -93,7 +93,10 @@ describe('decodeIcmp', () => {
     });
     expect(inner.next).toBeNull();
     expect(inner.quotes).toBeUndefined();
-    expect(issues).toEqual([]);
+    // RFC 1122 section 3.2.2: no ICMP error is sent about an ICMP error, so quoting one is malformed.
+    expect(issues).toEqual([{
+      layer: 0, kind: 'malformed', message: 'icmp error quotes an icmp error, which RFC 1122 section 3.2.2 forbids sending',
+    }]);
   });
 
   it('leaves a message cut by the snaplen unverified', () => {

@@ -111,21 +111,21 @@ describe('decodeIPv4', () => {
     // The header of OPTIONS with other option bytes. The checksum no longer
     // matches, so verification is off: only the option verdict is under test.
     const header = '470000240001000001020ed10a0000010a000002';
-    const cases: [string, unknown[], string][] = [
+    const cases: [string, unknown[], string, { needed: number; available: number }?][] = [
       // Record Route (7) with length 0.
       ['0700000000000000', [], 'ipv4 option 7 length 0 does not fit the 8 option bytes left'],
       // Record Route claiming 40 bytes of the 8 there are.
-      ['0728000000000000', [], 'ipv4 option 7 length 40 does not fit the 8 option bytes left'],
+      ['0728000000000000', [], 'ipv4 option 7 length 40 does not fit the 8 option bytes left', { needed: 40, available: 8 }],
       // Seven NOPs, then option 0x44 (timestamp) in the header's last byte, with no room for its length.
       ['0101010101010144', Array.from({ length: 7 }, () => ({ type: 1, length: 1 })),
         'ipv4 option 68 has no length octet inside the header'],
     ];
-    for (const [options, walked, message] of cases) {
+    for (const [options, walked, message, lengths] of cases) {
       const bytes = concat(fromHex(header + options), new Uint8Array(8));
       const { ctx, issues } = makeContext({ verify: false });
       const r = decodeIPv4(bytes, 0, bytes.length, ctx);
       expect(r.layer.options).toEqual(walked);
-      expect(issues).toEqual([{ kind: 'malformed', message }]);
+      expect(issues).toEqual([{ kind: 'malformed', message, ...lengths }]);
       // The header length still locates the payload.
       expect(r.next).toEqual({ table: 'ipproto', key: 2 });
       expect(r.layer.length).toBe(28);

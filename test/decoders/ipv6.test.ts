@@ -139,7 +139,7 @@ describe('decodeIPv6', () => {
     const bytes = concat(fromHex(header(8, 43) + '1102000100000000'), new Uint8Array(16));
     const { ctx, issues } = makeContext();
     const r = decodeIPv6(bytes, 0, bytes.length, ctx);
-    expect(issues).toEqual([{ kind: 'malformed', message: 'ipv6 routing header runs past the payload length 8' }]);
+    expect(issues).toEqual([{ kind: 'malformed', message: 'ipv6 routing header runs past the payload length 8', needed: 24, available: 8 }]);
     expect(r.next).toBeNull();
   });
 

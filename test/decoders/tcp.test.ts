@@ -179,7 +179,10 @@ describe('decodeTcp', () => {
     const { result, issues } = tcpAt20(withOptions('02 08 05 b4'), 24);
     expect(result.layer).not.toHaveProperty('options');
     expect(result.layer).not.toHaveProperty('mss');
-    expect(issues).toContainEqual({ layer: 0, kind: 'malformed', message: 'tcp option kind 2 has length 8, past the end of the header' });
+    // The option starts 4 bytes before the end of the 24-byte header.
+    expect(issues).toContainEqual({
+      layer: 0, kind: 'malformed', message: 'tcp option kind 2 has length 8, past the end of the header', needed: 8, available: 4,
+    });
     const noLength = tcpAt20(withOptions('01 01 01 02'), 24);
     expect(noLength.result.layer.options).toEqual([{ kind: 1, length: 1 }, { kind: 1, length: 1 }, { kind: 1, length: 1 }]);
     expect(noLength.issues).toContainEqual({
@@ -226,7 +229,9 @@ describe('decodeTcp', () => {
 
   it('calls a header longer than the IP payload malformed', () => {
     const { issues } = tcpAt20(TCP4_GOOD, 40);
-    expect(issues).toContainEqual({ layer: 0, kind: 'malformed', message: 'tcp header length 60 exceeds the IP payload of 40 bytes' });
+    expect(issues).toContainEqual({
+      layer: 0, kind: 'malformed', message: 'tcp header length 60 exceeds the IP payload of 40 bytes', needed: 60, available: 40,
+    });
   });
 
   it('never throws and reads nothing past end', () => {

@@ -187,7 +187,7 @@ describe('decodeUdp', () => {
     const long = UDP4_GOOD.slice();
     long[25] = 48;
     const { result, issues } = udpAt20(long, 24);
-    expect(issues).toEqual([{ layer: 0, kind: 'malformed', message: 'udp length 48 exceeds the IP payload of 24 bytes' }]);
+    expect(issues).toEqual([{ layer: 0, kind: 'malformed', message: 'udp length 48 exceeds the IP payload of 24 bytes', needed: 48, available: 24 }]);
     expect(result.layer.checksum).toEqual({ status: 'unverified', value: 0x83ed, reason: 'malformed' });
     expect(result.next).toEqual({ table: 'udp', key: 53, alt: 40000 });
   });

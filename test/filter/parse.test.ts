@@ -85,6 +85,24 @@ describe('parseFilter', () => {
     expect(errorOf('').message).toBe('the filter is empty');
     expect(errorOf('tcp and').message).toMatch(/ends where a primitive was expected/);
   });
+
+  it('keeps a VNI to its 24 bits (RFC 7348 section 5) and a GRE key to 32 (RFC 2890)', () => {
+    expect(parseFilter('vxlan vni 16777215')).toMatchObject({ prim: { kind: 'tunnel', id: 0xffffff } });
+    expect(errorOf('vxlan vni 16777216').message).toBe('expected a number from 0 to 16777215 after "vni"');
+    expect(parseFilter('gre key 4294967295')).toMatchObject({ prim: { kind: 'tunnel', id: 0xffffffff } });
+  });
+
+  it('refuses IPv4 addresses with leading zeros, which inet_aton would read as octal', () => {
+    expect(errorOf('host 010.0.0.1').message).toBe('"010.0.0.1" is not an IPv4 or IPv6 address');
+    expect(parseFilter('host 10.0.0.1')).toMatchObject({ prim: { address: '10.0.0.1' } });
+  });
+
+  it('says that a scope applies to one primitive, not to a group', () => {
+    const err = errorOf('vxlan and inner (tcp or udp)');
+    expect(err.column).toBe(16);
+    expect(err.message).toBe('"inner" applies to one primitive: write "inner tcp or inner udp", not "inner (tcp or udp)"');
+    expect(errorOf('outer not tcp').column).toBe(6);
+  });
 });
 
 describe('parseIPv6', () => {

@@ -1,0 +1,627 @@
+// Per-tunnel and per-flow counters over a stream of decoded packets. `add`
+// runs once per packet and only counts: rows are found through maps keyed by
+// numbers and by the address strings the decoders already made. `report`
+// turns the counters into the `stats --json` shape, as often as a live view
+// wants it.
+
+import type { Layer, Packet, Tunnel, TunnelType } from '../../decoders/types.js';
+import type { CaptureRecord } from '../sources/record.js';
+import {
+  ETHERTYPE_BASE, FlowEntry, KIND_ARP, KIND_OTHER, KIND_OVERFLOW, LATER_FRAGMENT, MacEntry, Seen, STATUS_COUNT,
+  TooBigEntry, TunnelEntry, VniEntry, flowKey,
+} from './entries.js';
+import { buildReport } from './build-report.js';
+import type { StatsReport } from './report.js';
+
+export interface AggregatorOptions {
+  /** Most flows kept (default 1,000,000); packets of further flows are summed in each tunnel's overflow row. */
+  maxFlows?: number;
+  /** Most tunnel rows kept (default 100,000); further tunnels are summed in one overflow row. */
+  maxTunnels?: number;
+  /** Most inner MAC addresses kept across all VNIs (default 100,000). */
+  maxAddresses?: number;
+  /** The underlay's MTU the findings measure against (default 1500, RFC 894 Ethernet). */
+  mtu?: number;
+}
+
+const TUNNEL_TYPE_CODES: Record<TunnelType, number> = {
+  vxlan: 0, 'vxlan-gpe': 1, geneve: 2, gre: 3, gretap: 4, erspan: 5, ipip: 6, sit: 7, ip4in6: 8, ip6in6: 9,
+};
+/** Above every 32-bit id: the key part for tunnels without one. */
+const NO_ID = 0x100000000;
+
+const STATUS_INDEX = { good: 0, bad: 1, offload: 2, zero: 3, unverified: 4 } as const;
+/** Deeper layers are counted at the last depth; the engine stops at 8 tunnels by default. */
+const MAX_DEPTH = 33;
+
+/** Fragment owners remembered at once; the table is emptied when it fills. */
+const MAX_FRAGMENT_OWNERS = 1 << 16;
+const MAX_TOO_BIG_ENTRIES = 1024;
+const IPS_PER_MAC = 16;
+
+const TCP_FIN = 0x01;
+const TCP_SYN = 0x02;
+const TCP_RST = 0x04;
+const IPV4_FIXED_HEADER = 20;
+const IPV6_FIXED_HEADER = 40;
+const TCP_FIXED_HEADER = 20;
+
+const ICMP_DESTINATION_UNREACHABLE = 3;
+const ICMP_FRAGMENTATION_NEEDED = 4;
+const ICMPV6_PACKET_TOO_BIG = 2;
+const ARP_REQUEST = 1;
+const ARP_REPLY = 2;
+const VXLAN_LINUX_PORT = 8472;
+
+const NOT_FRAGMENT = 0;
+const FIRST_FRAGMENT = 1;
+const LATER_FRAGMENT_STATE = 2;
+
+/** The tunnel that the first fragment of an outer packet belonged to, for its later fragments. */
+interface FragmentOwner {
+  tunnel: TunnelEntry;
+  src: string;
+  dst: string;
+}
+
+interface Ipv6Extension {
+  type: string;
+  fragmentOffset?: number;
+  mf?: boolean;
+  id?: number;
+}
+
+function isIp(layer: Layer): boolean {
+  return layer.proto === 'ipv4' || layer.proto === 'ipv6';
+}
+
+function ipv6FragmentHeader(layer: Layer): Ipv6Extension | null {
+  const extensions = layer.extensions as Ipv6Extension[] | undefined;
+  if (extensions === undefined) return null;
+  for (let i = 0; i < extensions.length; i++) if (extensions[i].type === 'fragment') return extensions[i];
+  return null;
+}
+
+function fragmentState(layer: Layer): number {
+  if (layer.proto === 'ipv4') {
+    if ((layer.fragmentOffset as number) > 0) return LATER_FRAGMENT_STATE;
+    return layer.mf === true ? FIRST_FRAGMENT : NOT_FRAGMENT;
+  }
+  const fragment = ipv6FragmentHeader(layer);
+  if (fragment === null) return NOT_FRAGMENT;
+  if ((fragment.fragmentOffset as number) > 0) return LATER_FRAGMENT_STATE;
+  return fragment.mf === true ? FIRST_FRAGMENT : NOT_FRAGMENT;
+}
+
+/** The IP packet's length by its own header: total length, or the fixed header plus the payload length. */
+function ipPacketLength(layer: Layer): number {
+  if (layer.proto === 'ipv4') return typeof layer.totalLength === 'number' ? layer.totalLength : 0;
+  return typeof layer.payloadLength === 'number' ? IPV6_FIXED_HEADER + layer.payloadLength : 0;
+}
+
+/** For the last fragment: the length of the whole datagram it ends. */
+function datagramLengthOfLastFragment(layer: Layer): number {
+  if (layer.proto === 'ipv4') return (layer.fragmentOffset as number) + (layer.totalLength as number);
+  const fragment = ipv6FragmentHeader(layer) as Ipv6Extension;
+  const fragmentData = IPV6_FIXED_HEADER + (layer.payloadLength as number) - layer.length;
+  return IPV6_FIXED_HEADER + (fragment.fragmentOffset as number) + fragmentData;
+}
+
+/** Index of the first layer of the tunnel's payload: past the header, and past an ERSPAN header under GRE. */
+function innerLayerOf(layers: Layer[], tunnel: Tunnel): number {
+  const type = tunnel.type;
+  if (type === 'ipip' || type === 'sit' || type === 'ip4in6' || type === 'ip6in6') return tunnel.layer;
+  let j = tunnel.layer + 1;
+  while (j < layers.length && layers[j].proto === 'erspan') j++;
+  return j;
+}
+
+export class StatsAggregator {
+  readonly maxFlows: number;
+  readonly maxTunnels: number;
+  readonly maxAddresses: number;
+  readonly mtu: number;
+
+  packets = 0;
+  bytes = 0;
+  readonly seen = new Seen();
+  tsDigits: 6 | 9 = 6;
+  readonly linktypes = new Map<number, number>();
+  readonly issueCounts = new Map<string, number>();
+  readonly checksums: number[] = [];
+
+  readonly tunnels: TunnelEntry[] = [];
+  none: TunnelEntry | null = null;
+  overflowTunnel: TunnelEntry | null = null;
+  readonly vnis = new Map<number, VniEntry>();
+  flowCount = 0;
+  /** Packets of flows that found the flow table full. */
+  overflowFlowPackets = 0;
+  macCount = 0;
+  /** Packets whose source MAC found the address table full. */
+  overflowMacPackets = 0;
+  readonly tooBig = new Map<number, Map<string, TooBigEntry>>();
+  tooBigCount = 0;
+  /** Segmentation-offload super-packets: the capture point sat above the NIC. */
+  superPackets = 0;
+
+  private readonly tunnelIndex = new Map<string, Map<string, Map<number, TunnelEntry>>>();
+  private readonly fragmentOwners4 = new Map<number, FragmentOwner>();
+  private readonly fragmentOwners6 = new Map<number, FragmentOwner>();
+  private order = 0;
+  private readonly depthCounts = new Float64Array(MAX_DEPTH * STATUS_COUNT);
+  private depthCountsUsed = 0;
+  private innerLayers = new Int32Array(16);
+
+  constructor(options: AggregatorOptions = {}) {
+    this.maxFlows = options.maxFlows ?? 1_000_000;
+    this.maxTunnels = options.maxTunnels ?? 100_000;
+    this.maxAddresses = options.maxAddresses ?? 100_000;
+    this.mtu = options.mtu ?? 1500;
+  }
+
+  add(n: number, record: CaptureRecord, packet: Packet): void {
+    const len = record.len;
+    this.packets++;
+    this.bytes += len;
+    this.seen.touch(record.sec, record.nsec);
+    if (record.tsDigits > this.tsDigits) this.tsDigits = record.tsDigits;
+    this.linktypes.set(record.linktype, (this.linktypes.get(record.linktype) ?? 0) + 1);
+
+    let superPacket = false;
+    const issues = packet.issues;
+    for (let i = 0; i < issues.length; i++) {
+      const kind = issues[i].kind;
+      this.issueCounts.set(kind, (this.issueCounts.get(kind) ?? 0) + 1);
+      if (kind === 'segmentation-offload') superPacket = true;
+    }
+    if (superPacket) this.superPackets++;
+
+    const layers = packet.layers;
+    const shownEnd = packet.quotedFrom ?? layers.length;
+    const tunnels = packet.tunnels;
+    if (this.innerLayers.length < tunnels.length) this.innerLayers = new Int32Array(tunnels.length * 2);
+    for (let k = 0; k < tunnels.length; k++) this.innerLayers[k] = innerLayerOf(layers, tunnels[k]);
+    const anyBad = this.countChecksums(layers, shownEnd, tunnels.length);
+    const used = this.depthCountsUsed;
+    while (this.checksums.length < used) this.checksums.push(0);
+    for (let i = 0; i < used; i++) this.checksums[i] += this.depthCounts[i];
+
+    let outerIp = -1;
+    for (let i = 0; i < shownEnd; i++) {
+      if (isIp(layers[i])) {
+        outerIp = i;
+        break;
+      }
+    }
+
+    if (tunnels.length === 0) {
+      if (outerIp >= 0 && fragmentState(layers[outerIp]) === LATER_FRAGMENT_STATE) {
+        const owner = this.fragmentOwnerOf(record.bytes, layers[outerIp]);
+        if (owner !== null) {
+          this.addFragmentTail(owner, record, layers[outerIp], used);
+          return;
+        }
+      }
+      const entry = this.none ?? (this.none = new TunnelEntry('none', '', '', null, this.order++));
+      entry.packets++;
+      entry.bytes += len;
+      entry.innerBytes += len;
+      entry.touch(record.sec, record.nsec);
+      if (len > entry.maxOuterLength) entry.maxOuterLength = len;
+      entry.addChecksums(this.depthCounts, used);
+      if (outerIp >= 0) this.countCarrier(entry, record.bytes, layers[outerIp], false);
+      this.scanSegment(entry, record, layers, 0, shownEnd, -1, -1, superPacket);
+      return;
+    }
+
+    for (let k = 0; k < tunnels.length; k++) {
+      const tunnel = tunnels[k];
+      const entry = this.tunnelEntry(tunnel);
+      const inner = this.innerLayers[k];
+      let innerStart = inner < layers.length
+        ? layers[inner].offset
+        : layers[inner - 1].offset + layers[inner - 1].length;
+      if (innerStart > len) innerStart = len;
+      entry.packets++;
+      entry.bytes += len;
+      entry.innerBytes += len - innerStart;
+      entry.overheadBytes += innerStart;
+      entry.touch(record.sec, record.nsec);
+      if (len > entry.maxOuterLength) entry.maxOuterLength = len;
+      entry.addChecksums(this.depthCounts, used);
+      if (anyBad) this.countInnerBad(entry, layers, inner, shownEnd);
+
+      let carrier = -1;
+      for (let i = tunnel.layer - 1; i >= 0; i--) {
+        if (isIp(layers[i])) {
+          carrier = i;
+          break;
+        }
+      }
+      if (carrier >= 0) this.countCarrier(entry, record.bytes, layers[carrier], true);
+
+      if (tunnel.type === 'vxlan') {
+        if (layers[tunnel.layer].vniValid === false) entry.vniFlagClear++;
+        const udp = tunnel.layer > 0 ? layers[tunnel.layer - 1] : null;
+        if (udp !== null && udp.proto === 'udp' && (udp.dstPort === VXLAN_LINUX_PORT || udp.srcPort === VXLAN_LINUX_PORT)) {
+          entry.port8472++;
+        }
+      }
+      const segmentEnd = k + 1 < tunnels.length ? tunnels[k + 1].layer : shownEnd;
+      this.scanSegment(entry, record, layers, inner, segmentEnd, outerIp, carrier, superPacket);
+    }
+  }
+
+  report(): StatsReport {
+    return buildReport(this);
+  }
+
+  /** The tunnel row with exactly this type, direction and id, if one was seen. */
+  findTunnel(type: TunnelType, src: string, dst: string, id: number | null): TunnelEntry | null {
+    const key = TUNNEL_TYPE_CODES[type] * 2 * NO_ID + (id === null ? NO_ID : id);
+    return this.tunnelIndex.get(src)?.get(dst)?.get(key) ?? null;
+  }
+
+  /**
+   * True when a tunnel of the same type runs the other way between the same
+   * endpoints: with the same VNI for VXLAN and Geneve, with any key for GRE,
+   * whose two directions often use different keys (ikey and okey).
+   */
+  hasReverse(entry: TunnelEntry): boolean {
+    const back = this.tunnelIndex.get(entry.dst)?.get(entry.src);
+    if (back === undefined) return false;
+    const sameId = entry.type === 'vxlan' || entry.type === 'vxlan-gpe' || entry.type === 'geneve';
+    for (const other of back.values()) {
+      if (other.type === entry.type && (!sameId || other.id === entry.id)) return true;
+    }
+    return false;
+  }
+
+  /** Verdict counts by depth into depthCounts; true when any checksum is bad. */
+  private countChecksums(layers: Layer[], shownEnd: number, tunnelCount: number): boolean {
+    const counts = this.depthCounts;
+    counts.fill(0, 0, this.depthCountsUsed);
+    let depth = 0;
+    let next = 0;
+    let deepest = 0;
+    let anyBad = false;
+    for (let i = 0; i < shownEnd; i++) {
+      while (next < tunnelCount && this.innerLayers[next] <= i) {
+        depth++;
+        next++;
+      }
+      const checksum = layers[i].checksum;
+      if (checksum === undefined) continue;
+      const d = depth < MAX_DEPTH ? depth : MAX_DEPTH - 1;
+      counts[d * STATUS_COUNT + STATUS_INDEX[checksum.status]]++;
+      if (d > deepest) deepest = d;
+      if (checksum.status === 'bad') anyBad = true;
+    }
+    this.depthCountsUsed = (deepest + 1) * STATUS_COUNT;
+    return anyBad;
+  }
+
+  private countInnerBad(entry: TunnelEntry, layers: Layer[], inner: number, shownEnd: number): void {
+    for (let i = inner; i < shownEnd; i++) {
+      const checksum = layers[i].checksum;
+      if (checksum === undefined || checksum.status !== 'bad') continue;
+      const byProto = entry.innerBadByProto ?? (entry.innerBadByProto = new Map());
+      byProto.set(layers[i].proto, (byProto.get(layers[i].proto) ?? 0) + 1);
+    }
+  }
+
+  private tunnelEntry(tunnel: Tunnel): TunnelEntry {
+    const key = TUNNEL_TYPE_CODES[tunnel.type] * 2 * NO_ID + (tunnel.id === null ? NO_ID : tunnel.id);
+    const bySrc = this.tunnelIndex.get(tunnel.src);
+    const byDst = bySrc === undefined ? undefined : bySrc.get(tunnel.dst);
+    const found = byDst === undefined ? undefined : byDst.get(key);
+    if (found !== undefined) return found;
+    if (this.tunnels.length >= this.maxTunnels) {
+      return this.overflowTunnel ?? (this.overflowTunnel = new TunnelEntry('overflow', '', '', null, this.order++));
+    }
+    const entry = new TunnelEntry(tunnel.type, tunnel.src, tunnel.dst, tunnel.id, this.order++);
+    this.tunnels.push(entry);
+    let srcMap = bySrc;
+    if (srcMap === undefined) {
+      srcMap = new Map();
+      this.tunnelIndex.set(tunnel.src, srcMap);
+    }
+    let dstMap = byDst;
+    if (dstMap === undefined) {
+      dstMap = new Map();
+      srcMap.set(tunnel.dst, dstMap);
+    }
+    dstMap.set(key, entry);
+    if (tunnel.id !== null) {
+      const vniKey = TUNNEL_TYPE_CODES[tunnel.type] * NO_ID + tunnel.id;
+      let vni = this.vnis.get(vniKey);
+      if (vni === undefined) {
+        vni = new VniEntry(tunnel.type, tunnel.id);
+        this.vnis.set(vniKey, vni);
+      }
+      vni.tunnels.push(entry);
+      entry.vni = vni;
+    }
+    return entry;
+  }
+
+  /** DF and fragment counts of the IP header that carries a tunnel (or of untunnelled traffic). */
+  private countCarrier(entry: TunnelEntry, bytes: Uint8Array, ip: Layer, remember: boolean): void {
+    if (ip.proto === 'ipv4') {
+      if (entry.outerIpVersion === 0) entry.outerIpVersion = 4;
+      if (ip.df === true) entry.dfSet++;
+      else entry.dfClear++;
+    } else if (entry.outerIpVersion === 0) {
+      entry.outerIpVersion = 6;
+    }
+    const state = fragmentState(ip);
+    if (state === NOT_FRAGMENT) return;
+    entry.outerFragments++;
+    if (remember && state === FIRST_FRAGMENT) this.rememberFragmentOwner(bytes, ip, entry);
+  }
+
+  /**
+   * Fragments are matched on source, destination and identification (RFC 791
+   * section 3.2, RFC 8200 section 4.5). The number key holds the
+   * identification and part of the source; the addresses are compared in full.
+   */
+  private fragmentKey(bytes: Uint8Array, ip: Layer): number {
+    if (ip.proto === 'ipv4') {
+      const s = ip.offset + 12;
+      const src = ((bytes[s] << 24) | (bytes[s + 1] << 16) | (bytes[s + 2] << 8) | bytes[s + 3]) >>> 0;
+      return src * 0x10000 + (ip.id as number);
+    }
+    const fragment = ipv6FragmentHeader(ip) as Ipv6Extension;
+    const s = ip.offset + 22;
+    return (fragment.id as number) * 0x10000 + ((bytes[s] << 8) | bytes[s + 1]);
+  }
+
+  private rememberFragmentOwner(bytes: Uint8Array, ip: Layer, tunnel: TunnelEntry): void {
+    const owners = ip.proto === 'ipv4' ? this.fragmentOwners4 : this.fragmentOwners6;
+    if (owners.size >= MAX_FRAGMENT_OWNERS) owners.clear();
+    owners.set(this.fragmentKey(bytes, ip), { tunnel, src: ip.src as string, dst: ip.dst as string });
+  }
+
+  private fragmentOwnerOf(bytes: Uint8Array, ip: Layer): TunnelEntry | null {
+    const owners = ip.proto === 'ipv4' ? this.fragmentOwners4 : this.fragmentOwners6;
+    if (owners.size === 0) return null;
+    const owner = owners.get(this.fragmentKey(bytes, ip));
+    if (owner === undefined || owner.src !== ip.src || owner.dst !== ip.dst) return null;
+    return owner.tunnel;
+  }
+
+  /** A later fragment of an outer packet whose first fragment carried a tunnel: all of it belongs to that tunnel. */
+  private addFragmentTail(entry: TunnelEntry, record: CaptureRecord, ip: Layer, used: number): void {
+    const len = record.len;
+    let headerEnd = ip.offset + ip.length;
+    if (headerEnd > len) headerEnd = len;
+    entry.packets++;
+    entry.bytes += len;
+    entry.innerBytes += len - headerEnd;
+    entry.overheadBytes += headerEnd;
+    entry.touch(record.sec, record.nsec);
+    if (len > entry.maxOuterLength) entry.maxOuterLength = len;
+    entry.addChecksums(this.depthCounts, used);
+    this.countCarrier(entry, record.bytes, ip, false);
+  }
+
+  /**
+   * The traffic of one tunnel level, layers [start, end): its flow, its inner
+   * IP packet against the MTU, its ARP and MAC addresses, ICMP too-big
+   * messages. outerIp is the outermost IP layer (-1 for untunnelled traffic),
+   * carrier the IP layer that carries this tunnel.
+   */
+  private scanSegment(
+    entry: TunnelEntry, record: CaptureRecord, layers: Layer[], start: number, end: number,
+    outerIp: number, carrier: number, superPacket: boolean,
+  ): void {
+    let eth = -1;
+    let arp = -1;
+    let ip = -1;
+    for (let i = start; i < end; i++) {
+      const proto = layers[i].proto;
+      if (proto === 'ipv4' || proto === 'ipv6') {
+        ip = i;
+        break;
+      }
+      if (proto === 'arp') {
+        arp = i;
+        break;
+      }
+      if (proto === 'eth' && eth < 0) eth = i;
+    }
+    const tunnelled = outerIp >= 0;
+
+    let kind = KIND_OTHER;
+    let src = '';
+    let dst = '';
+    let srcPort = 0;
+    let dstPort = 0;
+    let fragment = NOT_FRAGMENT;
+    let l4: Layer | null = null;
+    let mssLimit = Infinity;
+    if (ip >= 0) {
+      const ipLayer = layers[ip];
+      src = ipLayer.src as string;
+      dst = ipLayer.dst as string;
+      const protocol = typeof ipLayer.protocol === 'number' ? ipLayer.protocol : 0;
+      fragment = fragmentState(ipLayer);
+      kind = fragment === LATER_FRAGMENT_STATE ? LATER_FRAGMENT + protocol : protocol;
+      if (ip + 1 < end && fragment !== LATER_FRAGMENT_STATE) {
+        l4 = layers[ip + 1];
+        if ((l4.proto === 'tcp' || l4.proto === 'udp') && typeof l4.dstPort === 'number') {
+          srcPort = l4.srcPort as number;
+          dstPort = l4.dstPort;
+        }
+      }
+      if (tunnelled) mssLimit = this.checkInnerPacket(entry, layers, ipLayer, outerIp, carrier, fragment, superPacket);
+    } else if (arp >= 0) {
+      const arpLayer = layers[arp];
+      kind = KIND_ARP;
+      src = typeof arpLayer.senderIp === 'string' ? arpLayer.senderIp : eth >= 0 ? (layers[eth].src as string) : '';
+      dst = typeof arpLayer.targetIp === 'string' ? arpLayer.targetIp : '';
+      if (entry.vni !== null) {
+        if (arpLayer.opcode === ARP_REQUEST) entry.vni.arpRequests++;
+        else if (arpLayer.opcode === ARP_REPLY) entry.vni.arpReplies++;
+      }
+    } else if (eth >= 0) {
+      const ethLayer = layers[eth];
+      kind = ETHERTYPE_BASE + (typeof ethLayer.type === 'number' ? ethLayer.type : 0);
+      src = typeof ethLayer.src === 'string' ? ethLayer.src : '';
+      dst = typeof ethLayer.dst === 'string' ? ethLayer.dst : '';
+    }
+
+    const flow = this.flowOf(entry, kind, src, dst, srcPort, dstPort);
+    flow.packets++;
+    flow.bytes += record.len;
+    flow.touch(record.sec, record.nsec);
+    if (fragment !== NOT_FRAGMENT) flow.fragments++;
+    if (l4 !== null) {
+      if (l4.proto === 'tcp' && typeof l4.flags === 'number') {
+        const flags = l4.flags;
+        if (flags & TCP_FIN) flow.fin++;
+        if (flags & TCP_RST) flow.rst++;
+        if (flags & TCP_SYN) {
+          flow.syn++;
+          if (typeof l4.mss === 'number' && l4.mss > flow.mss) flow.mss = l4.mss;
+          if (mssLimit < flow.mssLimit) flow.mssLimit = mssLimit;
+        }
+      } else if (l4.proto === 'icmp') {
+        if (l4.type === ICMP_DESTINATION_UNREACHABLE && l4.code === ICMP_FRAGMENTATION_NEEDED && typeof l4.mtu === 'number') {
+          this.recordTooBig(4, l4.mtu, layers[ip], layers, end);
+        }
+      } else if (l4.proto === 'icmpv6') {
+        if (l4.type === ICMPV6_PACKET_TOO_BIG && typeof l4.mtu === 'number') {
+          this.recordTooBig(6, l4.mtu, layers[ip], layers, end);
+        }
+      }
+    }
+
+    if (entry.vni !== null && eth >= 0) {
+      let ipSeen: unknown;
+      if (arp >= 0) ipSeen = layers[arp].senderIp;
+      else if (ip >= 0) ipSeen = layers[ip].src;
+      this.learnAddress(entry, layers[eth].src, ipSeen);
+    }
+  }
+
+  /** Inner fragments, inner size against the path MTU; returns the largest MSS the path fits. */
+  private checkInnerPacket(
+    entry: TunnelEntry, layers: Layer[], ipLayer: Layer, outerIp: number, carrier: number, fragment: number,
+    superPacket: boolean,
+  ): number {
+    const size = ipPacketLength(ipLayer);
+    if (fragment !== NOT_FRAGMENT) {
+      entry.innerFragments++;
+      if (size > entry.largestInnerFragment) entry.largestInnerFragment = size;
+      const more = ipLayer.proto === 'ipv4' ? ipLayer.mf === true : ipv6FragmentHeader(ipLayer)?.mf === true;
+      if (fragment === LATER_FRAGMENT_STATE && !more) {
+        const datagram = datagramLengthOfLastFragment(ipLayer);
+        if (datagram > entry.largestFragmentedDatagram) entry.largestFragmentedDatagram = datagram;
+      }
+    }
+    if (superPacket) return Infinity;
+    if (size > entry.largestInnerPacket) entry.largestInnerPacket = size;
+    const encapsulation = ipLayer.offset - layers[outerIp].offset;
+    if (encapsulation <= 0) return Infinity;
+    if (encapsulation > entry.encapsulation) entry.encapsulation = encapsulation;
+    if (size + encapsulation > this.mtu) {
+      entry.overMtu++;
+      if (size > entry.overMtuLargest) entry.overMtuLargest = size;
+      if (carrier >= 0) {
+        const carrierLayer = layers[carrier];
+        if (fragmentState(carrierLayer) !== NOT_FRAGMENT) entry.overMtuOuterFragmented++;
+        else if (carrierLayer.df === true) entry.overMtuDf++;
+      }
+    }
+    // RFC 879: the MSS is the MTU less the fixed IP and TCP headers.
+    const fixed = (ipLayer.proto === 'ipv4' ? IPV4_FIXED_HEADER : IPV6_FIXED_HEADER) + TCP_FIXED_HEADER;
+    return this.mtu - encapsulation - fixed;
+  }
+
+  private flowOf(entry: TunnelEntry, kind: number, src: string, dst: string, srcPort: number, dstPort: number): FlowEntry {
+    const key = flowKey(kind, srcPort, dstPort);
+    const byDst = entry.flows.get(src);
+    const byKey = byDst === undefined ? undefined : byDst.get(dst);
+    const found = byKey === undefined ? undefined : byKey.get(key);
+    if (found !== undefined) return found;
+    if (this.flowCount >= this.maxFlows) {
+      this.overflowFlowPackets++;
+      return entry.overflowFlow ?? (entry.overflowFlow = new FlowEntry(entry, KIND_OVERFLOW, '', '', 0, 0, this.order++));
+    }
+    const flow = new FlowEntry(entry, kind, src, dst, srcPort, dstPort, this.order++);
+    let dstMap = byDst;
+    if (dstMap === undefined) {
+      dstMap = new Map();
+      entry.flows.set(src, dstMap);
+    }
+    let keyMap = byKey;
+    if (keyMap === undefined) {
+      keyMap = new Map();
+      dstMap.set(dst, keyMap);
+    }
+    keyMap.set(key, flow);
+    entry.flowCount++;
+    this.flowCount++;
+    return flow;
+  }
+
+  private learnAddress(entry: TunnelEntry, mac: unknown, ip: unknown): void {
+    if (typeof mac !== 'string') return;
+    const macs = (entry.vni as VniEntry).macs;
+    let learned = macs.get(mac);
+    if (learned === undefined) {
+      if (this.macCount >= this.maxAddresses) {
+        this.overflowMacPackets++;
+        return;
+      }
+      learned = new MacEntry(mac, entry.src);
+      macs.set(mac, learned);
+      this.macCount++;
+    } else if (learned.vtep !== entry.src && learned.movedTo === null) {
+      learned.movedTo = entry.src;
+    }
+    learned.packets++;
+    if (typeof ip === 'string' && learned.ips.size < IPS_PER_MAC) learned.ips.add(ip);
+  }
+
+  private recordTooBig(version: 4 | 6, mtu: number, ipLayer: Layer, layers: Layer[], quotedFrom: number): void {
+    const key = mtu * 8 + version;
+    let byReporter = this.tooBig.get(key);
+    const reporter = ipLayer.src as string;
+    let entry = byReporter === undefined ? undefined : byReporter.get(reporter);
+    if (entry === undefined) {
+      if (this.tooBigCount >= MAX_TOO_BIG_ENTRIES) return;
+      if (byReporter === undefined) {
+        byReporter = new Map();
+        this.tooBig.set(key, byReporter);
+      }
+      entry = new TooBigEntry(version, mtu, reporter, ipLayer.dst as string);
+      describeQuotedPacket(entry, layers, quotedFrom);
+      byReporter.set(reporter, entry);
+      this.tooBigCount++;
+    }
+    entry.count++;
+  }
+}
+
+/** What the packet an ICMP error quotes was: its addresses, length, and the tunnel it carried. */
+function describeQuotedPacket(entry: TooBigEntry, layers: Layer[], quotedFrom: number): void {
+  if (quotedFrom >= layers.length || !isIp(layers[quotedFrom])) return;
+  const quoted = layers[quotedFrom];
+  entry.quotedSrc = quoted.src as string;
+  entry.quotedDst = quoted.dst as string;
+  entry.quotedLength = ipPacketLength(quoted);
+  for (let i = quotedFrom + 1; i < layers.length; i++) {
+    const proto = layers[i].proto;
+    if (entry.quotedTunnel === null && (proto === 'vxlan' || proto === 'vxlan-gpe' || proto === 'geneve' || proto === 'gre')) {
+      entry.quotedTunnel = proto;
+      const id = proto === 'gre' ? layers[i].key : layers[i].vni;
+      entry.quotedTunnelId = typeof id === 'number' ? id : null;
+    } else if (entry.quotedTunnel !== null && isIp(layers[i])) {
+      entry.quotedEncapsulation = layers[i].offset - quoted.offset;
+      return;
+    }
+  }
+}

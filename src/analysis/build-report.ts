@@ -1,0 +1,201 @@
+// From the aggregator's counters to the `stats --json` shape: rows sorted by
+// bytes, indices that point between them, timestamps as JSON numbers, and
+// the findings.
+
+import { linktypeName } from '../../decoders/registry.js';
+import type { StatsAggregator } from './aggregate.js';
+import {
+  CHECKSUM_STATUSES, ETHERTYPE_BASE, FlowEntry, KIND_ARP, KIND_OTHER, KIND_OVERFLOW, LATER_FRAGMENT, STATUS_COUNT,
+  type Seen, type TunnelEntry,
+} from './entries.js';
+import { findingsOf } from './findings.js';
+import type { DepthChecksums, FlowStats, LearnedAddress, StatsReport, TunnelStats, VniStats } from './report.js';
+
+const IP_PROTOCOL_NAMES: Record<number, string> = {
+  1: 'icmp', 4: 'ipv4', 6: 'tcp', 17: 'udp', 41: 'ipv6', 47: 'gre', 58: 'icmpv6',
+};
+
+/** Seconds since the epoch as a JSON number with the capture's digits, e.g. 1700000000.000123. */
+export function timestampNumber(sec: number, nsec: number, digits: 6 | 9): number {
+  if (!Number.isFinite(sec)) return 0;
+  return Number(`${sec}.${String(nsec).padStart(9, '0').slice(0, digits)}`);
+}
+
+/** The same instant exactly, as ISO 8601 UTC text with the capture's digits: 2023-11-14T22:13:20.000000001Z. */
+export function timestampText(sec: number, nsec: number, digits: 6 | 9): string {
+  if (!Number.isFinite(sec)) return '';
+  const date = new Date(sec * 1000).toISOString().slice(0, 19);
+  return `${date}.${String(nsec).padStart(9, '0').slice(0, digits)}Z`;
+}
+
+function duration(seen: Seen): number {
+  return (seen.lastSec - seen.firstSec) + (seen.lastNsec - seen.firstNsec) / 1e9;
+}
+
+function rounded(value: number, places: number): number {
+  const scale = 10 ** places;
+  return Math.round(value * scale) / scale;
+}
+
+function depthChecksums(counts: number[]): DepthChecksums[] {
+  const out: DepthChecksums[] = [];
+  for (let d = 0; d * STATUS_COUNT < counts.length; d++) {
+    const row: DepthChecksums = { depth: d, good: 0, bad: 0, offload: 0, zero: 0, unverified: 0 };
+    for (let s = 0; s < STATUS_COUNT; s++) row[CHECKSUM_STATUSES[s]] = counts[d * STATUS_COUNT + s];
+    out.push(row);
+  }
+  return out;
+}
+
+interface Ranked {
+  bytes: number;
+  packets: number;
+  order: number;
+}
+
+function byBytes(a: Ranked, b: Ranked): number {
+  return b.bytes - a.bytes || b.packets - a.packets || a.order - b.order;
+}
+
+function tunnelStats(entry: TunnelEntry, digits: 6 | 9): TunnelStats {
+  const seconds = duration(entry);
+  const byDepth = depthChecksums(entry.checksums);
+  let bad = 0;
+  let offload = 0;
+  for (const row of byDepth) {
+    bad += row.bad;
+    offload += row.offload;
+  }
+  return {
+    type: entry.type,
+    src: entry.src,
+    dst: entry.dst,
+    id: entry.id,
+    packets: entry.packets,
+    bytes: entry.bytes,
+    innerBytes: entry.innerBytes,
+    overheadBytes: entry.overheadBytes,
+    overheadPercent: entry.bytes === 0 ? 0 : rounded((100 * entry.overheadBytes) / entry.bytes, 2),
+    flows: entry.flowCount + (entry.overflowFlow === null ? 0 : 1),
+    firstTs: timestampNumber(entry.firstSec, entry.firstNsec, digits),
+    lastTs: timestampNumber(entry.lastSec, entry.lastNsec, digits),
+    firstTime: timestampText(entry.firstSec, entry.firstNsec, digits),
+    lastTime: timestampText(entry.lastSec, entry.lastNsec, digits),
+    bitsPerSecond: seconds > 0 ? rounded((entry.bytes * 8) / seconds, 1) : null,
+    packetsPerSecond: seconds > 0 ? rounded(entry.packets / seconds, 3) : null,
+    checksums: { bad, offload },
+    checksumsByDepth: byDepth,
+    fragments: { outer: entry.outerFragments, inner: entry.innerFragments },
+    maxOuterLength: entry.maxOuterLength,
+    df: { set: entry.dfSet, clear: entry.dfClear },
+    encapsulation: entry.encapsulation < 0 ? null : entry.encapsulation,
+    largestInnerPacket: entry.largestInnerPacket,
+  };
+}
+
+function flowStats(flow: FlowEntry, tunnel: number, digits: 6 | 9): FlowStats {
+  const kind = flow.kind;
+  const ip = kind < KIND_ARP;
+  const protocol = kind >= LATER_FRAGMENT ? kind - LATER_FRAGMENT : kind;
+  let proto = 'other';
+  if (ip) proto = IP_PROTOCOL_NAMES[protocol] ?? 'ip';
+  else if (kind === KIND_ARP) proto = 'arp';
+  else if (kind < KIND_OTHER) proto = 'eth';
+  else if (kind === KIND_OVERFLOW) proto = 'overflow';
+  const ports = kind === 6 || kind === 17;
+  const stats: FlowStats = {
+    tunnel,
+    proto,
+    src: flow.src,
+    ...(ports ? { srcPort: flow.srcPort } : {}),
+    dst: flow.dst,
+    ...(ports ? { dstPort: flow.dstPort } : {}),
+    packets: flow.packets,
+    bytes: flow.bytes,
+    firstTs: timestampNumber(flow.firstSec, flow.firstNsec, digits),
+    lastTs: timestampNumber(flow.lastSec, flow.lastNsec, digits),
+    firstTime: timestampText(flow.firstSec, flow.firstNsec, digits),
+    lastTime: timestampText(flow.lastSec, flow.lastNsec, digits),
+    ...(ip ? { ipProtocol: protocol } : {}),
+    ...(proto === 'eth' ? { ethertype: kind - ETHERTYPE_BASE } : {}),
+    fragments: flow.fragments,
+    ...(ip && kind >= LATER_FRAGMENT ? { laterFragments: true } : {}),
+  };
+  if (kind === 6) {
+    stats.tcp = { syn: flow.syn, fin: flow.fin, rst: flow.rst };
+    if (flow.mss >= 0) stats.tcp.mss = flow.mss;
+  }
+  return stats;
+}
+
+function allFlows(entry: TunnelEntry, into: FlowEntry[]): void {
+  for (const byDst of entry.flows.values()) {
+    for (const byKey of byDst.values()) {
+      for (const flow of byKey.values()) into.push(flow);
+    }
+  }
+  if (entry.overflowFlow !== null) into.push(entry.overflowFlow);
+}
+
+export function buildReport(agg: StatsAggregator): StatsReport {
+  const digits = agg.tsDigits;
+  const entries: TunnelEntry[] = [...agg.tunnels];
+  if (agg.overflowTunnel !== null) entries.push(agg.overflowTunnel);
+  if (agg.none !== null) entries.push(agg.none);
+  entries.sort(byBytes);
+  const tunnelIndex = new Map<TunnelEntry, number>();
+  entries.forEach((entry, i) => tunnelIndex.set(entry, i));
+  const tunnels = entries.map((entry) => tunnelStats(entry, digits));
+
+  const flowEntries: FlowEntry[] = [];
+  for (const entry of entries) allFlows(entry, flowEntries);
+  flowEntries.sort(byBytes);
+  const flows = flowEntries.map((flow) => flowStats(flow, tunnelIndex.get(flow.tunnel) as number, digits));
+
+  const vnis: (VniStats & { order: number })[] = [];
+  for (const vni of agg.vnis.values()) {
+    const indices = vni.tunnels.map((entry) => tunnelIndex.get(entry) as number).sort((a, b) => a - b);
+    let packets = 0;
+    let bytes = 0;
+    let flowCount = 0;
+    for (const i of indices) {
+      packets += tunnels[i].packets;
+      bytes += tunnels[i].bytes;
+      flowCount += tunnels[i].flows;
+    }
+    const macs: LearnedAddress[] = [...vni.macs.values()]
+      .sort((a, b) => b.packets - a.packets || (a.mac < b.mac ? -1 : 1))
+      .map((mac) => {
+        const learned: LearnedAddress = { mac: mac.mac, vtep: mac.vtep, ips: [...mac.ips], packets: mac.packets };
+        if (mac.movedTo !== null) learned.movedTo = mac.movedTo;
+        return learned;
+      });
+    vnis.push({
+      type: vni.type, id: vni.id, tunnels: indices, packets, bytes, flows: flowCount, macs,
+      arp: { requests: vni.arpRequests, replies: vni.arpReplies }, order: Math.min(...indices),
+    });
+  }
+  vnis.sort(byBytes);
+
+  const linktypes: Record<string, number> = {};
+  for (const [linktype, count] of agg.linktypes) linktypes[linktypeName(linktype)] = count;
+  const issues: Record<string, number> = {};
+  for (const [kind, count] of agg.issueCounts) issues[kind] = count;
+
+  const findings = findingsOf(agg, { entries, tunnels, tunnelIndex, flowEntries, flows });
+  return {
+    packets: agg.packets,
+    bytes: agg.bytes,
+    linktypes,
+    firstTs: agg.packets === 0 ? null : timestampNumber(agg.seen.firstSec, agg.seen.firstNsec, digits),
+    lastTs: agg.packets === 0 ? null : timestampNumber(agg.seen.lastSec, agg.seen.lastNsec, digits),
+    firstTime: agg.packets === 0 ? null : timestampText(agg.seen.firstSec, agg.seen.firstNsec, digits),
+    lastTime: agg.packets === 0 ? null : timestampText(agg.seen.lastSec, agg.seen.lastNsec, digits),
+    tunnels,
+    flows,
+    vnis: vnis.map(({ order: _order, ...vni }) => vni),
+    checksums: depthChecksums(agg.checksums),
+    issues,
+    findings,
+  };
+}

@@ -1,0 +1,156 @@
+// The aggregator's mutable rows: counters only, keyed by numbers and by the
+// address strings the decoders already made, so that counting a packet builds
+// nothing. Report objects are made from these on demand.
+
+import type { TunnelType } from '../../decoders/types.js';
+
+/** Checksum verdicts in the order of the per-depth counter arrays. */
+export const CHECKSUM_STATUSES = ['good', 'bad', 'offload', 'zero', 'unverified'] as const;
+export const STATUS_COUNT = CHECKSUM_STATUSES.length;
+
+/** First and last timestamp of something seen more than once, exact to the nanosecond. */
+export class Seen {
+  firstSec = Infinity;
+  firstNsec = 0;
+  lastSec = -Infinity;
+  lastNsec = 0;
+
+  touch(sec: number, nsec: number): void {
+    if (sec < this.firstSec || (sec === this.firstSec && nsec < this.firstNsec)) {
+      this.firstSec = sec;
+      this.firstNsec = nsec;
+    }
+    if (sec > this.lastSec || (sec === this.lastSec && nsec > this.lastNsec)) {
+      this.lastSec = sec;
+      this.lastNsec = nsec;
+    }
+  }
+}
+
+/**
+ * Flow kinds: an IP protocol number (0-255); the same plus LATER_FRAGMENT
+ * for non-first fragments, whose ports are not in the packet; ARP; an
+ * ethertype plus ETHERTYPE_BASE for other Ethernet payloads; anything else.
+ */
+export const LATER_FRAGMENT = 256;
+export const KIND_ARP = 512;
+export const ETHERTYPE_BASE = 1024;
+export const KIND_OTHER = ETHERTYPE_BASE + 0x10000;
+export const KIND_OVERFLOW = KIND_OTHER + 1;
+
+/** Flow key within one tunnel and one address pair: kind and both ports in 48 bits, exact in a double. */
+export function flowKey(kind: number, srcPort: number, dstPort: number): number {
+  return kind * 0x100000000 + srcPort * 0x10000 + dstPort;
+}
+
+export class FlowEntry extends Seen {
+  packets = 0;
+  bytes = 0;
+  fragments = 0;
+  syn = 0;
+  fin = 0;
+  rst = 0;
+  /** Largest MSS on a SYN, -1 when none was seen. */
+  mss = -1;
+  /** Largest MSS the tunnel's path fits for this flow, or Infinity outside tunnels. */
+  mssLimit = Infinity;
+
+  constructor(
+    readonly tunnel: TunnelEntry,
+    readonly kind: number,
+    readonly src: string,
+    readonly dst: string,
+    readonly srcPort: number,
+    readonly dstPort: number,
+    /** Creation order, to sort ties the same way every time. */
+    readonly order: number,
+  ) {
+    super();
+  }
+}
+
+export class MacEntry {
+  packets = 0;
+  movedTo: string | null = null;
+  readonly ips = new Set<string>();
+
+  constructor(readonly mac: string, readonly vtep: string) {}
+}
+
+/** A virtual network: every tunnel with one type and id, and the inner addresses seen in it. */
+export class VniEntry {
+  readonly tunnels: TunnelEntry[] = [];
+  readonly macs = new Map<string, MacEntry>();
+  arpRequests = 0;
+  arpReplies = 0;
+
+  constructor(readonly type: TunnelType, readonly id: number) {}
+}
+
+/** ICMP fragmentation-needed / ICMPv6 packet-too-big messages with one reported MTU from one router. */
+export class TooBigEntry {
+  count = 0;
+  /** From the first message: what it quotes. */
+  quotedSrc = '';
+  quotedDst = '';
+  quotedLength = -1;
+  /** The tunnel header found in the quoted packet, if any, and the bytes from its IP header to the inner IP header. */
+  quotedTunnel: string | null = null;
+  quotedTunnelId: number | null = null;
+  quotedEncapsulation = -1;
+
+  constructor(readonly version: 4 | 6, readonly mtu: number, readonly reporter: string, readonly to: string) {}
+}
+
+export type TunnelRowType = TunnelType | 'none' | 'overflow';
+
+export class TunnelEntry extends Seen {
+  packets = 0;
+  bytes = 0;
+  innerBytes = 0;
+  overheadBytes = 0;
+  /** Verdict counts, index depth * STATUS_COUNT + status. */
+  checksums: number[] = [];
+  /** Bad checksums inside the tunnel (depth 1 and more) by protocol. */
+  innerBadByProto: Map<string, number> | null = null;
+  outerFragments = 0;
+  innerFragments = 0;
+  largestInnerFragment = 0;
+  /** Largest original datagram a last inner fragment shows (offset + length). */
+  largestFragmentedDatagram = 0;
+  maxOuterLength = 0;
+  dfSet = 0;
+  dfClear = 0;
+  /** IP version of the header that carries the tunnel (0 until seen). */
+  outerIpVersion = 0;
+  /** Largest distance from the outermost IP header to the inner IP header, -1 when no inner IP was seen. */
+  encapsulation = -1;
+  largestInnerPacket = 0;
+  /** Inner IP packets that, with the encapsulation, exceed the path MTU. */
+  overMtu = 0;
+  overMtuLargest = 0;
+  overMtuOuterFragmented = 0;
+  overMtuDf = 0;
+  port8472 = 0;
+  vniFlagClear = 0;
+  readonly flows = new Map<string, Map<string, Map<number, FlowEntry>>>();
+  flowCount = 0;
+  overflowFlow: FlowEntry | null = null;
+  vni: VniEntry | null = null;
+
+  constructor(
+    readonly type: TunnelRowType,
+    readonly src: string,
+    readonly dst: string,
+    readonly id: number | null,
+    readonly order: number,
+  ) {
+    super();
+  }
+
+  addChecksums(counts: Float64Array, used: number): void {
+    const own = this.checksums;
+    while (own.length < used) own.push(0);
+    for (let i = 0; i < used; i++) own[i] += counts[i];
+  }
+}

@@ -1,0 +1,66 @@
+// `tunscope stats FILE|-`: traffic per tunnel, per inner flow and per VNI,
+// and what is wrong with it, as tables, one JSON object, or CSV.
+
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { StatsAggregator } from '../analysis/aggregate.js';
+import { decodeCapture, prepareDecode } from '../pipeline.js';
+import { UsageError } from '../errors.js';
+import { OutputWriter } from '../output/writer.js';
+import { statsCsv } from '../output/csv.js';
+import { statsText, type StatsGrouping } from '../output/tables.js';
+import { addDecodeOptions, decodeOptionsOf, positiveInteger, warn, type DecodeFlags } from './options.js';
+
+export const DEFAULT_TOP = 20;
+
+export interface StatsFlags extends DecodeFlags {
+  json?: boolean;
+  csv?: boolean;
+  top?: number;
+  by: StatsGrouping;
+  mtu: number;
+  maxFlows?: number;
+}
+
+function rowCount(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number (0 shows every row).');
+  return Number(value);
+}
+
+function mtuValue(value: string): number {
+  const n = Number(value);
+  // RFC 791 section 3.1: every IPv4 link carries 68 bytes; the total length field ends at 65535.
+  if (!/^\d+$/.test(value) || n < 68 || n > 65535) throw new InvalidArgumentError('expected an MTU from 68 to 65535.');
+  return n;
+}
+
+/** Read the capture, count it, and print the report; `out` is standard output unless a test gives another. */
+export async function runStats(file: string, flags: StatsFlags, out = new OutputWriter()): Promise<void> {
+  if (flags.json && flags.csv) throw new UsageError('--json and --csv cannot be used together; choose one');
+  const prepared = prepareDecode(decodeOptionsOf(flags));
+  const aggregator = new StatsAggregator({ mtu: flags.mtu, maxFlows: flags.maxFlows });
+  const summary = await decodeCapture(file, prepared, (n, record, packet) => {
+    aggregator.add(n, record, packet);
+  });
+  const report = aggregator.report();
+  if (flags.json) out.line(JSON.stringify(report));
+  else if (flags.csv) out.line(statsCsv(report, flags.by, flags.top ?? 0));
+  else out.line(statsText(report, { by: flags.by, top: flags.top ?? DEFAULT_TOP, source: file }));
+  out.flush();
+  if (summary.warning && !out.closed) warn(`warning: ${summary.warning}`);
+}
+
+export function defineStatsCommand(program: Command): void {
+  const command = program
+    .command('stats')
+    .description('sum traffic per tunnel, inner flow and VNI, and name what is wrong with it (MTU, fragments, checksums, ...)')
+    .argument('<file>', 'a pcap or pcapng file, or - for standard input')
+    .addOption(new Option('--by <table>', 'the table to show: tunnel, vni or flow')
+      .choices(['tunnel', 'vni', 'flow']).default('tunnel'))
+    .option('--top <n>', `rows per table (default ${DEFAULT_TOP}; 0 for all; CSV: all unless given)`, rowCount)
+    .option('--json', 'print the whole report as one JSON object (--top does not apply)')
+    .option('--csv', 'print the --by table as CSV, for spreadsheets')
+    .option('--mtu <bytes>', 'the underlay MTU findings measure against', mtuValue, 1500)
+    .option('--max-flows <n>', 'most flows kept; further flows are summed in one overflow row per tunnel (default 1000000)',
+      positiveInteger);
+  addDecodeOptions(command).action((file: string, flags: StatsFlags) => runStats(file, flags));
+}

@@ -1,0 +1,222 @@
+// `tunscope stats` as text: a summary line, cli-table3 tables sorted by
+// bytes (tunnels, flows or VNIs), each cut at --top rows with a line saying
+// how many were left out, and the findings.
+
+import Table from 'cli-table3';
+import { tunnelName } from '../analysis/labels.js';
+import type { DepthChecksums, Finding, FlowStats, StatsReport, TunnelStats } from '../analysis/report.js';
+
+export type StatsGrouping = 'tunnel' | 'vni' | 'flow';
+
+export interface StatsTextOptions {
+  by: StatsGrouping;
+  /** Most rows per table, and most findings of each kind; 0 shows everything. */
+  top: number;
+  /** What was read, for the summary line: a file name or "-". */
+  source: string;
+}
+
+const PLAIN_STYLE = { head: [] as string[], border: [] as string[], compact: true };
+const SEVERITY_WIDTH = 8;
+
+function table(head: string[], rightAligned: number[]): Table.Table {
+  const colAligns = head.map((_, i) => (rightAligned.includes(i) ? 'right' : 'left') as 'left' | 'right');
+  return new Table({ head, colAligns, style: PLAIN_STYLE });
+}
+
+/** 1234567 as "1,234,567". */
+export function groupDigits(value: number): string {
+  const [whole, fraction] = String(value).split('.');
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return fraction === undefined ? grouped : `${grouped}.${fraction}`;
+}
+
+export function rateText(bitsPerSecond: number | null): string {
+  if (bitsPerSecond === null) return '-';
+  const units = ['bit/s', 'kbit/s', 'Mbit/s', 'Gbit/s', 'Tbit/s'];
+  let value = bitsPerSecond;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
+
+/** The time of day of an ISO 8601 timestamp from the report, with all its digits: 22:13:20.000123. */
+export function clockText(isoTime: string): string {
+  return isoTime.slice(11, -1);
+}
+
+function durationText(first: number | null, last: number | null): string {
+  if (first === null || last === null) return '';
+  const seconds = last - first;
+  if (seconds < 60) return `${seconds.toFixed(3)} s`;
+  if (seconds < 3600) return `${(seconds / 60).toFixed(1)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+/** Counts of one verdict by depth, "0" when none: "12 (d0 6, d1 6)". */
+function depthText(byDepth: DepthChecksums[], status: 'bad' | 'offload'): string {
+  let total = 0;
+  const parts: string[] = [];
+  for (const row of byDepth) {
+    if (row[status] === 0) continue;
+    total += row[status];
+    parts.push(`d${row.depth} ${groupDigits(row[status])}`);
+  }
+  if (total === 0) return '0';
+  return `${groupDigits(total)} (${parts.join(', ')})`;
+}
+
+function dfText(tunnel: TunnelStats): string {
+  const { set, clear } = tunnel.df;
+  if (set === 0 && clear === 0) return '-';
+  if (clear === 0) return 'set';
+  if (set === 0) return 'clear';
+  return `set ${groupDigits(set)}, clear ${groupDigits(clear)}`;
+}
+
+function leftOut(lines: string[], shown: number, total: number, what: string): void {
+  if (shown < total) lines.push(`… ${groupDigits(total - shown)} more ${what} not shown (--top ${total} shows all)`);
+}
+
+function limit(top: number, total: number): number {
+  return top === 0 || top > total ? total : top;
+}
+
+function endpointsText(tunnel: TunnelStats): [string, string] {
+  return tunnel.type === 'none' || tunnel.type === 'overflow' ? ['', ''] : [tunnel.src, tunnel.dst];
+}
+
+function tunnelTables(report: StatsReport, top: number, lines: string[]): void {
+  const shown = limit(top, report.tunnels.length);
+  const traffic = table(
+    ['#', 'tunnel', 'outer src', 'outer dst', 'packets', 'bytes', 'inner bytes', 'overhead', 'flows', 'first', 'last', 'rate'],
+    [0, 4, 5, 6, 7, 8],
+  );
+  const health = table(
+    [
+      '#', 'tunnel', 'bad checksums', 'offload checksums', 'outer frags', 'inner frags', 'largest frame', 'largest inner',
+      'outer DF',
+    ],
+    [0, 4, 5, 6, 7],
+  );
+  for (let i = 0; i < shown; i++) {
+    const t = report.tunnels[i];
+    const [src, dst] = endpointsText(t);
+    traffic.push([
+      i, tunnelName(t.type, t.id), src, dst, groupDigits(t.packets), groupDigits(t.bytes), groupDigits(t.innerBytes),
+      `${groupDigits(t.overheadBytes)} (${t.overheadPercent.toFixed(1)}%)`, groupDigits(t.flows),
+      clockText(t.firstTime), clockText(t.lastTime), rateText(t.bitsPerSecond),
+    ]);
+    health.push([
+      i, tunnelName(t.type, t.id), depthText(t.checksumsByDepth, 'bad'), depthText(t.checksumsByDepth, 'offload'),
+      groupDigits(t.fragments.outer), groupDigits(t.fragments.inner), groupDigits(t.maxOuterLength),
+      t.largestInnerPacket === 0 ? '-' : groupDigits(t.largestInnerPacket), dfText(t),
+    ]);
+  }
+  lines.push('', `Tunnels, one row per direction, by bytes (${groupDigits(report.tunnels.length)})`, traffic.toString());
+  leftOut(lines, shown, report.tunnels.length, 'tunnels');
+  lines.push('', 'Tunnel health (checksums by depth: d0 outside every tunnel, d1 inside one, ...)', health.toString());
+  leftOut(lines, shown, report.tunnels.length, 'tunnels');
+}
+
+function tcpText(flow: FlowStats): string {
+  if (flow.tcp === undefined) return '';
+  const flags: string[] = [];
+  if (flow.tcp.syn > 0) flags.push(`SYN ${flow.tcp.syn}`);
+  if (flow.tcp.fin > 0) flags.push(`FIN ${flow.tcp.fin}`);
+  if (flow.tcp.rst > 0) flags.push(`RST ${flow.tcp.rst}`);
+  if (flow.tcp.mss !== undefined) flags.push(`MSS ${flow.tcp.mss}`);
+  return flags.join(', ');
+}
+
+function flowProtoText(flow: FlowStats): string {
+  if (flow.proto === 'ip') return `ip proto ${flow.ipProtocol}`;
+  if (flow.proto === 'eth') return `eth 0x${(flow.ethertype ?? 0).toString(16).padStart(4, '0')}`;
+  return flow.laterFragments === true ? `${flow.proto} (later fragments)` : flow.proto;
+}
+
+function flowTable(report: StatsReport, top: number, lines: string[]): void {
+  const shown = limit(top, report.flows.length);
+  const flows = table(
+    ['tunnel', 'proto', 'src', 'sport', 'dst', 'dport', 'packets', 'bytes', 'first', 'last', 'TCP'],
+    [3, 5, 6, 7],
+  );
+  for (let i = 0; i < shown; i++) {
+    const f = report.flows[i];
+    const t = report.tunnels[f.tunnel];
+    flows.push([
+      `#${f.tunnel} ${tunnelName(t.type, t.id)}`, flowProtoText(f), f.src, f.srcPort ?? '', f.dst, f.dstPort ?? '',
+      groupDigits(f.packets), groupDigits(f.bytes), clockText(f.firstTime), clockText(f.lastTime), tcpText(f),
+    ]);
+  }
+  const title = `Flows inside each tunnel, one row per direction, by bytes (${groupDigits(report.flows.length)})`;
+  lines.push('', title, flows.toString());
+  leftOut(lines, shown, report.flows.length, 'flows');
+}
+
+function vniTables(report: StatsReport, top: number, lines: string[]): void {
+  const shown = limit(top, report.vnis.length);
+  const vnis = table(
+    ['vni', 'directions', 'packets', 'bytes', 'flows', 'MACs', 'ARP requests', 'ARP replies'],
+    [1, 2, 3, 4, 5, 6, 7],
+  );
+  const addresses = table(['vni', 'MAC', 'behind', 'IPs', 'packets'], [4]);
+  let addressRows = 0;
+  let addressTotal = 0;
+  for (let i = 0; i < report.vnis.length; i++) {
+    const v = report.vnis[i];
+    addressTotal += v.macs.length;
+    if (i >= shown) continue;
+    vnis.push([
+      tunnelName(v.type, v.id), v.tunnels.length, groupDigits(v.packets), groupDigits(v.bytes), groupDigits(v.flows),
+      v.macs.length, groupDigits(v.arp.requests), groupDigits(v.arp.replies),
+    ]);
+    for (const mac of v.macs) {
+      if (top !== 0 && addressRows >= top) break;
+      addresses.push([
+        tunnelName(v.type, v.id), mac.mac, mac.movedTo === undefined ? mac.vtep : `${mac.vtep}, then ${mac.movedTo}`,
+        mac.ips.join(' '), groupDigits(mac.packets),
+      ]);
+      addressRows++;
+    }
+  }
+  lines.push('', `Virtual networks, by bytes (${groupDigits(report.vnis.length)})`, vnis.toString());
+  leftOut(lines, shown, report.vnis.length, 'virtual networks');
+  lines.push('', 'Inner addresses (what a bridge forwarding table and an ARP table learn)', addresses.toString());
+  leftOut(lines, addressRows, addressTotal, 'addresses');
+}
+
+function findingLines(findings: Finding[], top: number, lines: string[]): void {
+  lines.push('', findings.length === 0 ? 'Findings: none' : `Findings (${findings.length})`);
+  const perKind = new Map<string, number>();
+  const hidden = new Map<string, number>();
+  for (const finding of findings) {
+    const count = (perKind.get(finding.kind) ?? 0) + 1;
+    perKind.set(finding.kind, count);
+    if (top !== 0 && count > top) {
+      hidden.set(finding.kind, (hidden.get(finding.kind) ?? 0) + 1);
+      continue;
+    }
+    lines.push(`  ${finding.severity.padEnd(SEVERITY_WIDTH)} ${finding.message}`);
+  }
+  for (const [kind, count] of hidden) {
+    lines.push(`  … ${groupDigits(count)} more ${kind} findings not shown (--json lists all)`);
+  }
+}
+
+export function statsText(report: StatsReport, options: StatsTextOptions): string {
+  const linktypes = Object.entries(report.linktypes).map(([name, count]) => `${name} ${groupDigits(count)}`).join(', ');
+  const span = durationText(report.firstTs, report.lastTs);
+  const lines = [
+    `${options.source}: ${groupDigits(report.packets)} packets, ${groupDigits(report.bytes)} bytes`
+      + `${span === '' ? '' : ` in ${span}`}${linktypes === '' ? '' : ` (${linktypes})`}`,
+  ];
+  if (options.by === 'tunnel') tunnelTables(report, options.top, lines);
+  else if (options.by === 'flow') flowTable(report, options.top, lines);
+  else vniTables(report, options.top, lines);
+  findingLines(report.findings, options.top, lines);
+  return lines.join('\n');
+}

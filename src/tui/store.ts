@@ -1,0 +1,550 @@
+// What the terminal UI shows, kept outside React: the statistics aggregator,
+// the packets behind every tunnel and flow, and the source they come from (a
+// capture file read in one indexing pass, or a live capture whose recent
+// packets sit in a ring buffer). Views ask for snapshots, at most as often as
+// they redraw; packets are decoded again only when a view shows them.
+
+import { dissect } from '../../decoders/dissect.js';
+import type { Packet } from '../../decoders/types.js';
+import { StatsAggregator } from '../analysis/aggregate.js';
+import type { FlowStats, StatsReport, TunnelStats } from '../analysis/report.js';
+import { FilterError, parseFilter } from '../filter/parse.js';
+import { packetSummary } from '../output/line.js';
+import { timeOfDayText } from '../output/timestamp.js';
+import { decodeRecords, type PreparedDecode, type RecordSource } from '../pipeline.js';
+import type { CaptureRecord, ReadSummary, RecordSink } from '../sources/record.js';
+import type { IndexedCaptureFile, PacketStorage } from './capture-index.js';
+import type { PacketRing } from './packet-ring.js';
+import { RowPackets, type RedecodedPacket, type TunnelPackets } from './row-packets.js';
+
+export type SortKey = 'bytes' | 'packets' | 'bad';
+
+export const SORT_KEYS: readonly SortKey[] = ['bytes', 'packets', 'bad'];
+
+/** What names a tunnel row: one direction of one tunnel. */
+export type TunnelIdentity = Pick<TunnelStats, 'type' | 'id' | 'src' | 'dst'>;
+
+/** A packet list: a tunnel's, or one of its flows'. */
+export interface PacketListRef {
+  tunnel: TunnelIdentity;
+  flow?: FlowStats;
+}
+
+/** A tunnel row's identity as a string, to keep a selection on its row while the table re-sorts. */
+export function tunnelKey(row: TunnelIdentity): string {
+  return `${row.type} ${row.id ?? '-'} ${row.src} ${row.dst}`;
+}
+
+function flowKey(tunnel: string, row: FlowStats): string {
+  return `${tunnel}|${row.proto} ${row.ipProtocol ?? row.ethertype ?? ''}|${row.src} ${row.srcPort ?? ''}|${row.dst} ${row.dstPort ?? ''}`;
+}
+
+export interface TunnelRow extends TunnelStats {
+  key: string;
+  /** Index into the report's tunnels. */
+  index: number;
+  /** Findings about this tunnel. */
+  findings: number;
+}
+
+export interface FlowRow extends FlowStats {
+  key: string;
+  badChecksums: number;
+}
+
+/** One line of the packet list, decoded on demand. */
+export interface PacketLine {
+  n: number;
+  time: string;
+  len: number;
+  summary: string;
+  badChecksum: boolean;
+  issues: number;
+}
+
+interface DecodedLine {
+  n: number;
+  time: string;
+  len: number;
+  /** The summary's parts: one per tunnel level, then the innermost traffic. */
+  parts: string[];
+  tunnelKeys: string[];
+  badChecksum: boolean;
+  issues: number;
+}
+
+/** How packetSummary() joins the parts of the tunnel levels. */
+const SUMMARY_SEPARATOR = ' | ';
+
+/** A packet opened in the packet view. */
+export interface OpenedPacket {
+  n: number;
+  record: CaptureRecord;
+  packet: Packet;
+}
+
+export type SourceState = 'reading' | 'done' | 'live' | 'ended' | 'failed';
+
+export interface StoreStatus {
+  /** The file path or interface name. */
+  source: string;
+  kind: 'file' | 'live';
+  state: SourceState;
+  /** Records read from the source. */
+  seen: number;
+  /** Records that passed the filter. */
+  matched: number;
+  /** Packets a second: arriving (live), or over the capture's time span (file). */
+  rate: number;
+  /** Packets the kernel dropped (live), when the source knows. */
+  drops: number | null;
+  /** How much of the file the pass in progress has read, 0..1 (file). */
+  progress: number | null;
+  filter: string;
+  /** A warning or error from the source (a cut-off file, an interface gone). */
+  message: string | null;
+}
+
+export interface StoreSnapshot {
+  version: number;
+  status: StoreStatus;
+  report: StatsReport;
+}
+
+export interface LiveFeed {
+  /** The interface name. */
+  name: string;
+  /** The live capture: runs until the interface goes away or a sink returns false. */
+  source: RecordSource;
+  ring: PacketRing;
+  /** Kernel drop count, when the capture can tell. */
+  drops?: () => number | null;
+}
+
+export interface StoreOptions {
+  prepared: PreparedDecode;
+  /** The filter's text as the user typed it ('' for none). */
+  filterText: string;
+  /** Most flows the aggregator keeps (and the store lists packets for). */
+  maxFlows?: number;
+}
+
+interface Session {
+  prepared: PreparedDecode;
+  filterText: string;
+  aggregator: StatsAggregator;
+  /** The packet numbers behind each row of the report. */
+  rows: RowPackets;
+  /** Packet number = base + the pass's own record count. */
+  base: number;
+  matched: number;
+  /** Replaced by a newer session: its pass stops at the next record. */
+  stale: boolean;
+}
+
+const DEFAULT_MAX_FLOWS = 100_000;
+/**
+ * While packets stream in, rebuild the report at most twice a second, and at
+ * most once per twenty times its own cost: the tables then take at most a
+ * twentieth of the time and reading the rest.
+ */
+const REPORT_MIN_INTERVAL_MS = 500;
+const REPORT_COST_SHARE = 20;
+/** The aggregator's own default: tunnel directions beyond it are summed in one overflow row. */
+const MAX_TUNNELS = 100_000;
+const LINE_CACHE_SIZE = 512;
+const EMPTY_LIST = new Uint32Array(0);
+/** Packets decoded again per slice when filing a tunnel's packets under its flows. */
+const FILING_SLICE = 2000;
+const ENDED_BY_NEW_FILTER: ReadSummary = { format: 'pcap', records: 0, warning: null, stopped: true };
+
+function hasBadChecksum(packet: Packet): boolean {
+  for (const issue of packet.issues) if (issue.kind === 'bad-checksum') return true;
+  return false;
+}
+
+export class TuiStore {
+  /** Bumped for every record and every state change: views redraw when it moves. */
+  version = 0;
+  private session!: Session;
+  private state: SourceState;
+  private message: string | null = null;
+  private seen = 0;
+  private snapshotCache: StoreSnapshot | null = null;
+  /** The tunnel whose packets are being filed under flows, and whether the next slice is scheduled. */
+  private filing: TunnelPackets | null = null;
+  private filingScheduled = false;
+  private tunnelRowsCache: { report: StatsReport; sort: SortKey; rows: TunnelRow[] } | null = null;
+  /** When the report may be rebuilt; 0 forces it (a pass ended, a new filter). */
+  private reportDueAt = 0;
+  private lineCache = new Map<number, DecodedLine>();
+  private rateSamples: [time: number, seen: number][] = [];
+  private firstTs: number | null = null;
+  private lastTs: number | null = null;
+  private liveSink: RecordSink | null = null;
+  private liveEnded: ((summary: ReadSummary) => void) | null = null;
+  private prunedAt = 0;
+  private closed = false;
+  private readonly maxFlows: number;
+
+  private constructor(
+    private readonly storage: PacketStorage,
+    private readonly file: IndexedCaptureFile | null,
+    private readonly live: LiveFeed | null,
+    options: StoreOptions,
+  ) {
+    this.maxFlows = options.maxFlows ?? DEFAULT_MAX_FLOWS;
+    this.state = file !== null ? 'reading' : 'live';
+    this.session = this.newSession(options.prepared, options.filterText, 0);
+  }
+
+  /** A store over a capture file: starts its indexing pass at once. */
+  static forFile(file: IndexedCaptureFile, options: StoreOptions): TuiStore {
+    const store = new TuiStore(file, file, null, options);
+    store.startFilePass();
+    return store;
+  }
+
+  /** A store over a live capture: starts capturing at once. */
+  static forLive(feed: LiveFeed, options: StoreOptions): TuiStore {
+    const store = new TuiStore(feed.ring, null, feed, options);
+    store.startLiveSession();
+    store.startCapture();
+    return store;
+  }
+
+  /** A pass over a file is in progress. */
+  get reading(): boolean {
+    return this.state === 'reading';
+  }
+
+  get source(): string {
+    return this.file?.path ?? this.live?.name ?? '';
+  }
+
+  get prepared(): PreparedDecode {
+    return this.session.prepared;
+  }
+
+  /** Parse and apply a new filter; the statistics start over with it. Returns the error when it does not parse. */
+  applyFilter(text: string): FilterError | null {
+    let filter = null;
+    if (text.trim() !== '') {
+      try {
+        filter = parseFilter(text);
+      } catch (err) {
+        if (err instanceof FilterError) return err;
+        throw err;
+      }
+    }
+    const prepared: PreparedDecode = { ...this.session.prepared, filter };
+    this.session.stale = true;
+    this.lineCache.clear();
+    this.message = null;
+    if (this.file !== null) {
+      this.session = this.newSession(prepared, text.trim(), 0);
+      this.state = 'reading';
+      this.startFilePass();
+    } else if (this.live !== null) {
+      this.session = this.newSession(prepared, text.trim(), this.live.ring.oldest - 1);
+      this.startLiveSession();
+    }
+    this.changed();
+    return null;
+  }
+
+  /**
+   * The report and status as of now; the same object until something
+   * changes. A report of many flows takes a while to build, so while packets
+   * stream in it is rebuilt only when that cost stays a small share of the
+   * time; the status (counts, progress) is always fresh.
+   */
+  snapshot(): StoreSnapshot {
+    const cached = this.snapshotCache;
+    if (cached !== null && cached.version === this.version) return cached;
+    const now = performance.now();
+    let report: StatsReport;
+    if (cached !== null && now < this.reportDueAt) {
+      report = cached.report;
+    } else {
+      report = this.session.aggregator.report();
+      const cost = performance.now() - now;
+      this.reportDueAt = now + Math.max(REPORT_MIN_INTERVAL_MS, cost * REPORT_COST_SHARE);
+    }
+    this.snapshotCache = { version: this.version, status: this.status(), report };
+    return this.snapshotCache;
+  }
+
+  /** The report's tunnels with their keys, sorted; the same array for the same report and order. */
+  tunnelRows(report: StatsReport, sort: SortKey): TunnelRow[] {
+    const cached = this.tunnelRowsCache;
+    if (cached !== null && cached.report === report && cached.sort === sort) return cached.rows;
+    const rows = this.buildTunnelRows(report, sort);
+    this.tunnelRowsCache = { report, sort, rows };
+    return rows;
+  }
+
+  private buildTunnelRows(report: StatsReport, sort: SortKey): TunnelRow[] {
+    const findings = new Map<number, number>();
+    for (const finding of report.findings) {
+      if (finding.tunnel !== undefined) findings.set(finding.tunnel, (findings.get(finding.tunnel) ?? 0) + 1);
+    }
+    const rows = report.tunnels.map((tunnel, index): TunnelRow => ({
+      ...tunnel, key: tunnelKey(tunnel), index, findings: findings.get(index) ?? 0,
+    }));
+    return rows.sort((a, b) => sortValue(b, sort) - sortValue(a, sort) || a.index - b.index);
+  }
+
+  /** The flows of one tunnel, sorted. Asking for them starts filing the tunnel's packets under its flows. */
+  flowRows(report: StatsReport, tunnel: TunnelIdentity, sort: SortKey): FlowRow[] {
+    const key = tunnelKey(tunnel);
+    const index = report.tunnels.findIndex((row) => tunnelKey(row) === key);
+    if (index < 0) return [];
+    const lists = this.tunnelPackets(tunnel, true);
+    const rows: FlowRow[] = [];
+    for (const flow of report.flows) {
+      if (flow.tunnel !== index) continue;
+      const list = lists === undefined ? undefined : this.session.rows.flow(lists, flow);
+      rows.push({ ...flow, key: flowKey(key, flow), badChecksums: list?.badChecksums ?? 0 });
+    }
+    return rows.sort((a, b) => flowSortValue(b, sort) - flowSortValue(a, sort));
+  }
+
+  /** Packets of a tunnel not yet filed under its flows (they are being filed). */
+  unfiledPackets(tunnel: TunnelIdentity): number {
+    return this.session.rows.tunnel(tunnel)?.unfiled() ?? 0;
+  }
+
+  /** Numbers of the packets held for a tunnel, or for one of its flows, oldest first. */
+  packetNumbers(ref: PacketListRef): Uint32Array {
+    const lists = this.tunnelPackets(ref.tunnel, ref.flow !== undefined);
+    if (lists === undefined) return EMPTY_LIST;
+    const list = ref.flow === undefined ? lists.packets : this.session.rows.flow(lists, ref.flow);
+    if (list === undefined) return EMPTY_LIST;
+    if (this.live !== null) list.dropBelow(this.live.ring.oldest);
+    return list.view();
+  }
+
+  /** A tunnel's packet lists; with `flows`, its packets are filed under flows first (or in the background, for many). */
+  private tunnelPackets(tunnel: TunnelIdentity, flows: boolean): TunnelPackets | undefined {
+    const lists = this.session.rows.tunnel(tunnel);
+    if (lists !== undefined && flows && lists.unfiled() > 0) this.fileFlows(lists);
+    return lists;
+  }
+
+  /**
+   * Files a tunnel's packets under its flows: a first slice now, so a small
+   * tunnel is ready at once, the rest a slice per turn of the event loop.
+   */
+  private fileFlows(lists: TunnelPackets): void {
+    this.filing = lists;
+    if (this.filingScheduled) return;
+    const session = this.session;
+    const redecode = (n: number): RedecodedPacket | null => {
+      const opened = this.openPacket(n);
+      return opened === null ? null : { packet: opened.packet, badChecksum: hasBadChecksum(opened.packet) };
+    };
+    const slice = (): void => {
+      this.filingScheduled = false;
+      const target = this.filing;
+      if (target === null || session !== this.session || this.closed) return;
+      const left = session.rows.fileFlows(target, FILING_SLICE, redecode);
+      this.version++;
+      if (left > 0) {
+        this.filingScheduled = true;
+        setImmediate(slice);
+      } else {
+        this.filing = null;
+      }
+    };
+    slice();
+  }
+
+  /**
+   * One line of the packet list, decoded on first use, then cached. Under a
+   * tunnel, the summary starts inside it: the tunnel's own part is the same on
+   * every line and the view's title already says it.
+   */
+  packetLine(n: number, listTunnel: TunnelIdentity): PacketLine | null {
+    let decoded = this.lineCache.get(n);
+    if (decoded === undefined) {
+      const opened = this.openPacket(n);
+      if (opened === null) return null;
+      const { record, packet } = opened;
+      decoded = {
+        n, time: timeOfDayText(record), len: record.len, parts: packetSummary(packet).split(SUMMARY_SEPARATOR),
+        tunnelKeys: packet.tunnels.map(tunnelKey), badChecksum: hasBadChecksum(packet), issues: packet.issues.length,
+      };
+      if (this.lineCache.size >= LINE_CACHE_SIZE) this.lineCache.delete(this.lineCache.keys().next().value as number);
+      this.lineCache.set(n, decoded);
+    }
+    const { parts, tunnelKeys } = decoded;
+    const level = tunnelKeys.indexOf(tunnelKey(listTunnel));
+    const inside = level >= 0 && parts.length === tunnelKeys.length + 1;
+    return {
+      n, time: decoded.time, len: decoded.len, badChecksum: decoded.badChecksum, issues: decoded.issues,
+      summary: (inside ? parts.slice(level + 1) : parts).join(SUMMARY_SEPARATOR),
+    };
+  }
+
+  /** Packet n, read again from the file or the ring and decoded; null when it is no longer held. */
+  openPacket(n: number): OpenedPacket | null {
+    const record = this.storage.record(n);
+    if (record === null) return null;
+    const { registry, verify } = this.session.prepared;
+    return { n, record, packet: dissect(record.bytes, record.linktype, record.len, { registry, verify }) };
+  }
+
+  /** Stop reading or capturing; close the file. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.session.stale = true;
+    this.liveEnded?.(ENDED_BY_NEW_FILTER);
+    this.file?.close();
+  }
+
+  private newSession(prepared: PreparedDecode, filterText: string, base: number): Session {
+    return {
+      prepared, filterText, aggregator: new StatsAggregator({ maxFlows: this.maxFlows, maxTunnels: MAX_TUNNELS }),
+      rows: new RowPackets(MAX_TUNNELS, this.maxFlows), base, matched: 0, stale: false,
+    };
+  }
+
+  /** A change the next snapshot must show in full, report included. */
+  private changed(): void {
+    this.version++;
+    this.reportDueAt = 0;
+  }
+
+  /** The pipeline's sink for one session: statistics, and the packet lists of its tunnels and flows. */
+  private sessionSink(session: Session): (n: number, record: CaptureRecord, packet: Packet) => boolean {
+    return (n, record, packet) => {
+      if (session.stale) return false;
+      const number = session.base + n;
+      session.matched++;
+      session.aggregator.add(number, record, packet);
+      session.rows.add(number, packet);
+      this.version++;
+      return true;
+    };
+  }
+
+  private startFilePass(): void {
+    const file = this.file as IndexedCaptureFile;
+    const session = this.session;
+    const sink = this.sessionSink(session);
+    const source: RecordSource = file.source();
+    decodeRecords((recordSink) => source((record) => {
+      if (session.stale) return false;
+      this.noteTimestamp(record);
+      this.version++;
+      return recordSink(record);
+    }), session.prepared, sink).then((summary) => {
+      if (session.stale) return;
+      this.state = 'done';
+      this.message = summary.warning;
+      this.changed();
+    }, (err: unknown) => {
+      if (session.stale) return;
+      this.state = 'failed';
+      this.message = err instanceof Error ? err.message : String(err);
+      this.changed();
+    });
+  }
+
+  private noteTimestamp(record: CaptureRecord): void {
+    const ts = record.sec + record.nsec / 1e9;
+    if (this.firstTs === null) this.firstTs = ts;
+    this.lastTs = ts;
+  }
+
+  /** A live session first replays what the ring holds, then takes packets as they arrive. */
+  private startLiveSession(): void {
+    const live = this.live as LiveFeed;
+    const session = this.session;
+    this.liveEnded?.(ENDED_BY_NEW_FILTER);
+    const replay: RecordSource = (sink) => {
+      for (let n = live.ring.oldest; n <= live.ring.newest; n++) {
+        const record = live.ring.record(n);
+        if (record !== null && sink(record) === false) break;
+      }
+      this.liveSink = sink;
+      return new Promise((resolve) => {
+        this.liveEnded = resolve;
+      });
+    };
+    void decodeRecords(replay, session.prepared, this.sessionSink(session));
+  }
+
+  private startCapture(): void {
+    const live = this.live as LiveFeed;
+    live.source((record) => {
+      if (this.closed) return false;
+      this.seen++;
+      live.ring.put(this.seen, record);
+      this.noteTimestamp(record);
+      this.version++;
+      if (this.seen - this.prunedAt >= live.ring.capacity) this.pruneLists();
+      // A session's sink never stops the capture: only closing the store does.
+      this.liveSink?.(record);
+      return true;
+    }).then((summary) => {
+      this.state = 'ended';
+      this.message = summary.warning;
+      this.changed();
+    }, (err: unknown) => {
+      this.state = 'failed';
+      this.message = err instanceof Error ? err.message : String(err);
+      this.changed();
+    });
+  }
+
+  /** Live: forget the numbers of packets that have left the ring, in every list. */
+  private pruneLists(): void {
+    const oldest = (this.live as LiveFeed).ring.oldest;
+    for (const list of this.session.rows.lists) list.dropBelow(oldest);
+    this.prunedAt = this.seen;
+  }
+
+  private status(): StoreStatus {
+    const file = this.file;
+    const seen = file !== null ? file.index.count : this.seen;
+    return {
+      source: this.source,
+      kind: file !== null ? 'file' : 'live',
+      state: this.state,
+      seen,
+      matched: this.session.matched,
+      rate: file !== null ? this.captureRate(seen) : this.arrivalRate(),
+      drops: this.live?.drops?.() ?? null,
+      progress: file !== null && file.size > 0 ? Math.min(1, file.bytesRead / file.size) : null,
+      filter: this.session.filterText,
+      message: this.message,
+    };
+  }
+
+  /** A file's packets a second over its own time span. */
+  private captureRate(seen: number): number {
+    if (this.firstTs === null || this.lastTs === null || this.lastTs <= this.firstTs) return 0;
+    return seen / (this.lastTs - this.firstTs);
+  }
+
+  /** Live packets a second over the last few seconds of wall-clock time. */
+  private arrivalRate(): number {
+    const now = performance.now();
+    const samples = this.rateSamples;
+    samples.push([now, this.seen]);
+    while (samples.length > 2 && now - samples[1][0] >= 2000) samples.shift();
+    const [then, before] = samples[0];
+    return now - then < 250 ? 0 : ((this.seen - before) * 1000) / (now - then);
+  }
+}
+
+function sortValue(row: TunnelStats, sort: SortKey): number {
+  return sort === 'bytes' ? row.bytes : sort === 'packets' ? row.packets : row.checksums.bad;
+}
+
+function flowSortValue(row: FlowRow, sort: SortKey): number {
+  return sort === 'bytes' ? row.bytes : sort === 'packets' ? row.packets : row.badChecksums;
+}

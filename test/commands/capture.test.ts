@@ -1,0 +1,293 @@
+// `tunscope capture` on real kernel traffic: two network namespaces joined by
+// a veth pair, Linux vxlan devices with VNI 42 and 43 over it, and plain UDP
+// beside them. tshark reads what tunscope wrote.
+//
+// Needs root (network namespaces, packet sockets), the cap binding and
+// tshark; skipped with a notice without them, failed under CI.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, runCli } from '../helpers/cli.js';
+import { PROJECT_ROOT, haveTshark, requireOrSkip, tshark } from '../helpers/tools.js';
+
+const isRoot = process.getuid?.() === 0;
+
+function capLoads(): boolean {
+  try {
+    createRequire(import.meta.url)('cap');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const haveCap = capLoads();
+
+function sh(args: string[]): void {
+  const result = spawnSync(args[0], args.slice(1), { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`${args.join(' ')} failed: ${result.stderr}`);
+}
+
+function netnsWorks(): boolean {
+  if (!isRoot) return false;
+  const probe = `tsprobe${process.pid}`;
+  const added = spawnSync('ip', ['netns', 'add', probe], { stdio: 'ignore' }).status === 0;
+  if (added) spawnSync('ip', ['netns', 'del', probe], { stdio: 'ignore' });
+  return added;
+}
+
+/** The lab of fixtures/make-vxlan-lab.sh, with traffic that keeps flowing until teardown. */
+class VxlanLab {
+  readonly nsA = `tscap${process.pid}a`;
+  readonly nsB = `tscap${process.pid}b`;
+  readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tunscope-capture-'));
+  private readonly traffic: ChildProcess[] = [];
+
+  start(): void {
+    const { nsA, nsB } = this;
+    sh(['ip', 'netns', 'add', nsA]);
+    sh(['ip', 'netns', 'add', nsB]);
+    for (const ns of [nsA, nsB]) {
+      // No IPv6: router solicitations would be traffic nobody asked for.
+      sh(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1']);
+      sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
+    }
+    sh(['ip', 'link', 'add', 'va', 'netns', nsA, 'type', 'veth', 'peer', 'name', 'vb', 'netns', nsB]);
+    sh(['ip', '-n', nsA, 'addr', 'add', '10.0.0.1/24', 'dev', 'va']);
+    sh(['ip', '-n', nsB, 'addr', 'add', '10.0.0.2/24', 'dev', 'vb']);
+    sh(['ip', '-n', nsA, 'link', 'set', 'va', 'up']);
+    sh(['ip', '-n', nsB, 'link', 'set', 'vb', 'up']);
+    for (const vni of [42, 43]) {
+      const net = vni - 41;
+      sh(['ip', '-n', nsA, 'link', 'add', `vx${vni}`, 'type', 'vxlan', 'id', String(vni), 'dstport', '4789',
+        'local', '10.0.0.1', 'remote', '10.0.0.2', 'dev', 'va']);
+      sh(['ip', '-n', nsB, 'link', 'add', `vx${vni}`, 'type', 'vxlan', 'id', String(vni), 'dstport', '4789',
+        'local', '10.0.0.2', 'remote', '10.0.0.1', 'dev', 'vb']);
+      sh(['ip', '-n', nsA, 'addr', 'add', `172.18.${net}.1/24`, 'dev', `vx${vni}`]);
+      sh(['ip', '-n', nsB, 'addr', 'add', `172.18.${net}.2/24`, 'dev', `vx${vni}`]);
+      sh(['ip', '-n', nsA, 'link', 'set', `vx${vni}`, 'up']);
+      sh(['ip', '-n', nsB, 'link', 'set', `vx${vni}`, 'up']);
+    }
+    // 50 pings a second inside each VNI, and plain UDP on the underlay (to a listener, so no ICMP comes back).
+    this.run(nsB, [process.execPath, '-e', "require('dgram').createSocket('udp4').bind(9000, '10.0.0.2')"]);
+    for (const peer of ['172.18.1.2', '172.18.2.2']) this.run(nsA, ['ping', '-q', '-n', '-i', '0.02', peer]);
+    this.run(nsA, [process.execPath, '-e',
+      "const s = require('dgram').createSocket('udp4'); setInterval(() => s.send('tunscope plain udp', 9000, '10.0.0.2'), 20)"]);
+  }
+
+  private run(ns: string, command: string[]): void {
+    const child = spawn('ip', ['netns', 'exec', ns, ...command], { stdio: 'ignore' });
+    this.traffic.push(child);
+  }
+
+  /** `tunscope capture ARGS` inside namespace A, stopped after 15 s at the latest. */
+  capture(args: string[]): { status: number | null; stderr: string } {
+    const result = spawnSync('ip', ['netns', 'exec', this.nsA, process.execPath, CLI, 'capture', ...args], {
+      encoding: 'utf8', timeout: 15_000, cwd: this.dir,
+    });
+    return { status: result.status, stderr: result.stderr };
+  }
+
+  file(name: string): string {
+    return path.join(this.dir, name);
+  }
+
+  teardown(): void {
+    for (const child of this.traffic) child.kill();
+    spawnSync('ip', ['netns', 'del', this.nsA], { stdio: 'ignore' });
+    spawnSync('ip', ['netns', 'del', this.nsB], { stdio: 'ignore' });
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** One line per frame: the VNIs tshark finds in it (comma-separated), "" when none. */
+function vnisPerFrame(file: string): string[] {
+  const out = tshark(file, ['-T', 'fields', '-e', 'vxlan.vni']);
+  return out === '' ? [] : out.trimEnd().split('\n');
+}
+
+describe('tunscope capture in a kernel VXLAN lab (veth, VNI 42 and 43, plain UDP)', () => {
+  let lab: VxlanLab | null = null;
+
+  beforeAll(() => {
+    if (!isRoot || !haveCap || !haveTshark || !netnsWorks()) return;
+    lab = new VxlanLab();
+    try {
+      lab.start();
+    } catch (err) {
+      lab.teardown();
+      lab = null;
+      throw err;
+    }
+  });
+
+  afterAll(() => lab?.teardown());
+
+  function ready(): VxlanLab | null {
+    if (!requireOrSkip(isRoot, 'root (for network namespaces and packet sockets)')) return null;
+    if (!requireOrSkip(haveCap, 'the cap binding (libpcap)')) return null;
+    if (!requireOrSkip(haveTshark, 'tshark')) return null;
+    if (!requireOrSkip(lab !== null, 'network namespaces')) return null;
+    return lab;
+  }
+
+  it('--filter "vxlan vni 42" -c 10 -w writes exactly 10 packets, all VXLAN VNI 42', () => {
+    const l = ready();
+    if (!l) return;
+    const result = l.capture(['va', '--filter', 'vxlan vni 42', '-c', '10', '-w', 'vni42.pcap']);
+    expect(result.stderr).toMatch(/10 packets matched the filter/);
+    expect(result.status).toBe(0);
+    expect(vnisPerFrame(l.file('vni42.pcap'))).toEqual(Array(10).fill('42'));
+  });
+
+  it('--filter vxlan keeps VNI 42 and 43 and leaves out the plain UDP beside them', () => {
+    const l = ready();
+    if (!l) return;
+    const result = l.capture(['va', '--filter', 'vxlan', '--duration', '1', '-w', 'vxlan.pcap']);
+    expect(result.status).toBe(0);
+    const vnis = vnisPerFrame(l.file('vxlan.pcap'));
+    expect(vnis.length).toBeGreaterThan(20);
+    expect(new Set(vnis)).toEqual(new Set(['42', '43']));
+    expect(tshark(l.file('vxlan.pcap'), ['-Y', 'udp.port == 9000'])).toBe('');
+  });
+
+  it('the plain UDP is there to be left out: --filter "udp port 9000" catches it', () => {
+    const l = ready();
+    if (!l) return;
+    const result = l.capture(['va', '--filter', 'udp port 9000', '-c', '5', '-w', 'plain.pcap']);
+    expect(result.status).toBe(0);
+    const frames = tshark(l.file('plain.pcap'), ['-T', 'fields', '-e', 'udp.dstport', '-e', 'frame.protocols']);
+    expect(frames.trimEnd().split('\n')).toEqual(Array(5).fill('9000\teth:ethertype:ip:udp:data'));
+  });
+
+  it('the kernel checks an outer VNI: "outer vxlan vni 42" hands over nothing else', () => {
+    const l = ready();
+    if (!l) return;
+    const result = l.capture(['va', '--filter', 'outer vxlan vni 42', '-c', '10', '-w', 'outer42.pcap']);
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(/kernel filter: .*udp\[12:4\] >> 8 = 42/);
+    // Every packet libpcap delivered matched: VNI 43 and the plain UDP never left the kernel.
+    expect(result.stderr).toMatch(/^10 packets received/m);
+    expect(vnisPerFrame(l.file('outer42.pcap'))).toEqual(Array(10).fill('42'));
+  });
+
+  it('--bpf hands libpcap a filter of its own, and --snaplen cuts what is kept', () => {
+    const l = ready();
+    if (!l) return;
+    const result = l.capture(['va', '--bpf', 'udp dst port 9000', '--snaplen', '60', '-c', '3', '-w', 'cut.pcap']);
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(/kernel filter: udp dst port 9000\n/);
+    // Ethernet 14 + IPv4 20 + UDP 8 + "tunscope plain udp" 18 = 60 on the wire; cut to 50.
+    const lengths = tshark(l.file('cut.pcap'), ['-T', 'fields', '-e', 'frame.cap_len', '-e', 'frame.len', '-e', 'udp.dstport']);
+    expect(lengths.trimEnd().split('\n')).toEqual(Array(3).fill('60\t60\t9000'));
+    const cut = l.capture(['va', '--bpf', 'udp dst port 9000', '--snaplen', '50', '-c', '3', '-w', 'cut50.pcap']);
+    expect(cut.status).toBe(0);
+    const cutLengths = tshark(l.file('cut50.pcap'), ['-T', 'fields', '-e', 'frame.cap_len', '-e', 'frame.len']);
+    expect(cutLengths.trimEnd().split('\n')).toEqual(Array(3).fill('50\t60'));
+  });
+
+  it('captures on "any" as Linux cooked capture and --pcapng writes pcapng', () => {
+    const l = ready();
+    if (!l) return;
+    const result = l.capture(['any', '--filter', 'vxlan vni 43', '-c', '4', '-w', 'any.pcapng', '--pcapng']);
+    expect(result.status).toBe(0);
+    const file = l.file('any.pcapng');
+    expect(fs.readFileSync(file).readUInt32LE(0)).toBe(0x0a0d0d0a);
+    const frames = tshark(file, ['-T', 'fields', '-e', 'frame.protocols', '-e', 'vxlan.vni']).trimEnd().split('\n');
+    expect(frames).toHaveLength(4);
+    for (const frame of frames) expect(frame).toMatch(/^sll:ethertype:ip:udp:vxlan:\S*\t43$/);
+  });
+
+  it('--stats sums what was captured per tunnel, as `tunscope stats` does', () => {
+    const l = ready();
+    if (!l) return;
+    const run = (json: boolean) => spawnSync('ip', ['netns', 'exec', l.nsA, process.execPath, CLI, 'capture', 'va',
+      '--filter', 'vxlan', '--duration', '1', '--stats', ...(json ? ['--json'] : [])], { encoding: 'utf8', timeout: 15_000 });
+    const text = run(false);
+    expect(text.status).toBe(0);
+    expect(text.stdout).toMatch(/^va: [\d,]+ packets/);
+    for (const row of ['vxlan 42 +│ 10\\.0\\.0\\.1 +│ 10\\.0\\.0\\.2', 'vxlan 43 +│ 10\\.0\\.0\\.2 +│ 10\\.0\\.0\\.1']) {
+      expect(text.stdout).toMatch(new RegExp(row));
+    }
+    expect(text.stdout).not.toMatch(/untunnelled/);
+
+    const json = run(true);
+    expect(json.status).toBe(0);
+    const report = JSON.parse(json.stdout) as { packets: number; tunnels: { type: string; id: number; src: string }[] };
+    const matched = Number(/^(\d+) packets matched/m.exec(json.stderr)?.[1]);
+    expect(report.packets).toBe(matched);
+    expect(new Set(report.tunnels.map((t) => `${t.type} ${t.id} from ${t.src}`))).toEqual(new Set([
+      'vxlan 42 from 10.0.0.1', 'vxlan 42 from 10.0.0.2', 'vxlan 43 from 10.0.0.1', 'vxlan 43 from 10.0.0.2',
+    ]));
+  });
+
+  it('prints matching packets as `read` does, then the summary on stderr', () => {
+    const l = ready();
+    if (!l) return;
+    const result = spawnSync('ip', ['netns', 'exec', l.nsA, process.execPath, CLI, 'capture', 'va',
+      '--filter', 'vxlan vni 43 and inner icmp', '-c', '2'], { encoding: 'utf8', timeout: 15_000 });
+    expect(result.status).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    for (const line of lines) expect(line).toMatch(/VXLAN vni 43 10\.0\.0\.[12]\.\d+ > 10\.0\.0\.[12]\.4789( \[[^\]]*\])? \| IP 172\.18\.2\.[12] > 172\.18\.2\.[12]: ICMP echo (request|reply)/);
+    expect(result.stderr).toMatch(/^tunscope: listening on va, link type EN10MB, kernel filter: /m);
+    expect(result.stderr).toMatch(/2 packets matched the filter/);
+  });
+});
+
+describe('tunscope capture: errors', () => {
+  it('names the interfaces there are when asked for one that is not (exit 1)', () => {
+    if (!requireOrSkip(haveCap, 'the cap binding (libpcap)')) return;
+    const result = runCli(['capture', 'no-such-if0']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/no interface named "no-such-if0"; libpcap can capture on: .*\blo\b/);
+  });
+
+  it('says how to get libpcap when the cap binding is not installed (exit 1)', () => {
+    // A copy of the built CLI beside every dependency but cap.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tunscope-nocap-'));
+    try {
+      fs.cpSync(path.join(PROJECT_ROOT, 'dist'), path.join(dir, 'dist'), { recursive: true });
+      fs.copyFileSync(path.join(PROJECT_ROOT, 'package.json'), path.join(dir, 'package.json'));
+      fs.mkdirSync(path.join(dir, 'node_modules'));
+      for (const name of fs.readdirSync(path.join(PROJECT_ROOT, 'node_modules'))) {
+        if (name !== 'cap') fs.symlinkSync(path.join(PROJECT_ROOT, 'node_modules', name), path.join(dir, 'node_modules', name));
+      }
+      for (const args of [['capture', 'lo'], ['interfaces']]) {
+        const result = spawnSync(process.execPath, [path.join(dir, 'dist/src/cli.js'), ...args], { encoding: 'utf8' });
+        expect(result.status).toBe(1);
+        expect(result.stderr).toBe('tunscope: live capture needs libpcap: apt-get install libpcap-dev && npm rebuild cap\n');
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('shows the column of a bad filter with a caret (exit 2), before opening anything', () => {
+    const result = runCli(['capture', 'lo', '--filter', 'vxlan vni x']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe('tunscope: bad filter: expected a number from 0 to 16777215 after "vni" (column 11)\n' +
+      '  vxlan vni x\n            ^\n');
+  });
+
+  it('passes a bad --bpf on as a usage error with libpcap\'s words (exit 2)', () => {
+    if (!requireOrSkip(isRoot && haveCap, 'root and the cap binding')) return;
+    const result = runCli(['capture', 'lo', '--bpf', 'udp port']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/bad --bpf filter: .*syntax error/);
+  });
+
+  it('says that capture needs root or CAP_NET_RAW when opening is not permitted (exit 1)', () => {
+    if (!requireOrSkip(isRoot && haveCap, 'root (to drop to an unprivileged user) and the cap binding')) return;
+    const result = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all',
+      process.execPath, CLI, 'capture', 'lo'], { encoding: 'utf8' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/cannot capture on lo: permission denied/);
+    expect(result.stderr).toMatch(/needs root or the CAP_NET_RAW capability/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
