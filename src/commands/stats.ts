@@ -26,7 +26,7 @@ function rowCount(value: string): number {
   return Number(value);
 }
 
-function mtuValue(value: string): number {
+export function mtuValue(value: string): number {
   const n = Number(value);
   // RFC 791 section 3.1: every IPv4 link carries 68 bytes; the total length field ends at 65535.
   if (!/^\d+$/.test(value) || n < 68 || n > 65535) throw new InvalidArgumentError('expected an MTU from 68 to 65535.');

@@ -10,9 +10,11 @@ import { IndexedCaptureFile } from '../tui/capture-index.js';
 import { PacketRing } from '../tui/packet-ring.js';
 import type { LiveFeed, TuiStore } from '../tui/store.js';
 import { addDecodeOptions, decodeOptionsOf, positiveInteger, type DecodeFlags } from './options.js';
+import { mtuValue } from './stats.js';
 
 interface TuiFlags extends DecodeFlags {
   maxFlows?: number;
+  mtu: number;
 }
 
 /** Packets a live terminal UI keeps for its packet views unless told otherwise. */
@@ -42,13 +44,13 @@ async function runTui(file: string, flags: TuiFlags): Promise<void> {
   if (file === '-') {
     throw new UsageError('the terminal UI reads a capture file, not standard input (its keys come through standard input)');
   }
-  requireTerminal();
   const prepared = prepareDecode(decodeOptionsOf(flags));
   // A missing or unreadable file, or one that is not a capture, fails here, before the screen changes.
   readCaptureFile(file, () => false);
+  requireTerminal();
   const { showTerminalUi, TuiStore } = await loadScreen();
   const store: TuiStore = TuiStore.forFile(new IndexedCaptureFile(file), {
-    prepared, filterText: flags.filter ?? '', maxFlows: flags.maxFlows,
+    prepared, filterText: flags.filter ?? '', maxFlows: flags.maxFlows, mtu: flags.mtu,
   });
   await showTerminalUi(store);
 }
@@ -80,6 +82,9 @@ export function defineTuiCommand(program: Command): void {
     .command('tui')
     .description('browse a capture in a terminal UI: tunnels, their flows, packets, and each packet\'s layers beside its bytes')
     .argument('<file>', 'a pcap or pcapng file');
-  command.option('--max-flows <n>', 'most flows kept in the tables (default 100000)', positiveInteger);
+  command
+    .option('--mtu <bytes>', 'the underlay MTU findings measure against', mtuValue, 1500)
+    .option('--max-flows <n>', 'most flows kept; further flows are summed in one overflow row per tunnel (default 1000000)',
+      positiveInteger);
   addDecodeOptions(command).action(runTui);
 }

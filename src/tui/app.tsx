@@ -34,7 +34,8 @@ const START: ListCursor = { cursor: 0, top: 0 };
 
 type TunnelsFrame = { kind: 'tunnels'; list: ListCursor; findings: ListCursor; pane: 'tunnels' | 'findings' };
 type FlowsFrame = { kind: 'flows'; tunnel: TunnelIdentity; title: string; list: ListCursor };
-type PacketsFrame = { kind: 'packets'; packets: PacketListRef; title: string; list: ListCursor };
+/** `follow`: the selection stays on the newest packet as more arrive (live, once at the end of the list). */
+type PacketsFrame = { kind: 'packets'; packets: PacketListRef; title: string; list: ListCursor; follow: boolean };
 type PacketFrame = { kind: 'packet'; n: number; expanded: ReadonlySet<number>; tree: ListCursor; hexTop: number; pane: 'tree' | 'hex' };
 type Frame = TunnelsFrame | FlowsFrame | PacketsFrame | PacketFrame;
 
@@ -59,18 +60,22 @@ const INITIAL: UiState = {
   filterError: null,
 };
 
-/** What the key handler needs from the last render: the size and rows of the view on screen. */
-interface Rendered {
+/** What the keys need to know of the view a state shows: its rows, their page, what Enter opens. */
+interface ShownView {
   rowCount: number;
   pageRows: number;
   rowKey: (index: number) => string | undefined;
+  /** Where a list's selection is now. */
+  cursorOf: (list: ListCursor) => number;
   open: (index: number) => Frame | null;
   hexRows: number;
   /** The first hex row on screen. */
   hexTop: number;
 }
 
-const NOTHING_RENDERED: Rendered = { rowCount: 0, pageRows: 1, rowKey: () => undefined, open: () => null, hexRows: 0, hexTop: 0 };
+const NO_VIEW: ShownView = {
+  rowCount: 0, pageRows: 1, rowKey: () => undefined, cursorOf: (list) => list.cursor, open: () => null, hexRows: 0, hexTop: 0,
+};
 
 function clamp(value: number, low: number, high: number): number {
   return Math.max(low, Math.min(high, value));
@@ -87,6 +92,20 @@ function selectedIndex(list: ListCursor, count: number, keyAt: (index: number) =
     for (let i = 0; i < count; i++) if (keyAt(i) === list.key) return i;
   }
   return clamp(list.cursor, 0, Math.max(0, count - 1));
+}
+
+/** A packet list's selection: the packet it was on (numbers ascend), or the row it was at. */
+function packetIndex(numbers: Uint32Array, list: ListCursor): number {
+  if (list.key === undefined) return clamp(list.cursor, 0, Math.max(0, numbers.length - 1));
+  const n = Number(list.key);
+  let low = 0;
+  let high = numbers.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (numbers[mid] < n) low = mid + 1;
+    else high = mid;
+  }
+  return Math.min(low, Math.max(0, numbers.length - 1));
 }
 
 /** The cursor a key moves to, or null when the key does not move. */
@@ -199,7 +218,7 @@ function withTop(state: UiState, frame: Frame): UiState {
 }
 
 /** The packet view's keys: folding layers, moving in the tree or scrolling the hex dump. */
-function packetKey(state: UiState, frame: PacketFrame, opened: OpenedPacket, input: string, key: Key, view: Rendered): UiState | null {
+function packetKey(state: UiState, frame: PacketFrame, opened: OpenedPacket, input: string, key: Key, view: ShownView): UiState | null {
   if (frame.pane === 'hex') {
     const moved = movedCursor(input, key, frame.hexTop, Math.max(1, view.hexRows - view.pageRows + 1), view.pageRows);
     return moved === null ? null : withTop(state, { ...frame, hexTop: moved });
@@ -287,12 +306,12 @@ export function App({ store, width: fixedWidth, height: fixedHeight }: AppProps)
    * The key handler asks again for the state it is about to change: keys that
    * arrive together must not act on a screen React has not drawn yet.
    */
-  const bodyOf = (ui: UiState): { body: React.JSX.Element; view: Rendered } => {
+  const bodyOf = (ui: UiState): { body: React.JSX.Element; view: ShownView } => {
     const snapshot = ui.frozen ?? store.snapshot();
     const frame = top(ui);
     const bodyHeight = bodyHeightOf(ui, height);
     let body: React.JSX.Element;
-    let view: Rendered = NOTHING_RENDERED;
+    let view: ShownView = NO_VIEW;
     if (ui.help) {
       body = <HelpView width={width} height={bodyHeight} />;
     } else if (frame.kind === 'tunnels') {
@@ -347,14 +366,15 @@ export function App({ store, width: fixedWidth, height: fixedHeight }: AppProps)
           if (row === undefined) return null;
           const src = row.srcPort === undefined ? row.src : `${row.src}:${row.srcPort}`;
           const dst = row.dstPort === undefined ? row.dst : `${row.dst}:${row.dstPort}`;
-          return { kind: 'packets', packets: { tunnel: frame.tunnel, flow: row }, title: `${row.proto} ${src} > ${dst}`, list: START };
+          return { kind: 'packets', packets: { tunnel: frame.tunnel, flow: row }, title: `${row.proto} ${src} > ${dst}`, list: START, follow: store.live };
         },
       };
     } else if (frame.kind === 'packets') {
       const numbers = packetNumbers(frame.packets, ui.frozen !== null);
       const unfiled = frame.packets.flow === undefined ? 0 : store.unfiledPackets(frame.packets.tunnel);
       const tableRows = Math.max(1, bodyHeight - 1 - (unfiled > 0 ? 1 : 0));
-      const cursor = clamp(frame.list.cursor, 0, Math.max(0, numbers.length - 1));
+      const cursorOf = (list: ListCursor): number => (frame.follow ? numbers.length - 1 : packetIndex(numbers, list));
+      const cursor = Math.max(0, cursorOf(frame.list));
       const first = scrolled(frame.list.top, cursor, tableRows, numbers.length);
       const rows: PacketRow[] = [];
       for (let i = first; i < Math.min(numbers.length, first + tableRows); i++) {
@@ -369,7 +389,8 @@ export function App({ store, width: fixedWidth, height: fixedHeight }: AppProps)
         </Box>
       );
       view = {
-        ...view, rowCount: numbers.length, pageRows: tableRows,
+        ...view, rowCount: numbers.length, pageRows: tableRows, cursorOf,
+        rowKey: (i) => (i < numbers.length ? String(numbers[i]) : undefined),
         open: (i) => (i < numbers.length
           ? { kind: 'packet', n: numbers[i], expanded: new Set<number>(), tree: START, hexTop: 0, pane: 'tree' }
           : null),
@@ -446,12 +467,12 @@ export function App({ store, width: fixedWidth, height: fixedHeight }: AppProps)
       return (opened === null ? null : packetKey(state, current, opened, input, key, shown)) ?? state;
     }
     if (input === 'a' && current.kind === 'flows') {
-      const all: PacketsFrame = { kind: 'packets', packets: { tunnel: current.tunnel }, title: 'all packets', list: START };
+      const all: PacketsFrame = { kind: 'packets', packets: { tunnel: current.tunnel }, title: 'all packets', list: START, follow: store.live };
       return { ...state, stack: [...state.stack, all] };
     }
     const findings = current.kind === 'tunnels' && current.pane === 'findings';
     const list = current.kind === 'tunnels' && findings ? current.findings : current.list;
-    const cursor = selectedIndex(list, shown.rowCount, shown.rowKey);
+    const cursor = current.kind === 'packets' ? shown.cursorOf(list) : selectedIndex(list, shown.rowCount, shown.rowKey);
     if (key.return) {
       const next = shown.open(cursor);
       return next === null ? state : { ...state, stack: [...state.stack, next] };
@@ -460,6 +481,7 @@ export function App({ store, width: fixedWidth, height: fixedHeight }: AppProps)
     if (moved === null) return state;
     const next: ListCursor = { cursor: moved, top: scrolled(list.top, moved, shown.pageRows, shown.rowCount), key: shown.rowKey(moved) };
     if (current.kind === 'tunnels') return withTop(state, findings ? { ...current, findings: next } : { ...current, list: next });
+    if (current.kind === 'packets') return withTop(state, { ...current, list: next, follow: store.live && moved === shown.rowCount - 1 });
     return withTop(state, { ...current, list: next });
   };
 

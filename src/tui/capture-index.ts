@@ -93,6 +93,8 @@ export class IndexedCaptureFile implements PacketStorage {
   /** Bytes consumed by the pass in progress (or the last one). */
   bytesRead = 0;
   private readonly fd: number;
+  /** Passes started: a pass goes on only while it is the latest. */
+  private passes = 0;
 
   constructor(readonly path: string) {
     try {
@@ -106,10 +108,12 @@ export class IndexedCaptureFile implements PacketStorage {
   /**
    * One pass from the start of the file. Packets not yet in the index are
    * added to it before the sink sees them, so a pass that is abandoned for a
-   * new one (a new filter) loses no work.
+   * new one (a new filter) loses no work. Starting a pass ends the one before
+   * it, at its next chunk.
    */
   source(): RecordSource {
     return async (sink: RecordSink): Promise<ReadSummary> => {
+      const pass = ++this.passes;
       const parser = new CaptureParser(this.path);
       const buffer = new Uint8Array(CHUNK_SIZE);
       const index = this.index;
@@ -119,16 +123,18 @@ export class IndexedCaptureFile implements PacketStorage {
         if (n > index.count) index.add(record, parser.recordOffset(record.bytes));
         return sink(record);
       };
+      let position = 0;
       this.bytesRead = 0;
-      for (;;) {
+      while (pass === this.passes) {
         let got: number;
         try {
-          got = fs.readSync(this.fd, buffer, 0, CHUNK_SIZE, this.bytesRead);
+          got = fs.readSync(this.fd, buffer, 0, CHUNK_SIZE, position);
         } catch (err) {
           throw readFailure(this.path, err);
         }
         if (got === 0) break;
-        this.bytesRead += got;
+        position += got;
+        this.bytesRead = position;
         if (!parser.push(got === CHUNK_SIZE ? buffer : buffer.subarray(0, got), indexing)) break;
         await nextTurn();
       }

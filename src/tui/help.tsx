@@ -14,7 +14,7 @@ export const KEY_HELP: [keys: string, what: string][] = [
   ['a', 'in a tunnel\'s flows: all packets of the tunnel'],
   ['→ ←  l h  Space', 'packet view: expand / collapse a layer'],
   ['e', 'packet view: expand or collapse every layer'],
-  ['/', 'type a filter (the filter language); Enter applies, Esc cancels'],
+  ['/', 'type a filter (the filter language): Enter applies it, Esc cancels, Ctrl-U clears'],
   ['s', 'sort by bytes, packets or bad checksums'],
   ['p', 'pause / resume the display (reading goes on)'],
   ['?', 'this help; any key closes it'],

@@ -2,7 +2,6 @@
 // runs, and the terminal as it was afterwards, however the process ends (q,
 // Ctrl-C, a signal, an uncaught error).
 
-import React from 'react';
 import { render } from 'ink';
 import { App } from './app.js';
 import type { TuiStore } from './store.js';

@@ -125,8 +125,10 @@ export interface StoreOptions {
   prepared: PreparedDecode;
   /** The filter's text as the user typed it ('' for none). */
   filterText: string;
-  /** Most flows the aggregator keeps (and the store lists packets for). */
+  /** Most flows the aggregator keeps (and the store lists packets for); the aggregator's default otherwise. */
   maxFlows?: number;
+  /** The underlay MTU the findings measure against; the aggregator's default otherwise. */
+  mtu?: number;
 }
 
 interface Session {
@@ -142,7 +144,6 @@ interface Session {
   stale: boolean;
 }
 
-const DEFAULT_MAX_FLOWS = 100_000;
 /**
  * While packets stream in, rebuild the report at most twice a second, and at
  * most once per twenty times its own cost: the tables then take at most a
@@ -150,13 +151,11 @@ const DEFAULT_MAX_FLOWS = 100_000;
  */
 const REPORT_MIN_INTERVAL_MS = 500;
 const REPORT_COST_SHARE = 20;
-/** The aggregator's own default: tunnel directions beyond it are summed in one overflow row. */
-const MAX_TUNNELS = 100_000;
 const LINE_CACHE_SIZE = 512;
 const EMPTY_LIST = new Uint32Array(0);
 /** Packets decoded again per slice when filing a tunnel's packets under its flows. */
 const FILING_SLICE = 2000;
-const ENDED_BY_NEW_FILTER: ReadSummary = { format: 'pcap', records: 0, warning: null, stopped: true };
+const LIVE_SESSION_ENDED: ReadSummary = { format: 'live', records: 0, warning: null, stopped: true };
 
 function hasBadChecksum(packet: Packet): boolean {
   for (const issue of packet.issues) if (issue.kind === 'bad-checksum') return true;
@@ -166,7 +165,7 @@ function hasBadChecksum(packet: Packet): boolean {
 export class TuiStore {
   /** Bumped for every record and every state change: views redraw when it moves. */
   version = 0;
-  private session!: Session;
+  private session: Session;
   private state: SourceState;
   private message: string | null = null;
   private seen = 0;
@@ -185,15 +184,17 @@ export class TuiStore {
   private liveEnded: ((summary: ReadSummary) => void) | null = null;
   private prunedAt = 0;
   private closed = false;
-  private readonly maxFlows: number;
+  private readonly maxFlows: number | undefined;
+  private readonly mtu: number | undefined;
 
   private constructor(
     private readonly storage: PacketStorage,
     private readonly file: IndexedCaptureFile | null,
-    private readonly live: LiveFeed | null,
+    private readonly liveFeed: LiveFeed | null,
     options: StoreOptions,
   ) {
-    this.maxFlows = options.maxFlows ?? DEFAULT_MAX_FLOWS;
+    this.maxFlows = options.maxFlows;
+    this.mtu = options.mtu;
     this.state = file !== null ? 'reading' : 'live';
     this.session = this.newSession(options.prepared, options.filterText, 0);
   }
@@ -213,17 +214,18 @@ export class TuiStore {
     return store;
   }
 
+  /** A live capture, not a file. */
+  get live(): boolean {
+    return this.liveFeed !== null;
+  }
+
   /** A pass over a file is in progress. */
   get reading(): boolean {
     return this.state === 'reading';
   }
 
   get source(): string {
-    return this.file?.path ?? this.live?.name ?? '';
-  }
-
-  get prepared(): PreparedDecode {
-    return this.session.prepared;
+    return this.file?.path ?? this.liveFeed?.name ?? '';
   }
 
   /** Parse and apply a new filter; the statistics start over with it. Returns the error when it does not parse. */
@@ -245,8 +247,8 @@ export class TuiStore {
       this.session = this.newSession(prepared, text.trim(), 0);
       this.state = 'reading';
       this.startFilePass();
-    } else if (this.live !== null) {
-      this.session = this.newSession(prepared, text.trim(), this.live.ring.oldest - 1);
+    } else if (this.liveFeed !== null) {
+      this.session = this.newSession(prepared, text.trim(), this.liveFeed.ring.oldest - 1);
       this.startLiveSession();
     }
     this.changed();
@@ -321,7 +323,7 @@ export class TuiStore {
     if (lists === undefined) return EMPTY_LIST;
     const list = ref.flow === undefined ? lists.packets : this.session.rows.flow(lists, ref.flow);
     if (list === undefined) return EMPTY_LIST;
-    if (this.live !== null) list.dropBelow(this.live.ring.oldest);
+    if (this.liveFeed !== null) list.dropBelow(this.liveFeed.ring.oldest);
     return list.view();
   }
 
@@ -400,14 +402,15 @@ export class TuiStore {
     if (this.closed) return;
     this.closed = true;
     this.session.stale = true;
-    this.liveEnded?.(ENDED_BY_NEW_FILTER);
+    this.liveEnded?.(LIVE_SESSION_ENDED);
     this.file?.close();
   }
 
   private newSession(prepared: PreparedDecode, filterText: string, base: number): Session {
+    const aggregator = new StatsAggregator({ maxFlows: this.maxFlows, mtu: this.mtu });
     return {
-      prepared, filterText, aggregator: new StatsAggregator({ maxFlows: this.maxFlows, maxTunnels: MAX_TUNNELS }),
-      rows: new RowPackets(MAX_TUNNELS, this.maxFlows), base, matched: 0, stale: false,
+      // Packet lists stop where the aggregator's tables stop: past its caps, rows are overflow rows.
+      prepared, filterText, aggregator, rows: new RowPackets(aggregator.maxTunnels, aggregator.maxFlows), base, matched: 0, stale: false,
     };
   }
 
@@ -461,9 +464,9 @@ export class TuiStore {
 
   /** A live session first replays what the ring holds, then takes packets as they arrive. */
   private startLiveSession(): void {
-    const live = this.live as LiveFeed;
+    const live = this.liveFeed as LiveFeed;
     const session = this.session;
-    this.liveEnded?.(ENDED_BY_NEW_FILTER);
+    this.liveEnded?.(LIVE_SESSION_ENDED);
     const replay: RecordSource = (sink) => {
       for (let n = live.ring.oldest; n <= live.ring.newest; n++) {
         const record = live.ring.record(n);
@@ -478,7 +481,7 @@ export class TuiStore {
   }
 
   private startCapture(): void {
-    const live = this.live as LiveFeed;
+    const live = this.liveFeed as LiveFeed;
     live.source((record) => {
       if (this.closed) return false;
       this.seen++;
@@ -502,7 +505,7 @@ export class TuiStore {
 
   /** Live: forget the numbers of packets that have left the ring, in every list. */
   private pruneLists(): void {
-    const oldest = (this.live as LiveFeed).ring.oldest;
+    const oldest = (this.liveFeed as LiveFeed).ring.oldest;
     for (const list of this.session.rows.lists) list.dropBelow(oldest);
     this.prunedAt = this.seen;
   }
@@ -517,7 +520,7 @@ export class TuiStore {
       seen,
       matched: this.session.matched,
       rate: file !== null ? this.captureRate(seen) : this.arrivalRate(),
-      drops: this.live?.drops?.() ?? null,
+      drops: this.liveFeed?.drops?.() ?? null,
       progress: file !== null && file.size > 0 ? Math.min(1, file.bytesRead / file.size) : null,
       filter: this.session.filterText,
       message: this.message,

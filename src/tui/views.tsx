@@ -5,7 +5,7 @@ import React from 'react';
 import { Box, Text } from 'ink';
 import type { Finding } from '../analysis/report.js';
 import type { FlowRow, PacketLine, TunnelRow } from './store.js';
-import { Table, type Column } from './table.js';
+import type { Column } from './table.js';
 import { bytesText, countText, fitText } from './units.js';
 
 export const TUNNEL_COLUMNS: Column<TunnelRow>[] = [

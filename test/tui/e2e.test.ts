@@ -122,9 +122,34 @@ describe('tunscope tui and the terminal', () => {
     }
   });
 
+});
+
+describe('tunscope tui on a command line that cannot work', () => {
+  function tui(...args: string[]): { status: number | null; stderr: string } {
+    const result = spawnSync(process.execPath, [CLI, 'tui', ...args], { cwd: PROJECT_ROOT, encoding: 'utf8', input: '' });
+    return { status: result.status, stderr: result.stderr };
+  }
+
   it('refuses to start without a terminal, pointing at stats', () => {
-    const result = spawnSync(process.execPath, [CLI, 'tui', 'fixtures/vxlan-lab.pcap'], { cwd: PROJECT_ROOT, encoding: 'utf8', input: '' });
+    const result = tui('fixtures/vxlan-lab.pcap');
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/needs a terminal.*tunscope stats/);
+  });
+
+  it('says what is wrong with the file or the filter before it needs a terminal', () => {
+    expect(tui('fixtures/missing.pcap')).toEqual({ status: 1, stderr: 'tunscope: cannot read fixtures/missing.pcap: no such file\n' });
+    const text = tui('fixtures/README.md');
+    expect(text.status).toBe(1);
+    expect(text.stderr).toMatch(/fixtures\/README\.md is not a pcap or pcapng capture file/);
+    const filter = tui('fixtures/vxlan-lab.pcap', '--filter', 'vxlan vni');
+    expect(filter.status).toBe(2);
+    expect(filter.stderr).toMatch(/^tunscope: bad filter: .*\(column 10\)\n {2}vxlan vni\n {11}\^\n$/);
+    expect(filter.stderr).not.toMatch(/\bat \S+:\d+/);
+  });
+
+  it('will not read standard input, which carries the keys', () => {
+    const result = tui('-');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/reads a capture file, not standard input/);
   });
 });

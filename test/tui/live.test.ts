@@ -91,7 +91,7 @@ describe('tunscope capture --tui', () => {
     if (!requireOrSkip(canRun, 'root, network namespaces, the cap binding and tmux')) return;
     const term = (server as TmuxServer).terminal('live', 100, 30);
     try {
-      const command = `ip netns exec ${nsA} node dist/src/cli.js capture va --tui --tui-buffer 200`;
+      const command = `ip netns exec ${nsA} node dist/src/cli.js capture va --tui --tui-buffer 1000`;
       term.type(`${command}${AFTERWARDS}`);
       term.keys('Enter');
       let screen = await term.waitFor(/^vxlan +43 10\.0\.0\.1 > 10\.0\.0\.2 /m);
@@ -103,8 +103,9 @@ describe('tunscope capture --tui', () => {
       expect(packetsSeen(screen)).toBeGreaterThan(before);
 
       term.keys('/');
-      await term.waitFor(/^\/ /m);
+      await pause(200);
       term.type('vxlan vni 43');
+      await term.waitFor(/^\/ vxlan vni 43/m);
       term.keys('Enter');
       screen = await term.waitFor('filter: vxlan vni 43 ·');
       await pause(700);
@@ -124,7 +125,10 @@ describe('tunscope capture --tui', () => {
       term.keys('Enter');
       screen = await term.waitFor('SUMMARY');
       expect(screen).toMatch(/IP 172\.18\.2\.1 > 172\.18\.2\.2: ICMP echo request/);
+      // A live list starts on its newest packet: the last line drawn is the one selected.
+      const listed = [...screen.matchAll(/^ +(\d+) \d\d:\d\d:\d\d\.\d{6} /gm)].map((m) => Number(m[1]));
       term.keys('Enter');
+      screen = await term.waitFor(`Packet ${listed[listed.length - 1]}:`);
       screen = await term.waitFor('── tunnel 1: vxlan vni 43, 10.0.0.1 > 10.0.0.2');
       expect(screen).toContain('▸ icmp type 8 code 0');
 

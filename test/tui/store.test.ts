@@ -2,6 +2,7 @@
 // tunnel and flow row the numbers of its packets. The packet numbers expected
 // here come from tshark, which decodes the fixtures on its own.
 
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { prepareDecode } from '../../src/pipeline.js';
@@ -10,6 +11,7 @@ import type { CaptureRecord, ReadSummary, RecordSink } from '../../src/sources/r
 import { IndexedCaptureFile } from '../../src/tui/capture-index.js';
 import { PacketRing } from '../../src/tui/packet-ring.js';
 import { TuiStore, tunnelKey, type TunnelIdentity } from '../../src/tui/store.js';
+import { pcapFile, tempDir, writeTemp, type PcapRecordSpec } from '../helpers/capture-files.js';
 import { FIXTURES, haveTshark, requireOrSkip, tshark } from '../helpers/tools.js';
 
 const stores: TuiStore[] = [];
@@ -135,6 +137,36 @@ describe('TuiStore over a file', () => {
     expect(status).toMatchObject({ matched: 2, filter: 'udp port 9000' });
     expect(report.tunnels.map((t) => t.type)).toEqual(['none']);
     expect(Array.from(store.packetNumbers({ tunnel: report.tunnels[0] }))).toEqual([17, 18]);
+  });
+
+  it('starts over cleanly when a new filter comes while a large file is still being read', async () => {
+    if (!requireOrSkip(haveTshark, 'tshark')) return;
+    const fixture = path.join(FIXTURES, 'vxlan-lab-2vni.pcap');
+    const vni43 = tshark(fixture, ['-Y', 'vxlan.vni == 43', '-T', 'fields', '-e', 'frame.number']).trim().split('\n').map(Number);
+    // The fixture 1,500 times over: about 3.5 MB, several of the reader's chunks.
+    const copies = 1500;
+    const records: PcapRecordSpec[] = [];
+    readCaptureFile(fixture, (record) => {
+      records.push({ sec: record.sec, frac: record.nsec / 1000, data: record.bytes.slice(), len: record.len });
+    });
+    const dir = tempDir();
+    try {
+      const big = writeTemp(dir, 'repeated.pcap', pcapFile({}, Array.from({ length: copies }, () => records).flat()));
+      const store = TuiStore.forFile(new IndexedCaptureFile(big), { prepared: prepareDecode({}), filterText: '' });
+      stores.push(store);
+      await until(() => (store.snapshot().status.progress ?? 0) > 0.2);
+      expect(store.reading).toBe(true);
+      expect(store.applyFilter('vxlan vni 43')).toBeNull();
+      await until(() => !store.reading);
+      const { status, report } = store.snapshot();
+      expect(status).toMatchObject({ seen: copies * records.length, matched: copies * vni43.length, state: 'done' });
+      const numbers = report.tunnels.flatMap((tunnel) => Array.from(store.packetNumbers({ tunnel }))).sort((a, b) => a - b);
+      expect(numbers).toHaveLength(copies * vni43.length);
+      expect(numbers.slice(0, vni43.length)).toEqual(vni43);
+      expect(numbers[numbers.length - 1]).toBe((copies - 1) * records.length + vni43[vni43.length - 1]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects a filter that does not parse, naming the column, and keeps the one it had', async () => {
