@@ -8,7 +8,7 @@ import { dissect } from '../../decoders/dissect.js';
 import { Registry } from '../../decoders/registry.js';
 import type { Packet } from '../../decoders/types.js';
 import { readCaptureFile } from '../../src/sources/file.js';
-import { FIXTURES, PEER_CAPTURES, havePeerCaptures, requireOrSkip } from '../helpers/tools.js';
+import { FIXTURES, havePeerCaptures, peerCapture, requireOrSkip } from '../helpers/tools.js';
 
 interface Decoded { packet: Packet; bytes: Uint8Array }
 
@@ -101,7 +101,7 @@ describe('segmentation-offload super-packets', () => {
   for (const [name, allowed] of cases) {
     it(`${name} decodes without bad or malformed`, () => {
       if (!requireOrSkip(havePeerCaptures, 'the peer captures')) return;
-      const [{ packet }] = decodeAll(path.join(PEER_CAPTURES, name));
+      const [{ packet }] = decodeAll(peerCapture(name));
       for (const v of verdicts(packet)) if (/^(tcp|udp)/.test(v)) expect(v).toMatch(allowed);
       expect(packet.issues.filter((i) => i.kind === 'malformed' || i.kind === 'bad-checksum')).toEqual([]);
     });
@@ -110,7 +110,7 @@ describe('segmentation-offload super-packets', () => {
   it('names the BIG TCP and TSO super-packets', () => {
     if (!requireOrSkip(havePeerCaptures, 'the peer captures')) return;
     for (const name of ['bigtcp-ipv4-vxlan-ipv4.pcap', 'bigtcp-ipv6-geneve-ipv6.pcap', 'ipv4_tcp_http_xml_tso.pcap']) {
-      const [{ packet }] = decodeAll(path.join(PEER_CAPTURES, name));
+      const [{ packet }] = decodeAll(peerCapture(name));
       const kinds = packet.issues.map((i) => i.kind);
       expect(kinds, name).toContain('segmentation-offload');
       expect(packet.layers.find((l) => l.proto === 'tcp')?.checksum?.status, name).not.toBe('bad');

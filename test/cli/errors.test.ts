@@ -11,7 +11,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, runCli, type CliResult } from '../helpers/cli.js';
 import { FIXTURES, PROJECT_ROOT, requireOrSkip } from '../helpers/tools.js';
-import { buildCliIfStale } from './fresh-build.js';
 
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
@@ -22,7 +21,6 @@ const STACK_LINE = /^ {4}at /m;
 let dir: string;
 
 beforeAll(() => {
-  buildCliIfStale();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tunscope-errors-'));
   fs.chmodSync(dir, 0o755);
 });

@@ -5,12 +5,10 @@
 // what tcpdump 4.99 -v prints for the same packets (quoted in each entry).
 
 import fs from 'node:fs';
-import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Issue } from '../../decoders/types.js';
 import { runCli } from '../helpers/cli.js';
-import { PEER_CAPTURES, havePeerCaptures, requireOrSkip } from '../helpers/tools.js';
-import { buildCliIfStale } from './fresh-build.js';
+import { PEER_CAPTURES, havePeerCaptures, peerCapture, requireOrSkip } from '../helpers/tools.js';
 
 const CRASHERS = /^(gre-heapoverflow-.*|icmp-cksum-oobr-.*|ip6_frag_asan)\.pcap(ng)?$/;
 
@@ -72,10 +70,6 @@ const EXPECTED: Record<string, Expected> = {
 
 const crashers = havePeerCaptures ? fs.readdirSync(PEER_CAPTURES).filter((name) => CRASHERS.test(name)).sort() : [];
 
-beforeAll(() => {
-  buildCliIfStale();
-});
-
 describe('peer captures that once crashed tcpdump', () => {
   it('are all here, and each has its expected issues written down', () => {
     if (!requireOrSkip(havePeerCaptures, `the peer captures at ${PEER_CAPTURES}`)) return;
@@ -83,7 +77,7 @@ describe('peer captures that once crashed tcpdump', () => {
   });
 
   describe.each(Object.keys(EXPECTED))('%s', (name) => {
-    const file = path.join(PEER_CAPTURES, name);
+    const file = peerCapture(name);
 
     it('decodes with --json: exit 0, one JSON line per packet, the damage as issues', () => {
       if (!requireOrSkip(havePeerCaptures, `the peer captures at ${PEER_CAPTURES}`)) return;

@@ -7,38 +7,16 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, runCli } from '../helpers/cli.js';
-import { PROJECT_ROOT, haveTshark, requireOrSkip, tshark } from '../helpers/tools.js';
+import {
+  PROJECT_ROOT, capBindingLoads, haveTshark, isRoot, netnsWorks, requireOrSkip, tshark,
+} from '../helpers/tools.js';
+import { startVxlanLab, stopVxlanLab } from '../helpers/vxlan-lab.js';
 
-const isRoot = process.getuid?.() === 0;
-
-function capLoads(): boolean {
-  try {
-    createRequire(import.meta.url)('cap');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const haveCap = capLoads();
-
-function sh(args: string[]): void {
-  const result = spawnSync(args[0], args.slice(1), { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`${args.join(' ')} failed: ${result.stderr}`);
-}
-
-function netnsWorks(): boolean {
-  if (!isRoot) return false;
-  const probe = `tsprobe${process.pid}`;
-  const added = spawnSync('ip', ['netns', 'add', probe], { stdio: 'ignore' }).status === 0;
-  if (added) spawnSync('ip', ['netns', 'del', probe], { stdio: 'ignore' });
-  return added;
-}
+const haveCap = capBindingLoads();
 
 /** The lab of fixtures/make-vxlan-lab.sh, with traffic that keeps flowing until teardown. */
 class VxlanLab {
@@ -49,29 +27,7 @@ class VxlanLab {
 
   start(): void {
     const { nsA, nsB } = this;
-    sh(['ip', 'netns', 'add', nsA]);
-    sh(['ip', 'netns', 'add', nsB]);
-    for (const ns of [nsA, nsB]) {
-      // No IPv6: router solicitations would be traffic nobody asked for.
-      sh(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1']);
-      sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-    }
-    sh(['ip', 'link', 'add', 'va', 'netns', nsA, 'type', 'veth', 'peer', 'name', 'vb', 'netns', nsB]);
-    sh(['ip', '-n', nsA, 'addr', 'add', '10.0.0.1/24', 'dev', 'va']);
-    sh(['ip', '-n', nsB, 'addr', 'add', '10.0.0.2/24', 'dev', 'vb']);
-    sh(['ip', '-n', nsA, 'link', 'set', 'va', 'up']);
-    sh(['ip', '-n', nsB, 'link', 'set', 'vb', 'up']);
-    for (const vni of [42, 43]) {
-      const net = vni - 41;
-      sh(['ip', '-n', nsA, 'link', 'add', `vx${vni}`, 'type', 'vxlan', 'id', String(vni), 'dstport', '4789',
-        'local', '10.0.0.1', 'remote', '10.0.0.2', 'dev', 'va']);
-      sh(['ip', '-n', nsB, 'link', 'add', `vx${vni}`, 'type', 'vxlan', 'id', String(vni), 'dstport', '4789',
-        'local', '10.0.0.2', 'remote', '10.0.0.1', 'dev', 'vb']);
-      sh(['ip', '-n', nsA, 'addr', 'add', `172.18.${net}.1/24`, 'dev', `vx${vni}`]);
-      sh(['ip', '-n', nsB, 'addr', 'add', `172.18.${net}.2/24`, 'dev', `vx${vni}`]);
-      sh(['ip', '-n', nsA, 'link', 'set', `vx${vni}`, 'up']);
-      sh(['ip', '-n', nsB, 'link', 'set', `vx${vni}`, 'up']);
-    }
+    startVxlanLab(nsA, nsB);
     // 50 pings a second inside each VNI, and plain UDP on the underlay (to a listener, so no ICMP comes back).
     this.run(nsB, [process.execPath, '-e', "require('dgram').createSocket('udp4').bind(9000, '10.0.0.2')"]);
     for (const peer of ['172.18.1.2', '172.18.2.2']) this.run(nsA, ['ping', '-q', '-n', '-i', '0.02', peer]);
@@ -98,8 +54,7 @@ class VxlanLab {
 
   teardown(): void {
     for (const child of this.traffic) child.kill();
-    spawnSync('ip', ['netns', 'del', this.nsA], { stdio: 'ignore' });
-    spawnSync('ip', ['netns', 'del', this.nsB], { stdio: 'ignore' });
+    stopVxlanLab(this.nsA, this.nsB);
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -2,19 +2,9 @@
 // the same interfaces.
 
 import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { hasCommand, requireOrSkip } from '../helpers/tools.js';
-
-function capLoads(): boolean {
-  try {
-    createRequire(import.meta.url)('cap');
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { capBindingLoads, hasCommand, requireOrSkip } from '../helpers/tools.js';
 
 interface IpLink {
   ifname: string;
@@ -34,7 +24,7 @@ interface Listed {
 
 describe('tunscope interfaces', () => {
   it('lists every interface iproute2 knows, with its state, MTU, type and addresses', () => {
-    if (!requireOrSkip(capLoads() && hasCommand('ip'), 'the cap binding (libpcap) and iproute2')) return;
+    if (!requireOrSkip(capBindingLoads() && hasCommand('ip'), 'the cap binding (libpcap) and iproute2')) return;
     const result = runCli(['interfaces', '--json']);
     expect(result.status).toBe(0);
     const listed = new Map((JSON.parse(result.stdout) as Listed[]).map((i) => [i.name, i]));
@@ -56,7 +46,7 @@ describe('tunscope interfaces', () => {
   });
 
   it('prints one line per interface: name, flags, type, MTU, addresses', () => {
-    if (!requireOrSkip(capLoads(), 'the cap binding (libpcap)')) return;
+    if (!requireOrSkip(capBindingLoads(), 'the cap binding (libpcap)')) return;
     const result = runCli(['interfaces']);
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^lo +up,running,loopback {2}loopback {2}mtu \d+ {2}127\.0\.0\.1\/8(  ::1\/128)?$/m);

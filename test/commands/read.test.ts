@@ -1,25 +1,20 @@
 // `tunscope read` as a user runs it, checked against tcpdump's and tshark's
 // reading of the same captures.
 
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { FIXTURES, PEER_CAPTURES, hasCommand, haveTshark, havePeerCaptures, requireOrSkip, tshark } from '../helpers/tools.js';
+import {
+  FIXTURES, PEER_CAPTURES, hasCommand, haveTshark, havePeerCaptures, peerCapture, requireOrSkip, run, tshark,
+} from '../helpers/tools.js';
 
 const haveTcpdump = hasCommand('tcpdump');
-
-function tcpdump(args: string[]): string {
-  const result = spawnSync('tcpdump', args, { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`tcpdump failed: ${result.stderr}`);
-  return result.stdout;
-}
 
 /** tcpdump prints each VXLAN level on a line of its own; group the lines of each packet. */
 function tcpdumpPackets(file: string): string[][] {
   const packets: string[][] = [];
-  for (const line of tcpdump(['-S', '-nr', file]).split('\n')) {
+  for (const line of run('tcpdump', ['-S', '-nr', file]).split('\n')) {
     if (line === '') continue;
     if (/^\d\d:\d\d:\d\d\.\d+ /.test(line)) packets.push([line]);
     else packets[packets.length - 1].push(line);
@@ -48,7 +43,7 @@ describe('tunscope read: one line per packet', () => {
   const captures = [
     path.join(FIXTURES, 'vxlan-lab.pcap'),
     path.join(FIXTURES, 'vxlan-lab-2vni.pcap'),
-    path.join(PEER_CAPTURES, 'vxlan.pcap'),
+    peerCapture('vxlan.pcap'),
   ];
   for (const file of captures) {
     it(`shows every VXLAN level and the inner traffic as tcpdump does: ${path.basename(file)}`, () => {
@@ -107,7 +102,7 @@ describe('tunscope read: one line per packet', () => {
     if (!requireOrSkip(haveTcpdump, 'tcpdump')) return;
     const file = path.join(FIXTURES, 'vxlan-lab.pcap');
     const ours = runCli(['read', '-x', '-c', '6', file]).stdout.split('\n').filter((l) => l.startsWith('\t'));
-    const theirs = tcpdump(['-XX', '-nr', file, '-c', '6']).split('\n').filter((l) => l.startsWith('\t'));
+    const theirs = run('tcpdump', ['-XX', '-nr', file, '-c', '6']).split('\n').filter((l) => l.startsWith('\t'));
     expect(ours.length).toBeGreaterThan(20);
     expect(ours).toEqual(theirs);
   });

@@ -1,46 +1,46 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decodeIcmp } from '../../decoders/icmp.js';
 import { dissect } from '../../decoders/dissect.js';
 import { Registry } from '../../decoders/registry.js';
-import { context, hex, ipv4Context, readCapture } from '../helpers/bytes-l4.js';
+import { fromHex } from '../helpers/bytes.js';
+import { decodeContext, ipv4Context } from '../helpers/decode-context.js';
+import { readCaptureRecords } from '../helpers/pcap-files.js';
+import { peerCapture } from '../helpers/tools.js';
 
 const A4 = '192.0.2.1';
 const B4 = '198.51.100.2';
 const LINKTYPE_IPV4 = 228;
-const PEER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/peer-captures/tcpdump');
 
 // Packets built with scapy 2.5; checksums are scapy's, and tshark 4.0 reports
 // icmp.checksum.status good for each, bad [should be 0xf29f] for ICMP_ECHO_BAD.
 // PAYLOAD = b'tunscope l4 test'
 
 // IP(src=A4, dst=B4, id=7)/ICMP(type=8, id=0x1234, seq=7)/Raw(PAYLOAD)  -> checksum 0xf2a0
-const ICMP_ECHO = hex(`4500002c0007000040018e93c0000201c63364020800f2a01234000774756e73
+const ICMP_ECHO = fromHex(`4500002c0007000040018e93c0000201c63364020800f2a01234000774756e73
   636f7065206c342074657374`);
 // Last byte flipped; scapy on the modified packet: 0xf29f.
-const ICMP_ECHO_BAD = hex(`4500002c0007000040018e93c0000201c63364020800f2a01234000774756e73
+const ICMP_ECHO_BAD = fromHex(`4500002c0007000040018e93c0000201c63364020800f2a01234000774756e73
   636f7065206c342074657375`);
 // ORIG = IP(src=B4, dst=A4, id=8, ttl=1)/UDP(sport=5353, dport=33434)/Raw(PAYLOAD)  (UDP checksum 0x88df)
 // IP(src=A4, dst=B4, id=9)/ICMP(type=3, code=3)/raw(ORIG)  -> checksum 0xe95d
-const ICMP_PORT_UNREACHABLE = hex(`450000480009000040018e75c0000201c63364020303e95d000000004500002c
+const ICMP_PORT_UNREACHABLE = fromHex(`450000480009000040018e75c0000201c63364020303e95d000000004500002c
   000800000111cd82c6336402c000020114e9829a001888df74756e73636f7065
   206c342074657374`);
 // IP(src=A4, dst=B4, id=10)/ICMP(type=3, code=4, nexthopmtu=1400)/raw(ORIG)[:28]  -> checksum 0xd708
-const ICMP_FRAG_NEEDED = hex(`45000038000a000040018e84c0000201c63364020304d708000005784500002c
+const ICMP_FRAG_NEEDED = fromHex(`45000038000a000040018e84c0000201c63364020304d708000005784500002c
   000800000111cd82c6336402c000020114e9829a001888df`);
 // IP(src=A4, dst=B4, id=11)/ICMP(type=5, code=1, gw='203.0.113.9')/raw(ORIG)[:28]  -> checksum 0x9e79
-const ICMP_REDIRECT = hex(`45000038000b000040018e83c0000201c633640205019e79cb0071094500002c
+const ICMP_REDIRECT = fromHex(`45000038000b000040018e83c0000201c633640205019e79cb0071094500002c
   000800000111cd82c6336402c000020114e9829a001888df`);
 // IP(src=A4, dst=B4, id=12)/ICMP(type=11, code=0)/raw(ICMP_PORT_UNREACHABLE)[:56]  -> checksum 0xe823:
 // a time exceeded error quoting a port unreachable error.
-const ICMP_ERROR_QUOTING_ERROR = hex(`45000054000c000040018e66c0000201c63364020b00e8230000000045000048
+const ICMP_ERROR_QUOTING_ERROR = fromHex(`45000054000c000040018e66c0000201c63364020b00e8230000000045000048
   0009000040018e75c0000201c63364020303e95d000000004500002c00080000
   0111cd82c6336402c000020114e9829a001888df`);
 
 function icmpAt20(bytes: Uint8Array, upperLength: number, end = bytes.length) {
-  const { ctx, issues } = context(ipv4Context(A4, B4, 1, upperLength));
+  const { ctx, issues } = decodeContext({ ip: ipv4Context(A4, B4, 1, upperLength) });
   return { result: decodeIcmp(bytes, 20, end, ctx), issues };
 }
 
@@ -86,7 +86,7 @@ describe('decodeIcmp', () => {
     expect(outer.result.layer).toMatchObject({ type: 11, code: 0, checksum: { status: 'good', value: 0xe823 } });
     expect(outer.result.next).toEqual({ proto: 'ipv4' });
     // The quoted error: its IP header (at 28) says 52 bytes of ICMP; 28 are quoted.
-    const { ctx, issues } = context(ipv4Context(A4, B4, 1, 52, { srcOffset: 40, dstOffset: 44 }), { quoted: true });
+    const { ctx, issues } = decodeContext({ ip: ipv4Context(A4, B4, 1, 52, { srcOffset: 40, dstOffset: 44 }), quoted: true });
     const inner = decodeIcmp(ICMP_ERROR_QUOTING_ERROR, 48, 84, ctx);
     expect(inner.layer).toEqual({
       proto: 'icmp', offset: 48, length: 8, type: 3, code: 3, checksum: { status: 'unverified', value: 0xe95d, reason: 'quoted' },
@@ -108,12 +108,12 @@ describe('decodeIcmp', () => {
 
   it('leaves fragments, super-packets, quoted and IP-less messages unverified', () => {
     const reason = (extra: object, ctxExtra: object = {}) =>
-      decodeIcmp(ICMP_ECHO, 20, 44, context(ipv4Context(A4, B4, 1, 24, extra), ctxExtra).ctx).layer.checksum;
+      decodeIcmp(ICMP_ECHO, 20, 44, decodeContext({ ip: ipv4Context(A4, B4, 1, 24, extra), ...ctxExtra }).ctx).layer.checksum;
     expect(reason({ fragment: true })).toEqual({ status: 'unverified', value: 0xf2a0, reason: 'fragment' });
     expect(reason({ superPacket: true })).toEqual({ status: 'unverified', value: 0xf2a0, reason: 'segmentation-offload' });
     expect(reason({}, { verify: false })).toEqual({ status: 'unverified', value: 0xf2a0, reason: 'disabled' });
     expect(reason({}, { quoted: true })).toEqual({ status: 'unverified', value: 0xf2a0, reason: 'quoted' });
-    expect(decodeIcmp(ICMP_ECHO, 20, 44, context(null).ctx).layer.checksum)
+    expect(decodeIcmp(ICMP_ECHO, 20, 44, decodeContext({ ip: null }).ctx).layer.checksum)
       .toEqual({ status: 'unverified', value: 0xf2a0, reason: 'no-ip-header' });
   });
 
@@ -130,10 +130,10 @@ describe('decodeIcmp', () => {
   it('decodes the packets that once crashed tcpdump without throwing', () => {
     // icmp-cksum-oobr-1: LINUX_SLL, IPv4 at 16 with total length 13911 in a 204-byte
     // frame; tcpdump -v: "ICMP 62.220.31.247 udp port 1027 unreachable".
-    const [one] = readCapture(path.join(PEER, 'icmp-cksum-oobr-1.pcap'));
+    const [one] = readCaptureRecords(peerCapture('icmp-cksum-oobr-1.pcap'));
     expect(one.linktype).toBe(113);
     const ip1 = ipv4Context('62.220.31.247', '62.225.245.115', 1, 13911 - 20, { srcOffset: 28, dstOffset: 32 });
-    const r1 = decodeIcmp(one.data, 36, one.data.length, context(ip1).ctx);
+    const r1 = decodeIcmp(one.data, 36, one.data.length, decodeContext({ ip: ip1 }).ctx);
     expect(r1.layer).toEqual({
       proto: 'icmp', offset: 36, length: 8, type: 3, code: 3, checksum: { status: 'unverified', value: 0x90c2, reason: 'snaplen' },
     });
@@ -141,18 +141,18 @@ describe('decodeIcmp', () => {
 
     // icmp-cksum-oobr-3 (pcapng): Ethernet, IPv4 total length 4419 in a 337-byte frame;
     // tcpdump -v: "ICMP 97.242.24.11 udp port 162 unreachable".
-    const [three] = readCapture(path.join(PEER, 'icmp-cksum-oobr-3.pcapng'));
+    const [three] = readCaptureRecords(peerCapture('icmp-cksum-oobr-3.pcapng'));
     expect(three.linktype).toBe(1);
     expect(three.data.length).toBe(337);
     const ip3 = ipv4Context('97.242.24.11', '97.242.24.11', 1, 4419 - 20, { srcOffset: 26, dstOffset: 30 });
-    const r3 = decodeIcmp(three.data, 34, three.data.length, context(ip3).ctx);
+    const r3 = decodeIcmp(three.data, 34, three.data.length, decodeContext({ ip: ip3 }).ctx);
     expect(r3.layer).toEqual({
       proto: 'icmp', offset: 34, length: 8, type: 3, code: 3, checksum: { status: 'unverified', value: 0xf21b, reason: 'snaplen' },
     });
 
     // Whatever the IP header claims, no message length makes the decoder throw.
     for (const upper of [0, 1, 3, 4, 7, 8, 167, 168, 169, 0xffff]) {
-      expect(() => decodeIcmp(one.data, 36, one.data.length, context({ ...ip1, upperLength: upper }).ctx)).not.toThrow();
+      expect(() => decodeIcmp(one.data, 36, one.data.length, decodeContext({ ip: { ...ip1, upperLength: upper } }).ctx)).not.toThrow();
     }
   });
 
@@ -166,10 +166,10 @@ describe('decodeIcmp', () => {
         if (end < offset) return;
         if (offset < end) bytes[offset] = type;
         const ip = ipv4Context(A4, B4, 1, upper);
-        const one = decodeIcmp(bytes, offset, end, context(ip, { verify, quoted }).ctx);
+        const one = decodeIcmp(bytes, offset, end, decodeContext({ ip, verify, quoted }).ctx);
         const changed = bytes.slice();
         for (let i = end; i < changed.length; i++) changed[i] ^= 0xff;
-        expect(decodeIcmp(changed, offset, end, context(ip, { verify, quoted }).ctx)).toEqual(one);
+        expect(decodeIcmp(changed, offset, end, decodeContext({ ip, verify, quoted }).ctx)).toEqual(one);
       },
     ));
   });
@@ -209,7 +209,7 @@ describe('ICMP through the engine', () => {
 
   it('decodes the tcpdump crash captures to the quoted UDP header', () => {
     for (const [file, icmpValue] of [['icmp-cksum-oobr-1.pcap', 0x90c2], ['icmp-cksum-oobr-3.pcapng', 0xf21b]] as const) {
-      const [record] = readCapture(path.join(PEER, file));
+      const [record] = readCaptureRecords(peerCapture(file));
       const packet = dissect(record.data, record.linktype, record.wireLength, { registry });
       expect(packet.layers.map((l) => l.proto).slice(1)).toEqual(['ipv4', 'icmp', 'ipv4', 'udp']);
       expect(packet.layers[2]).toMatchObject({ type: 3, code: 3, checksum: { value: icmpValue } });

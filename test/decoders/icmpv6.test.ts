@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { decodeIcmpv6 } from '../../decoders/icmpv6.js';
 import { dissect } from '../../decoders/dissect.js';
 import { Registry } from '../../decoders/registry.js';
-import { context, hex, ipv6Context } from '../helpers/bytes-l4.js';
+import { fromHex } from '../helpers/bytes.js';
+import { decodeContext, ipv6Context } from '../helpers/decode-context.js';
 
 const A6 = '2001:db8::1';
 const B6 = '2001:db8::2';
@@ -14,26 +15,26 @@ const LINKTYPE_IPV6 = 229;
 // PAYLOAD = b'tunscope l4 test'
 
 // IPv6(src=A6, dst=B6)/ICMPv6EchoRequest(id=0x4321, seq=9, data=PAYLOAD)  -> checksum 0xede9
-const ECHO = hex(`6000000000183a4020010db800000000000000000000000120010db800000000
+const ECHO = fromHex(`6000000000183a4020010db800000000000000000000000120010db800000000
   00000000000000028000ede94321000974756e73636f7065206c342074657374`);
 // Last byte flipped; scapy on the modified packet: 0xede8.
-const ECHO_BAD = hex(`6000000000183a4020010db800000000000000000000000120010db800000000
+const ECHO_BAD = fromHex(`6000000000183a4020010db800000000000000000000000120010db800000000
   00000000000000028000ede94321000974756e73636f7065206c342074657375`);
 // ORIG = IPv6(src=B6, dst='2001:db8:ffff::7')/UDP(sport=5353, dport=33434)/Raw(PAYLOAD)  (UDP checksum 0x199c)
 // IPv6(src=A6, dst=B6)/ICMPv6PacketTooBig(mtu=1280)/raw(ORIG)  -> checksum 0x2bd9
-const PACKET_TOO_BIG = hex(`6000000000483a4020010db800000000000000000000000120010db800000000
+const PACKET_TOO_BIG = fromHex(`6000000000483a4020010db800000000000000000000000120010db800000000
   000000000000000202002bd900000500600000000018114020010db800000000
   000000000000000220010db8ffff0000000000000000000714e9829a0018199c
   74756e73636f7065206c342074657374`);
 // IPv6(src=A6, dst='ff02::1:ff00:2', hlim=255)/ICMPv6ND_NS(tgt=B6)  -> checksum 0x1f31
-const NEIGHBOR_SOLICITATION = hex(`6000000000183aff20010db8000000000000000000000001ff02000000000000
+const NEIGHBOR_SOLICITATION = fromHex(`6000000000183aff20010db8000000000000000000000001ff02000000000000
   00000001ff00000287001f310000000020010db8000000000000000000000002`);
 // IPv6(src=B6, dst=A6, hlim=255)/ICMPv6ND_NA(tgt='fe80::abcd', R=0, S=1, O=1)  -> checksum 0x11e9
-const NEIGHBOR_ADVERTISEMENT = hex(`6000000000183aff20010db800000000000000000000000220010db800000000
+const NEIGHBOR_ADVERTISEMENT = fromHex(`6000000000183aff20010db800000000000000000000000220010db800000000
   0000000000000001880011e960000000fe80000000000000000000000000abcd`);
 
 function icmpv6At40(bytes: Uint8Array, upperLength: number, end = bytes.length) {
-  const { ctx, issues } = context(ipv6Context(A6, B6, 58, upperLength));
+  const { ctx, issues } = decodeContext({ ip: ipv6Context(A6, B6, 58, upperLength) });
   return { result: decodeIcmpv6(bytes, 40, end, ctx), issues };
 }
 
@@ -72,7 +73,7 @@ describe('decodeIcmpv6', () => {
   });
 
   it('does not quote again inside a quoted packet', () => {
-    const { ctx } = context(ipv6Context(A6, B6, 58, 72), { quoted: true });
+    const { ctx } = decodeContext({ ip: ipv6Context(A6, B6, 58, 72), quoted: true });
     const result = decodeIcmpv6(PACKET_TOO_BIG, 40, 112, ctx);
     expect(result.layer.checksum).toEqual({ status: 'unverified', value: 0x2bd9, reason: 'quoted' });
     expect(result.next).toBeNull();
@@ -106,11 +107,11 @@ describe('decodeIcmpv6', () => {
 
   it('leaves cut, fragmented, disabled and IP-less checksums unverified', () => {
     expect(icmpv6At40(ECHO, 24, 60).result.layer.checksum).toEqual({ status: 'unverified', value: 0xede9, reason: 'snaplen' });
-    const fragment = context(ipv6Context(A6, B6, 58, 24, { fragment: true })).ctx;
+    const fragment = decodeContext({ ip: ipv6Context(A6, B6, 58, 24, { fragment: true }) }).ctx;
     expect(decodeIcmpv6(ECHO, 40, 64, fragment).layer.checksum).toEqual({ status: 'unverified', value: 0xede9, reason: 'fragment' });
-    const off = context(ipv6Context(A6, B6, 58, 24), { verify: false }).ctx;
+    const off = decodeContext({ ip: ipv6Context(A6, B6, 58, 24), verify: false }).ctx;
     expect(decodeIcmpv6(ECHO_BAD, 40, 64, off).layer.checksum).toEqual({ status: 'unverified', value: 0xede9, reason: 'disabled' });
-    expect(decodeIcmpv6(ECHO, 40, 64, context(null).ctx).layer.checksum)
+    expect(decodeIcmpv6(ECHO, 40, 64, decodeContext({ ip: null }).ctx).layer.checksum)
       .toEqual({ status: 'unverified', value: 0xede9, reason: 'no-ip-header' });
   });
 
@@ -124,10 +125,10 @@ describe('decodeIcmpv6', () => {
         if (end < offset) return;
         if (offset < end) bytes[offset] = type;
         const ip = ipv6Context(A6, B6, 58, upper);
-        const one = decodeIcmpv6(bytes, offset, end, context(ip, { verify, quoted }).ctx);
+        const one = decodeIcmpv6(bytes, offset, end, decodeContext({ ip, verify, quoted }).ctx);
         const changed = bytes.slice();
         for (let i = end; i < changed.length; i++) changed[i] ^= 0xff;
-        expect(decodeIcmpv6(changed, offset, end, context(ip, { verify, quoted }).ctx)).toEqual(one);
+        expect(decodeIcmpv6(changed, offset, end, decodeContext({ ip, verify, quoted }).ctx)).toEqual(one);
       },
     ));
   });

@@ -1,11 +1,13 @@
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decodeIPv4 } from '../../decoders/ipv4.js';
 import { dissect } from '../../decoders/dissect.js';
 import { Registry } from '../../decoders/registry.js';
 import type { IpContext } from '../../decoders/types.js';
-import { PEER_CAPTURES, concat, fromHex, makeContext, readPcap } from '../helpers/bytes-l3.js';
+import { concat, fromHex } from '../helpers/bytes.js';
+import { decodeContext } from '../helpers/decode-context.js';
+import { readCaptureRecords } from '../helpers/pcap-files.js';
+import { peerCapture } from '../helpers/tools.js';
 
 // Header vectors written by scapy 2.5 (bytes(IP(...))), checksums included.
 // IP(src='192.0.2.1', dst='198.51.100.7', id=0x1c46, flags='DF', ttl=64, proto=6, tos=0xb9)/Raw(b'\0'*20)
@@ -39,7 +41,7 @@ const SUPER_IP: IpContext = {
 describe('decodeIPv4', () => {
   it('decodes every field of a header with a good checksum', () => {
     const bytes = concat(fromHex(GOOD), new Uint8Array(20));
-    const { ctx, issues } = makeContext();
+    const { ctx, issues } = decodeContext();
     const r = decodeIPv4(bytes, 0, bytes.length, ctx);
     expect(r.layer).toEqual({
       proto: 'ipv4', offset: 0, length: 20, version: 4, headerLength: 20, dscp: 46, ecn: 1, totalLength: 40, id: 0x1c46,
@@ -55,7 +57,7 @@ describe('decodeIPv4', () => {
 
   it('returns the IP context with address offsets into the record', () => {
     const bytes = concat(new Uint8Array(14), fromHex(GOOD), new Uint8Array(20));
-    const r = decodeIPv4(bytes, 14, bytes.length, makeContext().ctx);
+    const r = decodeIPv4(bytes, 14, bytes.length, decodeContext().ctx);
     expect(r.ip).toEqual({
       version: 4, srcOffset: 26, dstOffset: 30, src: '192.0.2.1', dst: '198.51.100.7', protocol: 6, upperLength: 20,
       fragment: false, laterFragment: false, superPacket: false,
@@ -66,16 +68,16 @@ describe('decodeIPv4', () => {
 
   it('reports a bad header checksum with the value scapy computes', () => {
     const bytes = concat(fromHex(BAD), new Uint8Array(20));
-    const { ctx, issues } = makeContext();
+    const { ctx, issues } = decodeContext();
     const r = decodeIPv4(bytes, 0, bytes.length, ctx);
     expect(r.layer.checksum).toEqual({ status: 'bad', value: 0x1234, expected: 0x3195 });
-    expect(issues).toEqual([{ kind: 'bad-checksum', message: 'ipv4 checksum 0x1234, expected 0x3195' }]);
+    expect(issues).toEqual([{ layer: 0, kind: 'bad-checksum', message: 'ipv4 checksum 0x1234, expected 0x3195' }]);
     expect(r.next).toEqual({ table: 'ipproto', key: 6 });
   });
 
   it('leaves the checksum unverified when verification is off', () => {
     const bytes = concat(fromHex(BAD), new Uint8Array(20));
-    const { ctx, issues } = makeContext({ verify: false });
+    const { ctx, issues } = decodeContext({ verify: false });
     expect(decodeIPv4(bytes, 0, bytes.length, ctx).layer.checksum).toEqual({ status: 'unverified', value: 0x1234, reason: 'disabled' });
     expect(issues).toEqual([]);
   });
@@ -83,20 +85,20 @@ describe('decodeIPv4', () => {
   it('still verifies the header of a packet an ICMP error quotes, and takes its cut payload quietly', () => {
     // The quote holds the header and 8 bytes of a 40-byte datagram.
     const bad = concat(fromHex(BAD), new Uint8Array(8));
-    const quoted = makeContext({ quoted: true });
+    const quoted = decodeContext({ quoted: true });
     const r = decodeIPv4(bad, 0, bad.length, quoted.ctx);
     expect(r.layer.checksum).toEqual({ status: 'bad', value: 0x1234, expected: 0x3195 });
     expect(quoted.issues.map((i) => i.kind)).toEqual(['bad-checksum']);
     expect(r.ip!.superPacket).toBe(false);
     const good = concat(fromHex(GOOD), new Uint8Array(8));
-    const again = makeContext({ quoted: true });
+    const again = decodeContext({ quoted: true });
     expect(decodeIPv4(good, 0, good.length, again.ctx).layer.checksum).toEqual({ status: 'good', value: 0x3195 });
     expect(again.issues).toEqual([]);
   });
 
   it('walks the options and verifies the checksum over the whole header', () => {
     const bytes = concat(fromHex(OPTIONS), new Uint8Array(8));
-    const { ctx, issues } = makeContext();
+    const { ctx, issues } = decodeContext();
     const r = decodeIPv4(bytes, 0, bytes.length, ctx);
     expect(r.layer.headerLength).toBe(28);
     expect(r.layer.length).toBe(28);
@@ -122,10 +124,10 @@ describe('decodeIPv4', () => {
     ];
     for (const [options, walked, message, lengths] of cases) {
       const bytes = concat(fromHex(header + options), new Uint8Array(8));
-      const { ctx, issues } = makeContext({ verify: false });
+      const { ctx, issues } = decodeContext({ verify: false });
       const r = decodeIPv4(bytes, 0, bytes.length, ctx);
       expect(r.layer.options).toEqual(walked);
-      expect(issues).toEqual([{ kind: 'malformed', message, ...lengths }]);
+      expect(issues).toEqual([{ layer: 0, kind: 'malformed', message, ...lengths }]);
       // The header length still locates the payload.
       expect(r.next).toEqual({ table: 'ipproto', key: 2 });
       expect(r.layer.length).toBe(28);
@@ -134,13 +136,13 @@ describe('decodeIPv4', () => {
 
   it('decodes DF and MF, counts the fragment offset in bytes and decodes only a first fragment\'s upper header', () => {
     const later = concat(fromHex(LATER_FRAGMENT), new Uint8Array(8));
-    const r = decodeIPv4(later, 0, later.length, makeContext().ctx);
+    const r = decodeIPv4(later, 0, later.length, decodeContext().ctx);
     expect(r.layer).toMatchObject({ df: false, mf: true, fragmentOffset: 1480, protocol: 17, checksum: { status: 'good' } });
     expect(r.next).toBeNull();
     expect(r.ip).toMatchObject({ fragment: true, laterFragment: true });
 
     const first = concat(fromHex(FIRST_FRAGMENT), new Uint8Array(8));
-    const f = decodeIPv4(first, 0, first.length, makeContext().ctx);
+    const f = decodeIPv4(first, 0, first.length, decodeContext().ctx);
     expect(f.layer).toMatchObject({ mf: true, fragmentOffset: 0, checksum: { status: 'good' } });
     expect(f.next).toEqual({ table: 'ipproto', key: 17 });
     expect(f.ip).toMatchObject({ fragment: true, laterFragment: false });
@@ -148,32 +150,32 @@ describe('decodeIPv4', () => {
 
   it('rejects a version other than 4 and a header length under 20', () => {
     const v6 = fromHex('65b900281c46400040063195c0000201c6336407');
-    const a = makeContext();
+    const a = decodeContext();
     const r = decodeIPv4(v6, 0, v6.length, a.ctx);
     expect(r.next).toBeNull();
     expect(r.layer).toMatchObject({ version: 6, length: 20 });
-    expect(a.issues).toEqual([{ kind: 'malformed', message: 'ipv4 header with version 6' }]);
+    expect(a.issues).toEqual([{ layer: 0, kind: 'malformed', message: 'ipv4 header with version 6' }]);
 
     const short = fromHex('44b900281c46400040063195c0000201c6336407');
-    const b = makeContext();
+    const b = decodeContext();
     expect(decodeIPv4(short, 0, short.length, b.ctx).next).toBeNull();
-    expect(b.issues).toEqual([{ kind: 'malformed', message: 'ipv4 header length 16 is less than 20' }]);
+    expect(b.issues).toEqual([{ layer: 0, kind: 'malformed', message: 'ipv4 header length 16 is less than 20' }]);
   });
 
   it('rejects a total length smaller than the header', () => {
     for (const len of [10, 0] as const) {
       const bytes = fromHex(LEN[len]);
-      const { ctx, issues } = makeContext();
+      const { ctx, issues } = decodeContext();
       const r = decodeIPv4(bytes, 0, bytes.length, ctx);
       expect(r.next).toBeNull();
       expect(r.layer.checksum).toMatchObject({ status: 'good' });
-      expect(issues).toEqual([{ kind: 'malformed', message: `ipv4 total length ${len} is less than the 20-byte header` }]);
+      expect(issues).toEqual([{ layer: 0, kind: 'malformed', message: `ipv4 total length ${len} is less than the 20-byte header` }]);
     }
   });
 
   it('ends the payload at the total length, before link padding', () => {
     const bytes = concat(new Uint8Array(14), fromHex(LEN[40]), new Uint8Array(26));
-    const { ctx, issues } = makeContext();
+    const { ctx, issues } = decodeContext();
     const r = decodeIPv4(bytes, 14, bytes.length, ctx);
     expect(r.payloadEnd).toBe(14 + 40);
     expect(issues).toEqual([]);
@@ -182,7 +184,7 @@ describe('decodeIPv4', () => {
   it('takes a total length beyond the snapshot length as ordinary truncation', () => {
     // 1500-byte datagram in a 1514-byte frame, 54 bytes captured.
     const bytes = concat(new Uint8Array(14), fromHex(LEN[1500]), new Uint8Array(20));
-    const { ctx, issues } = makeContext({ wireLength: 1514 });
+    const { ctx, issues } = decodeContext({ wireLength: 1514 });
     const r = decodeIPv4(bytes, 14, bytes.length, ctx);
     expect(issues).toEqual([]);
     expect(r.payloadEnd).toBeUndefined();
@@ -193,15 +195,15 @@ describe('decodeIPv4', () => {
   it('reports a total length the frame on the wire could not hold', () => {
     // A 60-byte frame, all captured, claiming a 100-byte datagram.
     const bytes = concat(fromHex(LEN[100]), new Uint8Array(40));
-    const { ctx, issues } = makeContext({ wireLength: 60 });
+    const { ctx, issues } = decodeContext({ wireLength: 60 });
     const r = decodeIPv4(bytes, 0, bytes.length, ctx);
-    expect(issues).toEqual([{ kind: 'truncated', message: 'ipv4 total length 100 exceeds the 60 bytes the frame holds', needed: 100, available: 60 }]);
+    expect(issues).toEqual([{ layer: 0, kind: 'truncated', message: 'ipv4 total length 100 exceeds the 60 bytes the frame holds', needed: 100, available: 60 }]);
     expect(r.ip!.superPacket).toBe(false);
   });
 
   it('takes a total length of 0 with bytes after the header as a TSO super-packet', () => {
     const bytes = concat(fromHex(LEN[0]), new Uint8Array(3000));
-    const { ctx, issues } = makeContext();
+    const { ctx, issues } = decodeContext();
     const r = decodeIPv4(bytes, 0, bytes.length, ctx);
     expect(issues).toHaveLength(1);
     expect(issues[0].kind).toBe('segmentation-offload');
@@ -213,7 +215,7 @@ describe('decodeIPv4', () => {
 
   it('takes a total length beyond an uncut frame larger than the MTU as a GSO super-packet', () => {
     const bytes = concat(fromHex(LEN[7000]), new Uint8Array(2980));
-    const { ctx, issues } = makeContext({ wireLength: 3000 });
+    const { ctx, issues } = decodeContext({ wireLength: 3000 });
     const r = decodeIPv4(bytes, 0, bytes.length, ctx);
     expect(issues.map((i) => i.kind)).toEqual(['segmentation-offload']);
     expect(issues[0].message).toContain('GSO');
@@ -222,7 +224,7 @@ describe('decodeIPv4', () => {
 
   it('takes a snapshot of a frame larger than any link carries, whose total length fills it, as a super-packet', () => {
     const bytes = concat(new Uint8Array(14), fromHex(LEN[64000]), new Uint8Array(100));
-    const { ctx, issues } = makeContext({ wireLength: 64014 });
+    const { ctx, issues } = decodeContext({ wireLength: 64014 });
     const r = decodeIPv4(bytes, 14, bytes.length, ctx);
     expect(issues.map((i) => i.kind)).toEqual(['segmentation-offload']);
     expect(issues[0].message).toContain('GSO/GRO');
@@ -233,14 +235,14 @@ describe('decodeIPv4', () => {
   it('does not call a huge frame a super-packet when the total length does not fill it', () => {
     // The wire length of ../shared/peer-captures/tcpdump/gre-heapoverflow-2.pcap: 262144, a fuzzed value.
     const bytes = concat(new Uint8Array(14), fromHex(LEN[12336]), new Uint8Array(100));
-    const { ctx, issues } = makeContext({ wireLength: 262144 });
+    const { ctx, issues } = decodeContext({ wireLength: 262144 });
     expect(decodeIPv4(bytes, 14, bytes.length, ctx).ip!.superPacket).toBe(false);
     expect(issues).toEqual([]);
   });
 
   it('carries an enclosing super-packet into a tunnelled header', () => {
     const bytes = concat(fromHex(LEN[1500]), new Uint8Array(100));
-    const { ctx, issues } = makeContext({ ip: SUPER_IP, tunnelled: true });
+    const { ctx, issues } = decodeContext({ ip: SUPER_IP, tunnelled: true });
     const r = decodeIPv4(bytes, 0, bytes.length, ctx);
     expect(r.ip!.superPacket).toBe(true);
     expect(issues.map((i) => i.kind)).toEqual(['segmentation-offload']);
@@ -249,10 +251,10 @@ describe('decodeIPv4', () => {
   it('reports truncation at every length below the header length without throwing', () => {
     const plain = concat(fromHex(GOOD), new Uint8Array(20));
     for (let n = 0; n < 20; n++) {
-      const { ctx, issues } = makeContext();
+      const { ctx, issues } = decodeContext();
       const r = decodeIPv4(plain, 0, n, ctx);
       expect(r.next).toBeNull();
-      expect(issues).toEqual([{ kind: 'truncated', message: `ipv4 header needs 20 bytes, ${n} captured`, needed: 20, available: n }]);
+      expect(issues).toEqual([{ layer: 0, kind: 'truncated', message: `ipv4 header needs 20 bytes, ${n} captured`, needed: 20, available: n }]);
       expect(r.layer.version).toBe(n >= 1 ? 4 : undefined);
       expect(r.layer.totalLength).toBe(n >= 4 ? 40 : undefined);
       expect(r.layer.protocol).toBe(n >= 10 ? 6 : undefined);
@@ -262,11 +264,11 @@ describe('decodeIPv4', () => {
     }
     const withOptions = concat(fromHex(OPTIONS), new Uint8Array(8));
     for (let n = 0; n < 28; n++) {
-      const { ctx, issues } = makeContext();
+      const { ctx, issues } = decodeContext();
       const r = decodeIPv4(withOptions, 0, n, ctx);
       const needed = n === 0 ? 20 : 28;
       expect(r.next).toBeNull();
-      expect(issues).toEqual([{ kind: 'truncated', message: `ipv4 header needs ${needed} bytes, ${n} captured`, needed, available: n }]);
+      expect(issues).toEqual([{ layer: 0, kind: 'truncated', message: `ipv4 header needs ${needed} bytes, ${n} captured`, needed, available: n }]);
       expect(r.layer.length).toBe(n === 0 ? 0 : 28);
       if (n >= 20) expect(r.layer.checksum).toEqual({ status: 'unverified', value: 0x0ed1, reason: 'snaplen' });
     }
@@ -274,7 +276,7 @@ describe('decodeIPv4', () => {
 
   it('never throws on any bytes', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 80 }), fc.nat(100000), fc.boolean(), (bytes, wire, quoted) => {
-      const { ctx } = makeContext({ wireLength: wire, quoted });
+      const { ctx } = decodeContext({ wireLength: wire, quoted });
       const r = decodeIPv4(bytes, 0, bytes.length, ctx);
       expect(r.layer.proto).toBe('ipv4');
       if (r.payloadEnd !== undefined) expect(r.payloadEnd).toBeLessThanOrEqual(bytes.length);
@@ -286,9 +288,9 @@ describe('decodeIPv4 on the tcpdump segmentation-offload captures', () => {
   const registry = new Registry();
 
   it('ipv4_tcp_http_xml_tso.pcap: total length 0, a TSO super-packet, checksum left for the NIC', () => {
-    const [rec] = readPcap(path.join(PEER_CAPTURES, 'ipv4_tcp_http_xml_tso.pcap'));
+    const [rec] = readCaptureRecords(peerCapture('ipv4_tcp_http_xml_tso.pcap'));
     expect(rec.data.length).toBe(rec.wireLength);
-    const { ctx, issues } = makeContext({ wireLength: rec.wireLength });
+    const { ctx, issues } = decodeContext({ wireLength: rec.wireLength });
     const r = decodeIPv4(rec.data, 14, rec.data.length, ctx);
     // tshark: "Total Length: 2016 bytes (reported as 0 ... TSO)", TCP segment 1976 + 20-byte TCP header.
     expect(r.ip).toMatchObject({ superPacket: true, upperLength: 1996, src: '30.7.181.121', dst: '199.43.68.163' });
@@ -299,7 +301,7 @@ describe('decodeIPv4 on the tcpdump segmentation-offload captures', () => {
   });
 
   it('bigtcp-ipv4-vxlan-ipv4.pcap: both headers are super-packets, neither malformed nor truncated', () => {
-    const [rec] = readPcap(path.join(PEER_CAPTURES, 'bigtcp-ipv4-vxlan-ipv4.pcap'));
+    const [rec] = readCaptureRecords(peerCapture('bigtcp-ipv4-vxlan-ipv4.pcap'));
     const packet = dissect(rec.data, rec.linktype, rec.wireLength, { registry });
     const ipLayers = packet.layers.map((l, i) => [l, i] as const).filter(([l]) => l.proto === 'ipv4');
     expect(ipLayers.map(([l]) => l.offset)).toEqual([14, 64]);
@@ -309,13 +311,13 @@ describe('decodeIPv4 on the tcpdump segmentation-offload captures', () => {
       const kinds = packet.issues.filter((i) => i.layer === index).map((i) => i.kind);
       expect(kinds).toEqual(['segmentation-offload']);
     }
-    const outer = decodeIPv4(rec.data, 14, rec.data.length, makeContext({ wireLength: rec.wireLength }).ctx);
+    const outer = decodeIPv4(rec.data, 14, rec.data.length, decodeContext({ wireLength: rec.wireLength }).ctx);
     // tshark: "Total Length: 80102 bytes (reported as 0 ...)".
     expect(outer.ip).toMatchObject({ superPacket: true, upperLength: 80102 - 20 });
   });
 
   it('gso-ipv4-vxlan-ipv4.pcap: total lengths that fit the frame are not a super-packet at the IP layer', () => {
-    const [rec] = readPcap(path.join(PEER_CAPTURES, 'gso-ipv4-vxlan-ipv4.pcap'));
+    const [rec] = readCaptureRecords(peerCapture('gso-ipv4-vxlan-ipv4.pcap'));
     const packet = dissect(rec.data, rec.linktype, rec.wireLength, { registry });
     const ipLayers = packet.layers.map((l, i) => [l, i] as const).filter(([l]) => l.proto === 'ipv4');
     // tcpdump: "length 7092" and "length 7042"; tshark: both header checksums correct.
@@ -324,7 +326,7 @@ describe('decodeIPv4 on the tcpdump segmentation-offload captures', () => {
       [7042, { status: 'good', value: 0x73f8 }],
     ]);
     for (const [, index] of ipLayers) expect(packet.issues.filter((i) => i.layer === index)).toEqual([]);
-    const outer = decodeIPv4(rec.data, 14, rec.data.length, makeContext({ wireLength: rec.wireLength }).ctx);
+    const outer = decodeIPv4(rec.data, 14, rec.data.length, decodeContext({ wireLength: rec.wireLength }).ctx);
     expect(outer.ip).toMatchObject({ superPacket: false, upperLength: 7072 });
   });
 });

@@ -1,11 +1,13 @@
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decodeIPv6 } from '../../decoders/ipv6.js';
 import { dissect } from '../../decoders/dissect.js';
 import { Registry } from '../../decoders/registry.js';
 import type { IpContext } from '../../decoders/types.js';
-import { PEER_CAPTURES, concat, fromHex, makeContext, readPcap } from '../helpers/bytes-l3.js';
+import { concat, fromHex } from '../helpers/bytes.js';
+import { decodeContext } from '../helpers/decode-context.js';
+import { readCaptureRecords } from '../helpers/pcap-files.js';
+import { peerCapture } from '../helpers/tools.js';
 
 const SRC = '20010db8000000000000000000000001'; // 2001:db8::1
 const DST = '20010db8000000000000000000000002'; // 2001:db8::2
@@ -38,7 +40,7 @@ const SUPER_IP: IpContext = {
 describe('decodeIPv6', () => {
   it('decodes the fixed header and walks an extension chain to the upper layer', () => {
     const bytes = fromHex(CHAIN);
-    const { ctx, issues } = makeContext();
+    const { ctx, issues } = decodeContext();
     const r = decodeIPv6(bytes, 0, bytes.length, ctx);
     expect(r.layer).toEqual({
       proto: 'ipv6', offset: 0, length: 88, version: 6, trafficClass: 0xb8, flowLabel: 0x12345, payloadLength: 60,
@@ -63,7 +65,7 @@ describe('decodeIPv6', () => {
 
   it('points the address offsets into the record', () => {
     const bytes = concat(new Uint8Array(14), fromHex(CHAIN));
-    const r = decodeIPv6(bytes, 14, bytes.length, makeContext().ctx);
+    const r = decodeIPv6(bytes, 14, bytes.length, decodeContext().ctx);
     expect(r.ip).toMatchObject({ srcOffset: 22, dstOffset: 38 });
     expect(bytes[r.ip!.srcOffset + 15]).toBe(1);
     expect(bytes[r.ip!.dstOffset + 15]).toBe(2);
@@ -71,7 +73,7 @@ describe('decodeIPv6', () => {
 
   it('leaves out extensions when there are none', () => {
     const bytes = fromHex(header(8, 17) + '03e807d00008 0000');
-    const r = decodeIPv6(bytes, 0, bytes.length, makeContext().ctx);
+    const r = decodeIPv6(bytes, 0, bytes.length, decodeContext().ctx);
     expect(r.layer.extensions).toBeUndefined();
     expect(r.layer).toMatchObject({ length: 40, protocol: 17 });
     expect(r.ip).toMatchObject({ upperLength: 8, fragment: false });
@@ -79,7 +81,7 @@ describe('decodeIPv6', () => {
 
   it('stops after a later fragment\'s header', () => {
     const bytes = fromHex(LATER_FRAGMENT);
-    const { ctx, issues } = makeContext();
+    const { ctx, issues } = decodeContext();
     const r = decodeIPv6(bytes, 0, bytes.length, ctx);
     expect(r.layer.extensions).toEqual([{ type: 'fragment', nextHeader: 17, length: 8, fragmentOffset: 800, mf: false, id: 0x99 }]);
     expect(r.layer).toMatchObject({ length: 48, protocol: 17 });
@@ -90,7 +92,7 @@ describe('decodeIPv6', () => {
 
   it('stops at any other next header, such as AH', () => {
     const bytes = concat(fromHex(header(16, 51)), new Uint8Array(16));
-    const r = decodeIPv6(bytes, 0, bytes.length, makeContext().ctx);
+    const r = decodeIPv6(bytes, 0, bytes.length, decodeContext().ctx);
     expect(r.layer.extensions).toBeUndefined();
     expect(r.next).toEqual({ table: 'ipproto', key: 51 });
   });
@@ -98,7 +100,7 @@ describe('decodeIPv6', () => {
   it('names nothing after next header 59, and a padded empty packet is not a super-packet', () => {
     // An empty IPv6 packet in a minimum Ethernet frame: 6 bytes of padding.
     const bytes = concat(fromHex(header(0, 59)), new Uint8Array(6));
-    const { ctx, issues } = makeContext();
+    const { ctx, issues } = decodeContext();
     const r = decodeIPv6(bytes, 0, bytes.length, ctx);
     expect(r.next).toBeNull();
     expect(r.ip!.superPacket).toBe(false);
@@ -107,7 +109,7 @@ describe('decodeIPv6', () => {
 
   it('ends the payload at the payload length, before link padding', () => {
     const bytes = concat(new Uint8Array(14), fromHex(header(8, 17)), new Uint8Array(8), new Uint8Array(10));
-    const r = decodeIPv6(bytes, 14, bytes.length, makeContext().ctx);
+    const r = decodeIPv6(bytes, 14, bytes.length, decodeContext().ctx);
     expect(r.payloadEnd).toBe(14 + 48);
   });
 
@@ -115,11 +117,11 @@ describe('decodeIPv6', () => {
     const chain: string[] = [];
     for (let i = 0; i < 20; i++) chain.push(`${i === 19 ? '11' : '3c'}00010400000000`);
     const bytes = concat(fromHex(header(20 * 8 + 8, 60) + chain.join('')), new Uint8Array(8));
-    const { ctx, issues } = makeContext();
+    const { ctx, issues } = decodeContext();
     const started = Date.now();
     const r = decodeIPv6(bytes, 0, bytes.length, ctx);
     expect(Date.now() - started).toBeLessThan(1000);
-    expect(issues).toEqual([{ kind: 'malformed', message: 'ipv6 has more than 16 extension headers' }]);
+    expect(issues).toEqual([{ layer: 0, kind: 'malformed', message: 'ipv6 has more than 16 extension headers' }]);
     expect(r.layer.extensions).toHaveLength(16);
     expect(r.layer.length).toBe(40 + 16 * 8);
     expect(r.next).toBeNull();
@@ -127,9 +129,9 @@ describe('decodeIPv6', () => {
 
   it('rejects a hop-by-hop header after another extension header (RFC 8200 section 4.1)', () => {
     const bytes = fromHex(header(16, 60) + '0000010400000000 1100010400000000');
-    const { ctx, issues } = makeContext();
+    const { ctx, issues } = decodeContext();
     const r = decodeIPv6(bytes, 0, bytes.length, ctx);
-    expect(issues).toEqual([{ kind: 'malformed', message: 'ipv6 hop-by-hop header after another extension header' }]);
+    expect(issues).toEqual([{ layer: 0, kind: 'malformed', message: 'ipv6 hop-by-hop header after another extension header' }]);
     expect(r.layer.extensions).toEqual([{ type: 'destination', nextHeader: 0, length: 8 }]);
     expect(r.next).toBeNull();
   });
@@ -137,9 +139,9 @@ describe('decodeIPv6', () => {
   it('rejects an extension header that runs past the payload length', () => {
     // Payload length 8, but the routing header says it is 24 bytes.
     const bytes = concat(fromHex(header(8, 43) + '1102000100000000'), new Uint8Array(16));
-    const { ctx, issues } = makeContext();
+    const { ctx, issues } = decodeContext();
     const r = decodeIPv6(bytes, 0, bytes.length, ctx);
-    expect(issues).toEqual([{ kind: 'malformed', message: 'ipv6 routing header runs past the payload length 8', needed: 24, available: 8 }]);
+    expect(issues).toEqual([{ layer: 0, kind: 'malformed', message: 'ipv6 routing header runs past the payload length 8', needed: 24, available: 8 }]);
     expect(r.next).toBeNull();
   });
 
@@ -147,33 +149,33 @@ describe('decodeIPv6', () => {
     const full = fromHex(CHAIN);
     // Cut inside the routing header: 10 of its 24 bytes captured.
     const cut = full.subarray(0, 40 + 8 + 10);
-    const { ctx, issues } = makeContext({ wireLength: full.length });
+    const { ctx, issues } = decodeContext({ wireLength: full.length });
     const r = decodeIPv6(cut, 0, cut.length, ctx);
-    expect(issues).toEqual([{ kind: 'truncated', message: 'ipv6 routing header needs 24 bytes, 10 captured', needed: 24, available: 10 }]);
+    expect(issues).toEqual([{ layer: 0, kind: 'truncated', message: 'ipv6 routing header needs 24 bytes, 10 captured', needed: 24, available: 10 }]);
     expect(r.next).toBeNull();
     expect(r.layer.extensions).toEqual([{ type: 'hop-by-hop', nextHeader: 43, length: 8 }, { type: 'routing', nextHeader: 44, length: 24 }]);
     // Cut after one byte of the hop-by-hop header: its length is unknown.
     const tiny = full.subarray(0, 41);
-    const t = makeContext({ wireLength: full.length });
+    const t = decodeContext({ wireLength: full.length });
     expect(decodeIPv6(tiny, 0, tiny.length, t.ctx).layer.extensions).toBeUndefined();
-    expect(t.issues).toEqual([{ kind: 'truncated', message: 'ipv6 hop-by-hop header needs 8 bytes, 1 captured', needed: 8, available: 1 }]);
+    expect(t.issues).toEqual([{ layer: 0, kind: 'truncated', message: 'ipv6 hop-by-hop header needs 8 bytes, 1 captured', needed: 8, available: 1 }]);
   });
 
   it('rejects a version other than 6', () => {
     const bytes = fromHex(CHAIN.replace(/^6b/, '4b'));
-    const { ctx, issues } = makeContext();
+    const { ctx, issues } = decodeContext();
     const r = decodeIPv6(bytes, 0, bytes.length, ctx);
-    expect(issues).toEqual([{ kind: 'malformed', message: 'ipv6 header with version 4' }]);
+    expect(issues).toEqual([{ layer: 0, kind: 'malformed', message: 'ipv6 header with version 4' }]);
     expect(r.next).toBeNull();
   });
 
   it('reports truncation at every length below 40 without throwing', () => {
     const bytes = fromHex(CHAIN);
     for (let n = 0; n < 40; n++) {
-      const { ctx, issues } = makeContext();
+      const { ctx, issues } = decodeContext();
       const r = decodeIPv6(bytes, 0, n, ctx);
       expect(r.next).toBeNull();
-      expect(issues).toEqual([{ kind: 'truncated', message: `ipv6 header needs 40 bytes, ${n} captured`, needed: 40, available: n }]);
+      expect(issues).toEqual([{ layer: 0, kind: 'truncated', message: `ipv6 header needs 40 bytes, ${n} captured`, needed: 40, available: n }]);
       expect(r.layer.version).toBe(n >= 1 ? 6 : undefined);
       expect(r.layer.flowLabel).toBe(n >= 4 ? 0x12345 : undefined);
       expect(r.layer.payloadLength).toBe(n >= 6 ? 60 : undefined);
@@ -185,7 +187,7 @@ describe('decodeIPv6', () => {
 
   it('takes a payload length beyond the snapshot length as ordinary truncation', () => {
     const bytes = concat(new Uint8Array(14), fromHex(header(1460, 6)), new Uint8Array(20));
-    const { ctx, issues } = makeContext({ wireLength: 1514 });
+    const { ctx, issues } = decodeContext({ wireLength: 1514 });
     const r = decodeIPv6(bytes, 14, bytes.length, ctx);
     expect(issues).toEqual([]);
     expect(r.ip).toMatchObject({ upperLength: 1460, superPacket: false });
@@ -194,14 +196,14 @@ describe('decodeIPv6', () => {
 
   it('reports a payload length the frame on the wire could not hold', () => {
     const bytes = concat(fromHex(header(100, 17)), new Uint8Array(20));
-    const { ctx, issues } = makeContext({ wireLength: 60 });
+    const { ctx, issues } = decodeContext({ wireLength: 60 });
     decodeIPv6(bytes, 0, bytes.length, ctx);
-    expect(issues).toEqual([{ kind: 'truncated', message: 'ipv6 packet needs 140 bytes, the frame holds 60', needed: 140, available: 60 }]);
+    expect(issues).toEqual([{ layer: 0, kind: 'truncated', message: 'ipv6 packet needs 140 bytes, the frame holds 60', needed: 140, available: 60 }]);
   });
 
   it('takes a Jumbo Payload option as a BIG TCP super-packet', () => {
     const bytes = fromHex(JUMBO);
-    const { ctx, issues } = makeContext();
+    const { ctx, issues } = decodeContext();
     const r = decodeIPv6(bytes, 0, bytes.length, ctx);
     expect(r.layer.extensions).toEqual([{ type: 'hop-by-hop', nextHeader: 6, length: 8, jumboPayloadLength: 70000 }]);
     expect(r.ip).toMatchObject({ superPacket: true, upperLength: 70000 - 8, protocol: 6 });
@@ -212,7 +214,7 @@ describe('decodeIPv6', () => {
 
   it('takes payload length 0 with bytes after the header as a BIG TCP super-packet', () => {
     const bytes = concat(fromHex(header(0, 6)), new Uint8Array(70000));
-    const { ctx, issues } = makeContext();
+    const { ctx, issues } = decodeContext();
     const r = decodeIPv6(bytes, 0, bytes.length, ctx);
     expect(r.ip).toMatchObject({ superPacket: true, upperLength: 70000 });
     expect(issues.map((i) => i.kind)).toEqual(['segmentation-offload']);
@@ -221,14 +223,14 @@ describe('decodeIPv6', () => {
 
   it('carries an enclosing super-packet into a tunnelled header', () => {
     const bytes = concat(fromHex(header(4000, 6)), new Uint8Array(100));
-    const { ctx, issues } = makeContext({ ip: SUPER_IP, tunnelled: true });
+    const { ctx, issues } = decodeContext({ ip: SUPER_IP, tunnelled: true });
     expect(decodeIPv6(bytes, 0, bytes.length, ctx).ip!.superPacket).toBe(true);
     expect(issues.map((i) => i.kind)).toEqual(['segmentation-offload']);
   });
 
   it('takes a quoted packet\'s cut payload quietly', () => {
     const bytes = concat(fromHex(header(1000, 17)), new Uint8Array(8));
-    const { ctx, issues } = makeContext({ quoted: true });
+    const { ctx, issues } = decodeContext({ quoted: true });
     const r = decodeIPv6(bytes, 0, bytes.length, ctx);
     expect(issues).toEqual([]);
     expect(r.ip).toMatchObject({ superPacket: false, upperLength: 1000 });
@@ -239,12 +241,12 @@ describe('decodeIPv6', () => {
     const headerAndChain = fc.tuple(fc.constantFrom(0, 43, 44, 60, 17, 59), fc.uint8Array({ maxLength: 120 }));
     fc.assert(fc.property(headerAndChain, fc.nat(200000), fc.boolean(), ([nh, rest], wire, quoted) => {
       const bytes = concat(fromHex(header(rest.length, nh)), rest);
-      const { ctx } = makeContext({ wireLength: wire, quoted });
+      const { ctx } = decodeContext({ wireLength: wire, quoted });
       const r = decodeIPv6(bytes, 0, bytes.length, ctx);
       expect(r.layer.length).toBeGreaterThanOrEqual(40);
     }));
     fc.assert(fc.property(fc.uint8Array({ maxLength: 80 }), (bytes) => {
-      expect(decodeIPv6(bytes, 0, bytes.length, makeContext().ctx).layer.proto).toBe('ipv6');
+      expect(decodeIPv6(bytes, 0, bytes.length, decodeContext().ctx).layer.proto).toBe('ipv6');
     }));
   });
 });
@@ -253,7 +255,7 @@ describe('decodeIPv6 on the tcpdump captures', () => {
   const registry = new Registry();
 
   function ipv6Layers(file: string) {
-    const [rec] = readPcap(path.join(PEER_CAPTURES, file));
+    const [rec] = readCaptureRecords(peerCapture(file));
     const packet = dissect(rec.data, rec.linktype, rec.wireLength, { registry });
     const layers = packet.layers.map((l, i) => [l, i] as const).filter(([l]) => l.proto === 'ipv6');
     return { rec, packet, layers };
@@ -266,7 +268,7 @@ describe('decodeIPv6 on the tcpdump captures', () => {
     for (const [, index] of layers) {
       expect(packet.issues.filter((i) => i.layer === index).map((i) => i.kind)).toEqual(['segmentation-offload']);
     }
-    const outer = decodeIPv6(rec.data, 14, rec.data.length, makeContext({ wireLength: rec.wireLength }).ctx);
+    const outer = decodeIPv6(rec.data, 14, rec.data.length, decodeContext({ wireLength: rec.wireLength }).ctx);
     expect(outer.ip).toMatchObject({ superPacket: true, upperLength: 80156 - 14 - 40 });
   });
 
@@ -275,7 +277,7 @@ describe('decodeIPv6 on the tcpdump captures', () => {
     // tcpdump -v: "payload length: 4176" outside, "payload length: 4106" inside.
     expect(layers.map(([l]) => l.payloadLength)).toEqual([4176, 4106]);
     for (const [, index] of layers) expect(packet.issues.filter((i) => i.layer === index)).toEqual([]);
-    const outer = decodeIPv6(rec.data, 14, rec.data.length, makeContext({ wireLength: rec.wireLength }).ctx);
+    const outer = decodeIPv6(rec.data, 14, rec.data.length, decodeContext({ wireLength: rec.wireLength }).ctx);
     expect(outer.ip).toMatchObject({ superPacket: false, upperLength: 4176 });
   });
 

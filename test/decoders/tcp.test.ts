@@ -1,11 +1,12 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decodeTcp } from '../../decoders/tcp.js';
 import { dissect } from '../../decoders/dissect.js';
 import { Registry } from '../../decoders/registry.js';
-import { context, hex, ipv4Context, ipv6Context, readCapture } from '../helpers/bytes-l4.js';
+import { fromHex } from '../helpers/bytes.js';
+import { decodeContext, ipv4Context, ipv6Context } from '../helpers/decode-context.js';
+import { readCaptureRecords } from '../helpers/pcap-files.js';
+import { peerCapture } from '../helpers/tools.js';
 
 const A4 = '192.0.2.1';
 const B4 = '198.51.100.2';
@@ -13,7 +14,6 @@ const A6 = '2001:db8::1';
 const B6 = '2001:db8::2';
 const LINKTYPE_IPV4 = 228;
 const LINKTYPE_IPV6 = 229;
-const PEER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/peer-captures/tcpdump');
 
 // Packets built with scapy 2.5; checksums are scapy's, and tshark 4.0
 // (tcp.check_checksum:TRUE) agrees: good for *_GOOD, bad [should be 0xa3fa]
@@ -24,28 +24,28 @@ const PEER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 
 // IP(src=A4, dst=B4, id=5)/TCP(sport=443, dport=51000, seq=0x89abcdef, ack=0x01234567, flags='PA',
 //    window=502, options=OPTS)/Raw(PAYLOAD)  -> data offset 15 (60 bytes), checksum 0xa3fb
-const TCP4_GOOD = hex(`450000600005000040068e5cc0000201c633640201bbc73889abcdef01234567
+const TCP4_GOOD = fromHex(`450000600005000040068e5cc0000201c633640201bbc73889abcdef01234567
   f01801f6a3fb0000020405b4010303070402080a0001e2400009fbf101010512
   000003e8000007d000000bb800000fa074756e73636f7065206c342074657374`);
 // Last payload byte flipped; scapy on the modified packet: 0xa3fa.
-const TCP4_BAD = hex(`450000600005000040068e5cc0000201c633640201bbc73889abcdef01234567
+const TCP4_BAD = fromHex(`450000600005000040068e5cc0000201c633640201bbc73889abcdef01234567
   f01801f6a3fb0000020405b4010303070402080a0001e2400009fbf101010512
   000003e8000007d000000bb800000fa074756e73636f7065206c342074657375`);
 // chksum= the folded pseudo-header sum fold(c000+0201+c633+6402+0006+004c) = 0xec89
-const TCP4_OFFLOAD = hex(`450000600005000040068e5cc0000201c633640201bbc73889abcdef01234567
+const TCP4_OFFLOAD = fromHex(`450000600005000040068e5cc0000201c633640201bbc73889abcdef01234567
   f01801f6ec890000020405b4010303070402080a0001e2400009fbf101010512
   000003e8000007d000000bb800000fa074756e73636f7065206c342074657374`);
 // IP(src=A4, dst=B4, id=6)/TCP(sport=1234, dport=80, flags='NSE', window=1000)
 // -> flags 0x142 (NS, ECE, SYN; tshark tcp.flags 0x0142), checksum 0xb961
-const TCP4_NS = hex(`450000280006000040068e93c0000201c633640204d200500000000000000000
+const TCP4_NS = fromHex(`450000280006000040068e93c0000201c633640204d200500000000000000000
   514203e8b9610000`);
 // IPv6(src=A6, dst=B6)/TCP(sport=22, dport=60000, seq=1, ack=2, flags='A', window=65535,
 //      options=[('MSS', 1440)])/Raw(PAYLOAD)  -> checksum 0x5f0a
-const TCP6_GOOD = hex(`600000000028064020010db800000000000000000000000120010db800000000
+const TCP6_GOOD = fromHex(`600000000028064020010db800000000000000000000000120010db800000000
   00000000000000020016ea6000000001000000026010ffff5f0a0000020405a0
   74756e73636f7065206c342074657374`);
 // chksum= the folded IPv6 pseudo-header sum, 0x5ba3
-const TCP6_OFFLOAD = hex(`600000000028064020010db800000000000000000000000120010db800000000
+const TCP6_OFFLOAD = fromHex(`600000000028064020010db800000000000000000000000120010db800000000
   00000000000000020016ea6000000001000000026010ffff5ba30000020405a0
   74756e73636f7065206c342074657374`);
 
@@ -54,12 +54,12 @@ function withOptions(options: string): Uint8Array {
   const bytes = new Uint8Array(44);
   bytes.set(TCP4_NS.subarray(0, 40));
   bytes[32] = 0x61; // data offset 6
-  bytes.set(hex(options), 40);
+  bytes.set(fromHex(options), 40);
   return bytes;
 }
 
 function tcpAt20(bytes: Uint8Array, upperLength: number, end = bytes.length) {
-  const { ctx, issues } = context(ipv4Context(A4, B4, 6, upperLength));
+  const { ctx, issues } = decodeContext({ ip: ipv4Context(A4, B4, 6, upperLength) });
   return { result: decodeTcp(bytes, 20, end, ctx), issues };
 }
 
@@ -113,12 +113,12 @@ describe('decodeTcp', () => {
   });
 
   it('verifies over IPv6', () => {
-    const { ctx, issues } = context(ipv6Context(A6, B6, 6, 40));
+    const { ctx, issues } = decodeContext({ ip: ipv6Context(A6, B6, 6, 40) });
     const result = decodeTcp(TCP6_GOOD, 40, 80, ctx);
     expect(result.layer.checksum).toEqual({ status: 'good', value: 0x5f0a });
     expect(result.layer.mss).toBe(1440);
     expect(result.layer.payloadLength).toBe(16);
-    expect(decodeTcp(TCP6_OFFLOAD, 40, 80, context(ipv6Context(A6, B6, 6, 40)).ctx).layer.checksum)
+    expect(decodeTcp(TCP6_OFFLOAD, 40, 80, decodeContext({ ip: ipv6Context(A6, B6, 6, 40) }).ctx).layer.checksum)
       .toEqual({ status: 'offload', value: 0x5ba3, expected: 0x5f0a });
     expect(issues).toEqual([]);
   });
@@ -126,9 +126,9 @@ describe('decodeTcp', () => {
   it('recognises the partial checksum of a Linux GSO segment in a real capture', () => {
     // gso-ipv4-vxlan-ipv4.pcap: the inner IPv4 192.168.1.2 > 192.168.1.1 (total length 7042)
     // starts at 64, TCP at 84. tcpdump -v: "cksum 0x9ec8 (incorrect -> 0x6674) ... length 6990".
-    const [record] = readCapture(path.join(PEER, 'gso-ipv4-vxlan-ipv4.pcap'));
+    const [record] = readCaptureRecords(peerCapture('gso-ipv4-vxlan-ipv4.pcap'));
     const ip = ipv4Context('192.168.1.2', '192.168.1.1', 6, 7042 - 20, { srcOffset: 76, dstOffset: 80 });
-    const { ctx, issues } = context(ip);
+    const { ctx, issues } = decodeContext({ ip });
     const result = decodeTcp(record.data, 84, record.data.length, ctx);
     expect(result.layer).toMatchObject({
       srcPort: 37099, dstPort: 41547, seq: 1925567864, ack: 2614339187, flags: 0x018, window: 166, payloadLength: 6990,
@@ -147,7 +147,7 @@ describe('decodeTcp', () => {
   });
 
   it('computes payloadLength from the captured bytes without an IP header', () => {
-    const { ctx } = context(null);
+    const { ctx } = decodeContext({ ip: null });
     const result = decodeTcp(TCP4_GOOD, 20, 96, ctx);
     expect(result.layer.payloadLength).toBe(16);
     expect(result.layer.checksum).toEqual({ status: 'unverified', value: 0xa3fb, reason: 'no-ip-header' });
@@ -220,7 +220,7 @@ describe('decodeTcp', () => {
   });
 
   it('reads the first 8 bytes an ICMP error quotes', () => {
-    const { ctx, issues } = context(ipv4Context(A4, B4, 6, 76), { quoted: true });
+    const { ctx, issues } = decodeContext({ ip: ipv4Context(A4, B4, 6, 76), quoted: true });
     const result = decodeTcp(TCP4_GOOD, 20, 28, ctx);
     expect(result.layer).toEqual({ proto: 'tcp', offset: 20, length: 8, srcPort: 443, dstPort: 51000, seq: 0x89abcdef });
     expect(result.next).toBeNull();
@@ -243,10 +243,10 @@ describe('decodeTcp', () => {
         const end = Math.min(bytes.length, 40 + Math.max(a, b));
         if (end < offset) return;
         const ip = v6 ? ipv6Context(A6, B6, 6, upper) : ipv4Context(A4, B4, 6, upper);
-        const one = decodeTcp(bytes, offset, end, context(ip, { verify, quoted }).ctx);
+        const one = decodeTcp(bytes, offset, end, decodeContext({ ip, verify, quoted }).ctx);
         const changed = bytes.slice();
         for (let i = end; i < changed.length; i++) changed[i] ^= 0xff;
-        expect(decodeTcp(changed, offset, end, context(ip, { verify, quoted }).ctx)).toEqual(one);
+        expect(decodeTcp(changed, offset, end, decodeContext({ ip, verify, quoted }).ctx)).toEqual(one);
       },
     ));
   });

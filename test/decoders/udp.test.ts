@@ -1,11 +1,12 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decodeUdp } from '../../decoders/udp.js';
 import { dissect } from '../../decoders/dissect.js';
 import { Registry } from '../../decoders/registry.js';
-import { context, hex, ipv4Context, ipv6Context, readCapture } from '../helpers/bytes-l4.js';
+import { fromHex } from '../helpers/bytes.js';
+import { decodeContext, ipv4Context, ipv6Context } from '../helpers/decode-context.js';
+import { readCaptureRecords } from '../helpers/pcap-files.js';
+import { peerCapture } from '../helpers/tools.js';
 
 const A4 = '192.0.2.1';
 const B4 = '198.51.100.2';
@@ -13,7 +14,6 @@ const A6 = '2001:db8::1';
 const B6 = '2001:db8::2';
 const LINKTYPE_IPV4 = 228;
 const LINKTYPE_IPV6 = 229;
-const PEER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/peer-captures/tcpdump');
 
 // Packets built with scapy 2.5; the checksums are scapy's. tshark 4.0 with
 // udp.check_checksum:TRUE agrees on every good and bad verdict below (it has no
@@ -21,64 +21,64 @@ const PEER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 // PAYLOAD = b'tunscope l4 test'
 
 // IP(src=A4, dst=B4, id=1)/UDP(sport=40000, dport=53)/Raw(PAYLOAD)  -> checksum 0x83ed
-const UDP4_GOOD = hex(`4500002c0001000040118e89c0000201c63364029c400035001883ed74756e73
+const UDP4_GOOD = fromHex(`4500002c0001000040118e89c0000201c63364029c400035001883ed74756e73
   636f7065206c342074657374`);
 // The same with the last payload byte flipped (0x74 -> 0x75); scapy on the modified packet: 0x83ec.
-const UDP4_BAD = hex(`4500002c0001000040118e89c0000201c63364029c400035001883ed74756e73
+const UDP4_BAD = fromHex(`4500002c0001000040118e89c0000201c63364029c400035001883ed74756e73
   636f7065206c342074657375`);
 // The same with chksum= the folded pseudo-header sum: fold(c000+0201+c633+6402+0011+0018) = 0xec60.
-const UDP4_OFFLOAD = hex(`4500002c0001000040118e89c0000201c63364029c4000350018ec6074756e73
+const UDP4_OFFLOAD = fromHex(`4500002c0001000040118e89c0000201c63364029c4000350018ec6074756e73
   636f7065206c342074657374`);
 // UDP(sport=40000, dport=53, chksum=0)
-const UDP4_ZERO = hex(`4500002c0001000040118e89c0000201c63364029c4000350018000074756e73
+const UDP4_ZERO = fromHex(`4500002c0001000040118e89c0000201c63364029c4000350018000074756e73
   636f7065206c342074657374`);
 // IP(src=A4, dst=B4, id=2)/UDP(sport=40000, dport=9999)/Raw(bytes(range(200))), 228 bytes on the
 // wire, 60 captured. Checksum 0x7b90.
-const UDP4_SNAPLEN = hex(`450000e40002000040118dd0c0000201c63364029c40270f00d07b9000010203
+const UDP4_SNAPLEN = fromHex(`450000e40002000040118dd0c0000201c63364029c40270f00d07b9000010203
   0405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f`);
 // fragment(IP(src=A4, dst=B4, id=3)/UDP(sport=40000, dport=9999)/Raw(bytes(range(200))), fragsize=64)[0]
-const UDP4_FIRST_FRAGMENT = hex(`450000540003200040116e5fc0000201c63364029c40270f00d07b9000010203
+const UDP4_FIRST_FRAGMENT = fromHex(`450000540003200040116e5fc0000201c63364029c40270f00d07b9000010203
   0405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20212223
   2425262728292a2b2c2d2e2f3031323334353637`);
 // ... [1]: fragment offset 64, no UDP header in it.
-const UDP4_LATER_FRAGMENT = hex(`450000540003200840116e57c0000201c633640238393a3b3c3d3e3f40414243
+const UDP4_LATER_FRAGMENT = fromHex(`450000540003200840116e57c0000201c633640238393a3b3c3d3e3f40414243
   4445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f60616263
   6465666768696a6b6c6d6e6f7071727374757677`);
 // IP(src=A4, dst=B4, id=4)/UDP(sport=40000, dport=9999)/Raw(PAYLOAD + b'\x5d\x0f'): the last word
 // makes the checksum compute to 0, which RFC 768 (and scapy) transmit as 0xffff.
-const UDP4_FFFF = hex(`4500002e0004000040118e84c0000201c63364029c40270f001affff74756e73
+const UDP4_FFFF = fromHex(`4500002e0004000040118e84c0000201c63364029c40270f001affff74756e73
   636f7065206c3420746573745d0f`);
 
 // IPv6(src=A6, dst=B6)/UDP(sport=40000, dport=53)/Raw(PAYLOAD)  -> checksum 0x14b0
-const UDP6_GOOD = hex(`600000000018114020010db800000000000000000000000120010db800000000
+const UDP6_GOOD = fromHex(`600000000018114020010db800000000000000000000000120010db800000000
   00000000000000029c400035001814b074756e73636f7065206c342074657374`);
 // Last byte flipped; scapy on the modified packet: 0x14af.
-const UDP6_BAD = hex(`600000000018114020010db800000000000000000000000120010db800000000
+const UDP6_BAD = fromHex(`600000000018114020010db800000000000000000000000120010db800000000
   00000000000000029c400035001814b074756e73636f7065206c342074657375`);
 // chksum= the folded IPv6 pseudo-header sum, 0x5b9e
-const UDP6_OFFLOAD = hex(`600000000018114020010db800000000000000000000000120010db800000000
+const UDP6_OFFLOAD = fromHex(`600000000018114020010db800000000000000000000000120010db800000000
   00000000000000029c40003500185b9e74756e73636f7065206c342074657374`);
 // IPv6(src=A6, dst=B6)/UDP(sport=40000, dport=53, chksum=0)/Raw(PAYLOAD)
-const UDP6_ZERO_DNS = hex(`600000000018114020010db800000000000000000000000120010db800000000
+const UDP6_ZERO_DNS = fromHex(`600000000018114020010db800000000000000000000000120010db800000000
   00000000000000029c4000350018000074756e73636f7065206c342074657374`);
 // IPv6(src=A6, dst=B6)/UDP(sport=40000, dport=4789, chksum=0)/Raw(bytes(8) + PAYLOAD)
-const UDP6_ZERO_VXLAN = hex(`600000000020114020010db800000000000000000000000120010db800000000
+const UDP6_ZERO_VXLAN = fromHex(`600000000020114020010db800000000000000000000000120010db800000000
   00000000000000029c4012b500200000000000000000000074756e73636f7065
   206c342074657374`);
 // fragment6(IPv6(src=A6, dst=B6)/IPv6ExtHdrFragment(id=0x1234)/UDP(sport=40000, dport=9999)
 //           /Raw(bytes(range(200))), 120)[0]; UDP checksum 0x0c53
-const UDP6_FIRST_FRAGMENT = hex(`6000000000502c4020010db800000000000000000000000120010db800000000
+const UDP6_FIRST_FRAGMENT = fromHex(`6000000000502c4020010db800000000000000000000000120010db800000000
   000000000000000211000001000012349c40270f00d00c530001020304050607
   08090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f2021222324252627
   28292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f`);
 
 function udpAt20(bytes: Uint8Array, upperLength: number, extra = {}) {
-  const { ctx, issues } = context(ipv4Context(A4, B4, 17, upperLength, extra));
+  const { ctx, issues } = decodeContext({ ip: ipv4Context(A4, B4, 17, upperLength, extra) });
   return { result: decodeUdp(bytes, 20, bytes.length, ctx), issues };
 }
 
 function udpAt40(bytes: Uint8Array, upperLength: number) {
-  const { ctx, issues } = context(ipv6Context(A6, B6, 17, upperLength));
+  const { ctx, issues } = decodeContext({ ip: ipv6Context(A6, B6, 17, upperLength) });
   return { result: decodeUdp(bytes, 40, bytes.length, ctx), issues };
 }
 
@@ -208,9 +208,9 @@ describe('decodeUdp', () => {
   it('recognises the partial checksum of a Linux GSO packet in a real capture', () => {
     // gso-ipv4-vxlan-ipv4.pcap: Ethernet, IPv4 10.25.132.11 > 10.25.132.13 total length 7092,
     // UDP at 34. tcpdump -vvv: "[bad udp cksum 0x37fc -> 0xcd08!]".
-    const [record] = readCapture(path.join(PEER, 'gso-ipv4-vxlan-ipv4.pcap'));
+    const [record] = readCaptureRecords(peerCapture('gso-ipv4-vxlan-ipv4.pcap'));
     const ip = ipv4Context('10.25.132.11', '10.25.132.13', 17, 7092 - 20, { srcOffset: 26, dstOffset: 30 });
-    const { ctx, issues } = context(ip);
+    const { ctx, issues } = decodeContext({ ip });
     const result = decodeUdp(record.data, 34, record.data.length, ctx);
     expect(result.layer).toMatchObject({ srcPort: 60345, dstPort: 4789, length: 7072 });
     expect(result.layer.checksum).toEqual({ status: 'offload', value: 0x37fc, expected: 0xcd08 });
@@ -218,24 +218,24 @@ describe('decodeUdp', () => {
   });
 
   it('reports a truncated header with the fields it could read', () => {
-    const { ctx, issues } = context(ipv4Context(A4, B4, 17, 24));
+    const { ctx, issues } = decodeContext({ ip: ipv4Context(A4, B4, 17, 24) });
     const result = decodeUdp(UDP4_GOOD, 20, 26, ctx);
     expect(result.layer).toEqual({ proto: 'udp', offset: 20, length: 24, srcPort: 40000, dstPort: 53 });
     expect(result.next).toBeNull();
     expect(issues).toEqual([{ layer: 0, kind: 'truncated', message: 'udp header needs 8 bytes, 6 captured', needed: 8, available: 6 }]);
-    const tiny = decodeUdp(UDP4_GOOD, 20, 23, context(null).ctx);
+    const tiny = decodeUdp(UDP4_GOOD, 20, 23, decodeContext({ ip: null }).ctx);
     expect(tiny.layer).toEqual({ proto: 'udp', offset: 20, length: 3, srcPort: 40000 });
   });
 
   it('does not verify when told not to, inside a quoted packet, or without an IP header', () => {
-    const { ctx: off, issues } = context(ipv4Context(A4, B4, 17, 24), { verify: false });
+    const { ctx: off, issues } = decodeContext({ ip: ipv4Context(A4, B4, 17, 24), verify: false });
     expect(decodeUdp(UDP4_BAD, 20, 44, off).layer.checksum).toEqual({ status: 'unverified', value: 0x83ed, reason: 'disabled' });
     expect(decodeUdp(UDP4_ZERO, 20, 44, off).layer.checksum).toEqual({ status: 'unverified', value: 0, reason: 'disabled' });
     expect(issues).toEqual([]);
-    const quoted = context(ipv4Context(A4, B4, 17, 24), { quoted: true });
+    const quoted = decodeContext({ ip: ipv4Context(A4, B4, 17, 24), quoted: true });
     expect(decodeUdp(UDP4_BAD, 20, 44, quoted.ctx).layer.checksum).toEqual({ status: 'unverified', value: 0x83ed, reason: 'quoted' });
     expect(quoted.issues).toEqual([]);
-    expect(decodeUdp(UDP4_GOOD, 20, 44, context(null).ctx).layer.checksum)
+    expect(decodeUdp(UDP4_GOOD, 20, 44, decodeContext({ ip: null }).ctx).layer.checksum)
       .toEqual({ status: 'unverified', value: 0x83ed, reason: 'no-ip-header' });
   });
 
@@ -250,10 +250,10 @@ describe('decodeUdp', () => {
         const ip = v6
           ? ipv6Context(A6, B6, 17, upper, { fragment, superPacket })
           : ipv4Context(A4, B4, 17, upper, { fragment, superPacket });
-        const one = decodeUdp(bytes, offset, end, context(ip, { verify, quoted }).ctx);
+        const one = decodeUdp(bytes, offset, end, decodeContext({ ip, verify, quoted }).ctx);
         const changed = bytes.slice();
         for (let i = end; i < changed.length; i++) changed[i] ^= 0xff;
-        const two = decodeUdp(changed, offset, end, context(ip, { verify, quoted }).ctx);
+        const two = decodeUdp(changed, offset, end, decodeContext({ ip, verify, quoted }).ctx);
         expect(two).toEqual(one);
       },
     ));
@@ -316,7 +316,7 @@ describe('UDP through the engine', () => {
 
   it('takes the length of a BIG TCP super-packet from IP (UDP Length 0)', () => {
     // bigtcp-ipv4-vxlan-ipv4.pcap: IPv4 total length 0 over 80102 bytes, UDP Length 0.
-    const [record] = readCapture(path.join(PEER, 'bigtcp-ipv4-vxlan-ipv4.pcap'));
+    const [record] = readCaptureRecords(peerCapture('bigtcp-ipv4-vxlan-ipv4.pcap'));
     const packet = dissect(record.data, record.linktype, record.wireLength, { registry });
     const index = packet.layers.findIndex((l) => l.proto === 'udp');
     expect(packet.layers[index]).toMatchObject({

@@ -3,13 +3,14 @@ import fc from 'fast-check';
 import { decodeVlan } from '../../decoders/vlan.js';
 import { dissect } from '../../decoders/dissect.js';
 import { Registry } from '../../decoders/registry.js';
-import { concat, fromHex, makeContext } from '../helpers/bytes-l3.js';
+import { concat, fromHex } from '../helpers/bytes.js';
+import { decodeContext } from '../helpers/decode-context.js';
 
 describe('decodeVlan', () => {
   it('splits the tag control information into PCP, DEI and VID', () => {
     // PCP 5 (101), DEI 0, VID 100 (0x064): 1010 0000 0110 0100; type 0x0800.
     const bytes = fromHex('a064 0800');
-    const { ctx, issues } = makeContext();
+    const { ctx, issues } = decodeContext();
     const r = decodeVlan(bytes, 0, bytes.length, ctx);
     expect(r.layer).toEqual({ proto: 'vlan', offset: 0, length: 4, pcp: 5, dei: false, vid: 100, type: 0x0800 });
     expect(Object.keys(r.layer)).toEqual(['proto', 'offset', 'length', 'pcp', 'dei', 'vid', 'type']);
@@ -19,17 +20,17 @@ describe('decodeVlan', () => {
 
   it('reads the DEI bit and the full 12-bit VID', () => {
     // PCP 0, DEI 1, VID 4095: 0001 1111 1111 1111.
-    const r = decodeVlan(fromHex('1fff 86dd'), 0, 4, makeContext().ctx);
+    const r = decodeVlan(fromHex('1fff 86dd'), 0, 4, decodeContext().ctx);
     expect(r.layer).toMatchObject({ pcp: 0, dei: true, vid: 4095, type: 0x86dd });
   });
 
   it('reports truncation at every length below 4 without throwing', () => {
     const bytes = fromHex('a064 0800');
     for (let n = 0; n < 4; n++) {
-      const { ctx, issues } = makeContext();
+      const { ctx, issues } = decodeContext();
       const r = decodeVlan(bytes, 0, n, ctx);
       expect(r.next).toBeNull();
-      expect(issues).toEqual([{ kind: 'truncated', message: `vlan header needs 4 bytes, ${n} captured`, needed: 4, available: n }]);
+      expect(issues).toEqual([{ layer: 0, kind: 'truncated', message: `vlan header needs 4 bytes, ${n} captured`, needed: 4, available: n }]);
       expect(r.layer.vid).toBe(n >= 2 ? 100 : undefined);
       expect(r.layer.type).toBeUndefined();
     }
@@ -37,7 +38,7 @@ describe('decodeVlan', () => {
 
   it('never throws on any bytes', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 8 }), (bytes) => {
-      const r = decodeVlan(bytes, 0, bytes.length, makeContext().ctx);
+      const r = decodeVlan(bytes, 0, bytes.length, decodeContext().ctx);
       expect(r.layer.proto).toBe('vlan');
     }));
   });

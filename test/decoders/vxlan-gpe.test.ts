@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { decodeVxlanGpe } from '../../decoders/vxlan-gpe.js';
 import { dissect } from '../../decoders/dissect.js';
 import { Registry } from '../../decoders/registry.js';
-import { hex, peerCapture, peerIt, readPcap, testContext } from '../helpers/bytes-tunnel.js';
+import { fromHex } from '../helpers/bytes.js';
+import { decodeContext } from '../helpers/decode-context.js';
+import { readCaptureRecords } from '../helpers/pcap-files.js';
+import { havePeerCaptures, peerCapture, requireOrSkip } from '../helpers/tools.js';
 
 describe('decodeVxlanGpe', () => {
   // Headers checked with tshark (vxlan.flags, vxlan.ver, vxlan.o_bit, vxlan.next_proto, vxlan.vni).
@@ -15,42 +18,42 @@ describe('decodeVxlanGpe', () => {
   ];
 
   it.each(cases)('hands next protocol %s to the gpe table', (_name, text, flags, oam, nextProtocol, vni) => {
-    const ctx = testContext();
-    const { layer, next } = decodeVxlanGpe(hex(text), 0, 8, ctx);
+    const { ctx, issues } = decodeContext();
+    const { layer, next } = decodeVxlanGpe(fromHex(text), 0, 8, ctx);
     expect(layer).toEqual({ proto: 'vxlan-gpe', offset: 0, length: 8, flags, version: 0, oam, nextProtocol, vni });
     expect(next).toEqual({ table: 'gpe', key: nextProtocol });
-    expect(ctx.issues).toEqual([]);
+    expect(issues).toEqual([]);
   });
 
   it('calls a version other than 0 malformed and names nothing after it', () => {
     // tshark reads flags 0x2c as Version 2.
-    const ctx = testContext();
-    const { layer, next } = decodeVxlanGpe(hex('2c00000400000100'), 0, 8, ctx);
+    const { ctx, issues } = decodeContext();
+    const { layer, next } = decodeVxlanGpe(fromHex('2c00000400000100'), 0, 8, ctx);
     expect(layer.version).toBe(2);
     expect(layer.nextProtocol).toBe(4);
     expect(next).toBeNull();
-    expect(ctx.issues.map((i) => i.kind)).toEqual(['malformed']);
+    expect(issues.map((i) => i.kind)).toEqual(['malformed']);
   });
 
   it.each([0, 1, 2, 3, 4, 5, 6, 7])('reports %i bytes as truncated', (n) => {
-    const ctx = testContext();
-    const { layer, next } = decodeVxlanGpe(hex('0c000001abcdef00'), 0, n, ctx);
+    const { ctx, issues } = decodeContext();
+    const { layer, next } = decodeVxlanGpe(fromHex('0c000001abcdef00'), 0, n, ctx);
     expect(next).toBeNull();
     expect(layer.length).toBe(n);
     expect(layer.nextProtocol).toBe(n >= 4 ? 1 : undefined);
-    expect(ctx.issues).toEqual([
+    expect(issues).toEqual([
       { layer: 0, kind: 'truncated', message: `VXLAN-GPE header needs 8 bytes, ${n} captured`, needed: 8, available: n },
     ]);
   });
 });
 
 describe('VXLAN-GPE in tcpdump\'s test captures, read through the engine', () => {
-  const peer = peerIt();
 
-  peer('nsh-over-vxlan-gpe.pcap: flags I and P, VNI 16777215, next protocol NSH', () => {
-    const file = readPcap(peerCapture('nsh-over-vxlan-gpe.pcap'));
-    const record = file.records[0];
-    const packet = dissect(record.data, file.linktype, record.wireLength, { registry: new Registry() });
+  it('nsh-over-vxlan-gpe.pcap: flags I and P, VNI 16777215, next protocol NSH', ({ skip }) => {
+    if (!requireOrSkip(havePeerCaptures, 'the peer captures')) skip();
+    const records = readCaptureRecords(peerCapture('nsh-over-vxlan-gpe.pcap'));
+    const record = records[0];
+    const packet = dissect(record.data, record.linktype, record.wireLength, { registry: new Registry() });
     const i = packet.layers.findIndex((l) => l.proto === 'vxlan-gpe');
     // tcpdump: "VXLAN-GPE, flags [IP], vni 16777215"; tshark: Flags 0x0c, Version 0, OAM 0, Next Protocol 4.
     expect(packet.layers[i]).toEqual({

@@ -2,51 +2,53 @@ import { describe, expect, it } from 'vitest';
 import { decodeVxlan } from '../../decoders/vxlan.js';
 import { dissect } from '../../decoders/dissect.js';
 import { Registry } from '../../decoders/registry.js';
-import { hex, peerCapture, peerIt, readPcap, testContext } from '../helpers/bytes-tunnel.js';
+import { fromHex } from '../helpers/bytes.js';
+import { decodeContext } from '../helpers/decode-context.js';
+import { readCaptureRecords } from '../helpers/pcap-files.js';
+import { havePeerCaptures, peerCapture, requireOrSkip } from '../helpers/tools.js';
 
 describe('decodeVxlan', () => {
   it('reads the flags and a VNI with every bit in use', () => {
     // scapy VXLAN(flags=0x08, vni=0xabcdef); tshark: flags 0x0800 (its 16-bit view), VNI 11259375.
-    const ctx = testContext();
-    const { layer, next } = decodeVxlan(hex('08000000abcdef00 020000000002'), 0, 14, ctx);
+    const { ctx, issues } = decodeContext();
+    const { layer, next } = decodeVxlan(fromHex('08000000abcdef00 020000000002'), 0, 14, ctx);
     expect(layer).toEqual({ proto: 'vxlan', offset: 0, length: 8, flags: 0x08, vniValid: true, vni: 0xabcdef });
     expect(next).toEqual({ proto: 'eth' });
-    expect(ctx.issues).toEqual([]);
+    expect(issues).toEqual([]);
   });
 
   it('still decodes with the I flag clear, and says the VNI is not valid', () => {
     // scapy VXLAN(flags=0, vni=5)
-    const ctx = testContext();
-    const { layer, next } = decodeVxlan(hex('0000000000000500'), 0, 8, ctx);
+    const { ctx, issues } = decodeContext();
+    const { layer, next } = decodeVxlan(fromHex('0000000000000500'), 0, 8, ctx);
     expect(layer).toEqual({ proto: 'vxlan', offset: 0, length: 8, flags: 0, vniValid: false, vni: 5 });
     expect(next).toEqual({ proto: 'eth' });
-    expect(ctx.issues).toEqual([]);
+    expect(issues).toEqual([]);
   });
 
   it('ignores the reserved bits around the VNI', () => {
-    const { layer } = decodeVxlan(hex('ffffffff123456ff'), 0, 8, testContext());
+    const { layer } = decodeVxlan(fromHex('ffffffff123456ff'), 0, 8, decodeContext().ctx);
     expect(layer).toMatchObject({ flags: 0xff, vniValid: true, vni: 0x123456 });
   });
 
   it('reads a header that starts inside the buffer', () => {
-    const bytes = hex('eeeeee 0800000000002a00');
-    expect(decodeVxlan(bytes, 3, bytes.length, testContext()).layer).toMatchObject({ offset: 3, length: 8, vni: 42 });
+    const bytes = fromHex('eeeeee 0800000000002a00');
+    expect(decodeVxlan(bytes, 3, bytes.length, decodeContext().ctx).layer).toMatchObject({ offset: 3, length: 8, vni: 42 });
   });
 
   it.each([0, 1, 2, 3, 4, 5, 6, 7])('reports %i bytes as truncated', (n) => {
-    const ctx = testContext();
-    const { layer, next } = decodeVxlan(hex('08000000abcdef00'), 0, n, ctx);
+    const { ctx, issues } = decodeContext();
+    const { layer, next } = decodeVxlan(fromHex('08000000abcdef00'), 0, n, ctx);
     expect(next).toBeNull();
     expect(layer.length).toBe(n);
     expect(layer.vni).toBe(n >= 7 ? 0xabcdef : undefined);
-    expect(ctx.issues).toEqual([
+    expect(issues).toEqual([
       { layer: 0, kind: 'truncated', message: `VXLAN header needs 8 bytes, ${n} captured`, needed: 8, available: n },
     ]);
   });
 });
 
 describe('VXLAN in tcpdump\'s test captures, read through the engine', () => {
-  const peer = peerIt();
   const registry = new Registry();
 
   // tcpdump vxlan.out: every frame "VXLAN, flags [I] (0x08), vni 100"; the inner frames'
@@ -59,11 +61,12 @@ describe('VXLAN in tcpdump\'s test captures, read through the engine', () => {
   ];
 
   for (const [name, port] of [['vxlan.pcap', 4789], ['vxlan_port_8472.pcap', 8472]] as const) {
-    peer(`${name}: VNI 100 with the I flag, Ethernet inside (UDP port ${port})`, () => {
-      const file = readPcap(peerCapture(name));
-      expect(file.records).toHaveLength(10);
-      file.records.forEach((record, n) => {
-        const packet = dissect(record.data, file.linktype, record.wireLength, { registry });
+    it(`${name}: VNI 100 with the I flag, Ethernet inside (UDP port ${port})`, ({ skip }) => {
+      if (!requireOrSkip(havePeerCaptures, 'the peer captures')) skip();
+      const records = readCaptureRecords(peerCapture(name));
+      expect(records).toHaveLength(10);
+      records.forEach((record, n) => {
+        const packet = dissect(record.data, record.linktype, record.wireLength, { registry });
         const i = packet.layers.findIndex((l) => l.proto === 'vxlan');
         expect(packet.layers[i - 1]).toMatchObject({ proto: 'udp', dstPort: port });
         // Ethernet 14 + IPv4 20 + UDP 8.

@@ -10,7 +10,7 @@ import { dissect } from '../../decoders/dissect.js';
 import { Registry } from '../../decoders/registry.js';
 import type { Layer } from '../../decoders/types.js';
 import { readCaptureFile } from '../../src/sources/file.js';
-import { rfc1071 } from '../helpers/bytes-tunnel.js';
+import { internetChecksum } from '../helpers/bytes.js';
 import { FIXTURES, PEER_CAPTURES, capturesIn, haveTshark, requireOrSkip, tshark } from '../helpers/tools.js';
 
 const TSHARK_PROTOS: Record<string, string> = { ipv4: 'ip', udp: 'udp', tcp: 'tcp', icmp: 'icmp', icmpv6: 'icmpv6', gre: 'gre' };
@@ -34,8 +34,8 @@ function pseudoHeaderFold(bytes: Uint8Array, layers: Layer[], index: number): nu
   const view = new DataView(pseudo.buffer);
   view.setUint32(addresses.length, segment);
   view.setUint32(addresses.length + 4, protocol);
-  // rfc1071 returns the checksum (the complement); the folded sum is its complement.
-  return ~rfc1071(pseudo) & 0xffff;
+  // internetChecksum returns the checksum (the complement); the folded sum is its complement.
+  return ~internetChecksum(pseudo) & 0xffff;
 }
 
 interface Tally { compared: number; offload: number; local: number }

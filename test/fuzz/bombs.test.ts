@@ -6,6 +6,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { Packet } from '../../decoders/types.js';
+import { concat, internetChecksum } from '../helpers/bytes.js';
 import { checkDissect } from './invariants.js';
 
 const LINKTYPE_ETHERNET = 1;
@@ -23,25 +24,7 @@ const NEXT_DESTINATION_OPTIONS = 60;
 const NEXT_HOP_BY_HOP = 0;
 const NO_NEXT_HEADER = 59;
 
-function concat(...parts: ArrayLike<number>[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 const u16 = (v: number) => [(v >> 8) & 0xff, v & 0xff];
-
-/** RFC 1071, word by word. */
-function internetChecksum(bytes: ArrayLike<number>): number {
-  let sum = 0;
-  for (let i = 0; i < bytes.length; i += 2) sum += (bytes[i] << 8) | (i + 1 < bytes.length ? bytes[i + 1] : 0);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
-}
 
 /** RFC 791 header (with `options`, a multiple of 4 bytes) around a payload, its checksum right. */
 function ipv4(protocol: number, payload: Uint8Array, options: number[] = []): Uint8Array {

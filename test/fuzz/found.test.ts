@@ -5,15 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import { dissect } from '../../decoders/dissect.js';
 import { packetLine } from '../../src/output/line.js';
+import { fromHex } from '../helpers/bytes.js';
 import { checkDissect, recordOf } from './invariants.js';
 
 const LINKTYPE_ETHERNET = 1;
 const LINKTYPE_RAW = 101;
 const LINKTYPE_IPV4 = 228;
-
-function hex(text: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
-}
 
 /** The line after its timestamp, as `tunscope read` prints it. */
 function lineOf(bytes: Uint8Array, linktype: number): string {
@@ -34,7 +31,7 @@ describe('found by fuzzing', () => {
   });
 
   it('a raw-IP record whose version nibble is neither 4 nor 6 is malformed', () => {
-    const packet = checkDissect(hex('50 00 00 14'), LINKTYPE_RAW);
+    const packet = checkDissect(fromHex('50 00 00 14'), LINKTYPE_RAW);
     expect(packet.layers).toEqual([{ proto: 'payload', offset: 0, length: 4, linktype: LINKTYPE_RAW }]);
     expect(packet.issues).toEqual([{ layer: 0, kind: 'malformed', message: 'raw IP packet of version 5, neither 4 nor 6' }]);
   });
@@ -42,7 +39,7 @@ describe('found by fuzzing', () => {
   it('an IPv6 Jumbo Payload length of 0 is malformed, not a packet that ends inside its extension headers', () => {
     // BSD loopback, AF_INET6 (10, host order); IPv6 with payload length 24: a Hop-by-Hop header holding a
     // Jumbo Payload option (0xc2, 4 bytes) of length 0, then Routing and Destination Options headers, then UDP.
-    const bytes = hex(`0a000000 60000000 00180040 20010db8000000000000000000000001 20010db8000000000000000000000002
+    const bytes = fromHex(`0a000000 60000000 00180040 20010db8000000000000000000000001 20010db8000000000000000000000002
       2b00c20400000000 3c00000000000000 1100000000000000 0000000000000000`);
     const packet = checkDissect(bytes, 0);
     expect(packet.layers.map((l) => l.proto)).toEqual(['null', 'ipv6']);
@@ -52,7 +49,7 @@ describe('found by fuzzing', () => {
 
   it('prints no fragment id for an IPv6 fragment header that runs past the payload length', () => {
     // Payload length 4, next header 44: the 8-byte fragment header does not fit in it.
-    const bytes = hex(`60000000 00042c40 20010db8000000000000000000000001 20010db8000000000000000000000002
+    const bytes = fromHex(`60000000 00042c40 20010db8000000000000000000000001 20010db8000000000000000000000002
       11000001 00c0ffee`);
     const line = lineOf(bytes, 229);
     expect(line).toMatch(/^IP6 2001:db8::1 > 2001:db8::2: ip-proto-44, /);
@@ -61,33 +58,33 @@ describe('found by fuzzing', () => {
   });
 
   it('prints an IPv4 header cut before its destination as [|ip], as tcpdump does', () => {
-    expect(lineOf(hex(IPV4_ICMP_28).subarray(0, 15), LINKTYPE_IPV4))
+    expect(lineOf(fromHex(IPV4_ICMP_28).subarray(0, 15), LINKTYPE_IPV4))
       .toBe('IP [|ip] [truncated: ipv4 header needs 20 bytes, 15 captured]');
   });
 
   it('prints an ICMP header cut after 2 bytes as [|icmp]', () => {
-    expect(lineOf(hex(`${IPV4_ICMP_28} 0800`), LINKTYPE_IPV4)).toBe('IP 10.0.0.1 > 10.0.0.2: [|icmp] ' +
+    expect(lineOf(fromHex(`${IPV4_ICMP_28} 0800`), LINKTYPE_IPV4)).toBe('IP 10.0.0.1 > 10.0.0.2: [|icmp] ' +
       '[bad ipv4 cksum 0x0000 -> 0x66de] [truncated: ipv4 total length 28 exceeds the 22 bytes the frame holds] ' +
       '[truncated: icmp header needs 8 bytes, 2 captured]');
   });
 
   it('prints a TCP header cut after its ports as [|tcp], with the ports', () => {
-    expect(lineOf(hex(`${IPV4_TCP_44} 3039 0050`), LINKTYPE_IPV4)).toBe('IP 10.0.0.1.12345 > 10.0.0.2.80: [|tcp] ' +
+    expect(lineOf(fromHex(`${IPV4_TCP_44} 3039 0050`), LINKTYPE_IPV4)).toBe('IP 10.0.0.1.12345 > 10.0.0.2.80: [|tcp] ' +
       '[bad ipv4 cksum 0x0000 -> 0x66c9] [truncated: ipv4 total length 44 exceeds the 24 bytes the frame holds] ' +
       '[truncated: tcp header needs 20 bytes, 4 captured]');
   });
 
   it('prints an MSS option of the wrong length as [bad opt], not undefined', () => {
     // Data offset 6: one option word, kind 2 (MSS) with length 3 where RFC 9293 says 4, then a NOP.
-    const line = lineOf(hex(`4500002c 00010000 40060000 0a000001 0a000002
+    const line = lineOf(fromHex(`4500002c 00010000 40060000 0a000001 0a000002
       30390050 00000001 00000000 6002ffff 00000000 020305 01`), LINKTYPE_IPV4);
     expect(line).toContain('Flags [S], seq 1, win 65535, options [mss [bad opt],nop], length 0');
   });
 
   it('prints a VLAN tag cut after 1 byte as [|vlan] and an ARP header cut after 2 bytes as [|arp]', () => {
-    expect(lineOf(hex('020000000001 020000000002 8100 00'), LINKTYPE_ETHERNET))
+    expect(lineOf(fromHex('020000000001 020000000002 8100 00'), LINKTYPE_ETHERNET))
       .toBe('[|vlan], 02:00:00:00:00:02 > 02:00:00:00:00:01, vlan, length 1 [truncated: vlan header needs 4 bytes, 1 captured]');
-    expect(lineOf(hex('020000000001 020000000002 0806 0001'), LINKTYPE_ETHERNET))
+    expect(lineOf(fromHex('020000000001 020000000002 0806 0001'), LINKTYPE_ETHERNET))
       .toBe('ARP, [|arp] [truncated: arp header needs 8 bytes, 2 captured]');
   });
 });

@@ -1,22 +1,13 @@
 // Capture files built byte by byte with chosen field values, for tests of the
 // capture readers. Layouts: draft-ietf-opsawg-pcap and draft-ietf-opsawg-pcapng.
 
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { CaptureParser } from '../../src/sources/parser.js';
-import type { CaptureRecord, ReadSummary } from '../../src/sources/record.js';
-
-export const PEER_DIR = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../../shared/peer-captures/tcpdump',
-);
-
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  return new Uint8Array(Buffer.concat(parts));
-}
+import { CaptureError, type CaptureRecord, type ReadSummary } from '../../src/sources/record.js';
+import { concat } from './bytes.js';
 
 /** Bytes 0, 1, 2, ... of the given length, offset by `seed` so packets differ. */
 export function payload(length: number, seed = 0): Uint8Array {
@@ -218,7 +209,18 @@ export function parseBytes(bytes: Uint8Array, chunkSize = bytes.length || 1, nam
   return { records, summary: parser.finish() };
 }
 
-// ---- files and external tools ----
+/** The CaptureError that `read` throws; the test fails when it throws nothing, or something else. */
+export function captureErrorOf(read: () => unknown): CaptureError {
+  try {
+    read();
+  } catch (err) {
+    expect(err).toBeInstanceOf(CaptureError);
+    return err as CaptureError;
+  }
+  throw new Error('expected a CaptureError');
+}
+
+// ---- files ----
 
 export function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'tunscope-sources-'));
@@ -228,26 +230,6 @@ export function writeTemp(dir: string, name: string, bytes: Uint8Array | string)
   const file = path.join(dir, name);
   fs.writeFileSync(file, bytes);
   return file;
-}
-
-/**
- * Whether an external tool runs. Without it a test is skipped with a visible
- * warning, except under CI, where a missing oracle must fail the run.
- */
-export function haveTool(command: string, args: string[] = ['--version']): boolean {
-  const r = spawnSync(command, args, { encoding: 'utf8' });
-  if (r.error === undefined && r.status === 0) return true;
-  if (process.env.CI) throw new Error(`${command} is required under CI but does not run`);
-  console.warn(`${command} is not available: skipping the test that needs it`);
-  return false;
-}
-
-/** Runs a tool and returns its stdout, failing the test with its stderr when it fails. */
-export function run(command: string, args: string[]): string {
-  const r = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.error !== undefined) throw r.error;
-  if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
 }
 
 // ---- a pcapng that exercises every block the reader handles ----

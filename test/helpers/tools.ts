@@ -1,15 +1,22 @@
-// Outside tools the tests use as oracles (tshark, tcpdump, scapy) and the
-// peer captures beside the project. Missing in a plain clone: the test is
-// skipped with a visible notice. Missing under CI: the test fails.
+// Outside tools the tests use as oracles (tshark, tcpdump, scapy), the peer
+// captures beside the project, and what live capture needs of the machine
+// (root, network namespaces, the cap binding). Missing in a plain clone: the
+// test is skipped with a visible notice. Missing under CI: the test fails.
 
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const FIXTURES = path.join(PROJECT_ROOT, 'fixtures');
+/** tcpdump's test captures, kept beside the project and read in place. */
 export const PEER_CAPTURES = path.resolve(PROJECT_ROOT, '../shared/peer-captures/tcpdump');
+
+export function peerCapture(name: string): string {
+  return path.join(PEER_CAPTURES, name);
+}
 
 export function hasCommand(name: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
@@ -29,6 +36,27 @@ export function requireOrSkip(met: boolean, what: string): boolean {
 export const haveTshark = hasCommand('tshark');
 export const havePeerCaptures = fs.existsSync(PEER_CAPTURES);
 
+export const isRoot = process.getuid?.() === 0;
+
+/** Whether the optional cap module (libpcap) loads. */
+export function capBindingLoads(): boolean {
+  try {
+    createRequire(import.meta.url)('cap');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether this process can make network namespaces: root, and a kernel and container that allow them. */
+export function netnsWorks(): boolean {
+  if (!isRoot) return false;
+  const probe = `tsprobe${process.pid}`;
+  const added = spawnSync('ip', ['netns', 'add', probe], { stdio: 'ignore' }).status === 0;
+  if (added) spawnSync('ip', ['netns', 'del', probe], { stdio: 'ignore' });
+  return added;
+}
+
 /** Capture files in a folder, by name. */
 export function capturesIn(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
@@ -38,12 +66,17 @@ export function capturesIn(dir: string): string[] {
     .map((name) => path.join(dir, name));
 }
 
+/** Runs a command and returns its stdout, failing the test with its stderr when it fails. */
+export function run(command: string, args: string[]): string {
+  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 256 << 20 });
+  if (result.error !== undefined) throw result.error;
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`);
+  return result.stdout;
+}
+
 /** Run tshark with IP reassembly off and UDP 8472 decoded as VXLAN, as tunscope does. */
 export function tshark(file: string, args: string[]): string {
-  const result = spawnSync('tshark', [
-    '-r', file, '-o', 'ip.defragment:FALSE', '-o', 'ipv6.defragment:FALSE',
-    '-d', 'udp.port==8472,vxlan', ...args,
-  ], { encoding: 'utf8', maxBuffer: 256 << 20 });
-  if (result.status !== 0) throw new Error(`tshark failed on ${file}: ${result.stderr}`);
-  return result.stdout;
+  return run('tshark', [
+    '-r', file, '-o', 'ip.defragment:FALSE', '-o', 'ipv6.defragment:FALSE', '-d', 'udp.port==8472,vxlan', ...args,
+  ]);
 }

@@ -5,9 +5,10 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { readCapture, readCaptureFile, readCaptureStream } from '../../src/sources/file.js';
 import { CaptureError, type CaptureRecord, type ReadSummary } from '../../src/sources/record.js';
 import {
-  PCAP_MAGIC_KUZNETZOV, PEER_DIR, keep, mixedPcapng, parseBytes, payload, pcapFile, pcapHeader, tempDir, writeTemp,
+  PCAP_MAGIC_KUZNETZOV, captureErrorOf, keep, mixedPcapng, parseBytes, payload, pcapFile, pcapHeader, tempDir, writeTemp,
   type Kept,
 } from '../helpers/capture-files.js';
+import { PEER_CAPTURES, isRoot, peerCapture } from '../helpers/tools.js';
 
 const dir = tempDir();
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -34,16 +35,6 @@ function split(bytes: Uint8Array, size: number): Buffer[] {
   return out;
 }
 
-function errorOf(run: () => unknown): CaptureError {
-  try {
-    run();
-  } catch (err) {
-    expect(err).toBeInstanceOf(CaptureError);
-    return err as CaptureError;
-  }
-  throw new Error('expected a CaptureError');
-}
-
 describe('readCaptureFile', () => {
   it('reads what the parser reads from the same bytes, whatever the chunk size', () => {
     for (const [file, bytes] of [[manyPath, MANY], [mixedPath, mixedPcapng(false)]] as const) {
@@ -56,10 +47,10 @@ describe('readCaptureFile', () => {
   });
 
   it('reads every peer capture alike in chunks of 1, 7 and 64 bytes', () => {
-    const names = fs.readdirSync(PEER_DIR).filter((n) => /\.pcap(ng)?$/.test(n));
+    const names = fs.readdirSync(PEER_CAPTURES).filter((n) => /\.pcap(ng)?$/.test(n));
     expect(names.length).toBeGreaterThan(10);
     for (const name of names) {
-      const file = path.join(PEER_DIR, name);
+      const file = peerCapture(name);
       const whole = readFile(file);
       expect(whole.summary.warning).toBeNull();
       for (const size of [1, 7, 64]) expect(readFile(file, size)).toEqual(whole);
@@ -88,40 +79,40 @@ describe('readCaptureFile', () => {
   describe('unreadable inputs are CaptureErrors with a clear message', () => {
     it('a missing file', () => {
       const file = path.join(dir, 'nope.pcap');
-      expect(errorOf(() => readCaptureFile(file, () => {})).message).toBe(`cannot read ${file}: no such file`);
+      expect(captureErrorOf(() => readCaptureFile(file, () => {})).message).toBe(`cannot read ${file}: no such file`);
     });
 
     it('a directory', () => {
-      expect(errorOf(() => readCaptureFile(dir, () => {})).message).toBe(`${dir} is a directory`);
+      expect(captureErrorOf(() => readCaptureFile(dir, () => {})).message).toBe(`${dir} is a directory`);
     });
 
     it('a path through a file', () => {
       const file = path.join(manyPath, 'x');
-      expect(errorOf(() => readCaptureFile(file, () => {})).message).toBe(`cannot read ${file}: a part of the path is not a directory`);
+      expect(captureErrorOf(() => readCaptureFile(file, () => {})).message).toBe(`cannot read ${file}: a part of the path is not a directory`);
     });
 
     it('an empty file', () => {
       const file = writeTemp(dir, 'empty.pcap', new Uint8Array(0));
-      expect(errorOf(() => readCaptureFile(file, () => {})).message).toBe(`${file}: empty file (0 bytes)`);
+      expect(captureErrorOf(() => readCaptureFile(file, () => {})).message).toBe(`${file}: empty file (0 bytes)`);
     });
 
     it('a text file', () => {
       const file = writeTemp(dir, 'notes.pcap', 'GET / HTTP/1.1\r\nHost: example.com\r\n\r\n');
-      expect(errorOf(() => readCaptureFile(file, () => {})).message).toBe(
+      expect(captureErrorOf(() => readCaptureFile(file, () => {})).message).toBe(
         `${file} is not a pcap or pcapng capture file: it starts with text ("GET ")`,
       );
     });
 
     it('a modified pcap', () => {
       const file = writeTemp(dir, 'kuz.pcap', pcapHeader({ magic: PCAP_MAGIC_KUZNETZOV }));
-      expect(errorOf(() => readCaptureFile(file, () => {})).message).toBe(
+      expect(captureErrorOf(() => readCaptureFile(file, () => {})).message).toBe(
         `${file} is a modified (Kuznetzov) pcap file, which tunscope does not read; convert it with editcap -F pcap`,
       );
     });
 
     it('a file cut inside its header', () => {
       const file = writeTemp(dir, 'cut.pcap', pcapHeader().subarray(0, 20));
-      expect(errorOf(() => readCaptureFile(file, () => {})).message).toBe(`${file} is cut short inside its pcap file header (20 of 24 bytes)`);
+      expect(captureErrorOf(() => readCaptureFile(file, () => {})).message).toBe(`${file} is cut short inside its pcap file header (20 of 24 bytes)`);
     });
 
     it('a system error, by its code', () => {
@@ -129,20 +120,20 @@ describe('readCaptureFile', () => {
         throw Object.assign(new Error('EACCES: permission denied, open'), { code: 'EACCES' });
       });
       try {
-        expect(errorOf(() => readCaptureFile('locked.pcap', () => {})).message).toBe('cannot read locked.pcap: permission denied');
+        expect(captureErrorOf(() => readCaptureFile('locked.pcap', () => {})).message).toBe('cannot read locked.pcap: permission denied');
       } finally {
         openSync.mockRestore();
       }
     });
 
     it('a file without read permission', (ctx) => {
-      if (process.getuid?.() === 0) {
+      if (isRoot) {
         console.warn('running as root, so file permissions do not apply: skipping the permission test');
         ctx.skip();
       }
       const file = writeTemp(dir, 'secret.pcap', MANY);
       fs.chmodSync(file, 0o000);
-      expect(errorOf(() => readCaptureFile(file, () => {})).message).toBe(`cannot read ${file}: permission denied`);
+      expect(captureErrorOf(() => readCaptureFile(file, () => {})).message).toBe(`cannot read ${file}: permission denied`);
     });
   });
 });

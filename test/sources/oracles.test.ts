@@ -8,9 +8,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readCaptureFile } from '../../src/sources/file.js';
 import { CaptureError, type ReadSummary } from '../../src/sources/record.js';
 import {
-  PCAP_MAGIC_NS, PEER_DIR, haveTool, keep, mixedPcapng, parseBytes, payload, pcapFile, run, tempDir, writeTemp,
-  type Kept,
+  PCAP_MAGIC_NS, keep, mixedPcapng, parseBytes, payload, pcapFile, tempDir, writeTemp, type Kept,
 } from '../helpers/capture-files.js';
+import { PEER_CAPTURES, hasCommand, haveTshark, peerCapture, requireOrSkip, run } from '../helpers/tools.js';
+
+const haveEditcap = hasCommand('editcap');
 
 interface OraclePacket {
   header: { timestampSeconds: number; timestampMicroseconds: number; capturedLength: number; originalLength: number };
@@ -55,7 +57,7 @@ function epoch(text: string): [number, number] {
   return [Number(sec), Number(frac.padEnd(9, '0').slice(0, 9))];
 }
 
-const classicPeers = fs.readdirSync(PEER_DIR).filter((n) => n.endsWith('.pcap'));
+const classicPeers = fs.readdirSync(PEER_CAPTURES).filter((n) => n.endsWith('.pcap'));
 const dir = tempDir();
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -66,7 +68,7 @@ describe('classic pcap against pcap-parser', () => {
 
   for (const name of classicPeers) {
     it(name, async () => {
-      const file = path.join(PEER_DIR, name);
+      const file = peerCapture(name);
       const expected = await oracle(file);
       const { records, summary } = read(file);
       expect(summary).toEqual({ format: 'pcap', records: expected.packets.length, warning: null, stopped: false });
@@ -81,7 +83,7 @@ describe('classic pcap against pcap-parser', () => {
   }
 
   it('keeps every whole packet of vxlan.pcap cut at every offset, and warns exactly when a packet is cut', async () => {
-    const file = path.join(PEER_DIR, 'vxlan.pcap');
+    const file = peerCapture('vxlan.pcap');
     const bytes = new Uint8Array(fs.readFileSync(file));
     const ends: number[] = [];
     let at = 24;
@@ -99,12 +101,12 @@ describe('classic pcap against pcap-parser', () => {
 
 describe('pcapng peers', () => {
   it('empty.pcapng has no records and no warning', () => {
-    expect(read(path.join(PEER_DIR, 'empty.pcapng')).summary).toEqual({ format: 'pcapng', records: 0, warning: null, stopped: false });
+    expect(read(peerCapture('empty.pcapng')).summary).toEqual({ format: 'pcapng', records: 0, warning: null, stopped: false });
   });
 
   it('icmp-cksum-oobr-3.pcapng agrees with tshark', (ctx) => {
-    if (!haveTool('tshark')) return ctx.skip();
-    const file = path.join(PEER_DIR, 'icmp-cksum-oobr-3.pcapng');
+    if (!requireOrSkip(haveTshark, 'tshark')) return ctx.skip();
+    const file = peerCapture('icmp-cksum-oobr-3.pcapng');
     const rows = tshark(file, ['frame.len', 'frame.cap_len', 'frame.time_epoch']);
     const { records, summary } = read(file);
     expect(summary).toEqual({ format: 'pcapng', records: rows.length, warning: null, stopped: false });
@@ -120,7 +122,7 @@ describe('pcapng peers', () => {
 describe('files built by hand agree with tshark', () => {
   for (const le of [true, false]) {
     it(`the two-section pcapng, ${le ? 'little' : 'big'}-endian first`, (ctx) => {
-      if (!haveTool('tshark')) return ctx.skip();
+      if (!requireOrSkip(haveTshark, 'tshark')) return ctx.skip();
       const file = writeTemp(dir, `mixed-${le}.pcapng`, mixedPcapng(le));
       const rows = tshark(file, ['frame.len', 'frame.cap_len', 'frame.time_epoch', 'frame.interface_id']);
       const { records, summary } = read(file);
@@ -139,7 +141,7 @@ describe('files built by hand agree with tshark', () => {
   }
 
   it('a big-endian nanosecond pcap', (ctx) => {
-    if (!haveTool('tshark')) return ctx.skip();
+    if (!requireOrSkip(haveTshark, 'tshark')) return ctx.skip();
     const file = writeTemp(dir, 'ns-be.pcap', pcapFile({ le: false, magic: PCAP_MAGIC_NS, linktype: 1 }, [
       { sec: 1_600_000_000, frac: 1, data: payload(60) },
       { sec: 1_600_000_000, frac: 999_999_999, data: payload(61), len: 1500 },
@@ -152,10 +154,10 @@ describe('files built by hand agree with tshark', () => {
 });
 
 describe('files rewritten by editcap read as their original', () => {
-  const source = path.join(PEER_DIR, 'vxlan.pcap');
+  const source = peerCapture('vxlan.pcap');
 
   it('as nanosecond pcap: the same records with nine digits', (ctx) => {
-    if (!haveTool('editcap')) return ctx.skip();
+    if (!requireOrSkip(haveEditcap, 'editcap')) return ctx.skip();
     const out = path.join(dir, 'vxlan-ns.pcap');
     run('editcap', ['-F', 'nsecpcap', source, out]);
     const original = read(source).records;
@@ -164,7 +166,7 @@ describe('files rewritten by editcap read as their original', () => {
   });
 
   it('as pcapng: the same records', (ctx) => {
-    if (!haveTool('editcap')) return ctx.skip();
+    if (!requireOrSkip(haveEditcap, 'editcap')) return ctx.skip();
     const out = path.join(dir, 'vxlan.pcapng');
     run('editcap', ['-F', 'pcapng', source, out]);
     const converted = read(out);
@@ -173,7 +175,7 @@ describe('files rewritten by editcap read as their original', () => {
   });
 
   it('with another link type, in pcap and in pcapng', (ctx) => {
-    if (!haveTool('editcap')) return ctx.skip();
+    if (!requireOrSkip(haveEditcap, 'editcap')) return ctx.skip();
     for (const format of ['pcap', 'pcapng']) {
       const out = path.join(dir, `vxlan-raw.${format}`);
       // Wireshark's "rawip" encapsulation is written as LINKTYPE_RAW, 101.
@@ -185,7 +187,7 @@ describe('files rewritten by editcap read as their original', () => {
   });
 
   it('as a modified pcap: a CaptureError that names it', (ctx) => {
-    if (!haveTool('editcap')) return ctx.skip();
+    if (!requireOrSkip(haveEditcap, 'editcap')) return ctx.skip();
     const out = path.join(dir, 'vxlan-mod.pcap');
     run('editcap', ['-F', 'modpcap', source, out]);
     expect(() => read(out)).toThrow(CaptureError);

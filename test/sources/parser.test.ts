@@ -1,19 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { CaptureParser } from '../../src/sources/parser.js';
-import { CaptureError } from '../../src/sources/record.js';
+import { concat } from '../helpers/bytes.js';
 import {
-  PCAP_MAGIC_NS, concat, mixedPcapng, mixedPcapngBlocks, parseBytes, payload, pcapFile, pcapHeader, pcapRecord,
+  PCAP_MAGIC_NS, captureErrorOf, mixedPcapng, mixedPcapngBlocks, parseBytes, payload, pcapFile, pcapHeader, pcapRecord,
 } from '../helpers/capture-files.js';
-
-function captureError(run: () => unknown): CaptureError {
-  try {
-    run();
-  } catch (err) {
-    expect(err).toBeInstanceOf(CaptureError);
-    return err as CaptureError;
-  }
-  throw new Error('expected a CaptureError');
-}
 
 interface Unit { start: number; length: number; packet: boolean; kind: string }
 
@@ -56,7 +46,7 @@ function checkEveryCut(file: Uint8Array, headerLength: number, units: Unit[], he
   for (let k = 0; k <= file.length; k++) {
     const cut = file.subarray(0, k);
     if (k < headerLength) {
-      const message = captureError(() => parseBytes(cut)).message;
+      const message = captureErrorOf(() => parseBytes(cut)).message;
       if (k === 0) expect(message).toMatch(/empty file/);
       else if (k < 4) expect(message).toMatch(/too short to be a capture file \(\d bytes\)/);
       else expect(message).toMatch(headerMessage);
@@ -169,7 +159,7 @@ describe('CaptureParser', () => {
     for (const [what, bytes, message] of cases) {
       it(what, () => {
         for (const chunk of [bytes.length || 1, 1]) {
-          expect(captureError(() => parseBytes(bytes, chunk, 'in.bin')).message).toBe(message);
+          expect(captureErrorOf(() => parseBytes(bytes, chunk, 'in.bin')).message).toBe(message);
         }
       });
     }

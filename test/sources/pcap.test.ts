@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CaptureError } from '../../src/sources/record.js';
+import { concat } from '../helpers/bytes.js';
 import {
-  PCAP_MAGIC_KUZNETZOV, PCAP_MAGIC_NS, PCAP_MAGIC_US, concat, parseBytes, payload, pcapFile, pcapHeader, pcapRecord,
+  PCAP_MAGIC_KUZNETZOV, PCAP_MAGIC_NS, PCAP_MAGIC_US, parseBytes, payload, pcapFile, pcapHeader, pcapRecord,
 } from '../helpers/capture-files.js';
 
 describe('classic pcap', () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CaptureError } from '../../src/sources/record.js';
+import { concat } from '../helpers/bytes.js';
 import {
-  BT_EPB, BT_IDB, block, concat, epb, idb, mixedPcapng, parseBytes, payload, pb, shb, spb,
+  BT_EPB, BT_IDB, block, epb, idb, mixedPcapng, parseBytes, payload, pb, shb, spb,
 } from '../helpers/capture-files.js';
 
 /** One interface with the given if_tsresol byte (and offset), one EPB at `ts`. */

@@ -6,8 +6,9 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CaptureParser } from '../../src/sources/parser.js';
 import { IndexedCaptureFile } from '../../src/tui/capture-index.js';
+import { concat } from '../helpers/bytes.js';
 import {
-  BT_EPB, concat, epb, idb, payload, pcapFile, shb, tempDir, writeTemp,
+  BT_EPB, epb, idb, payload, pcapFile, shb, tempDir, writeTemp,
 } from '../helpers/capture-files.js';
 
 const dir = tempDir();

@@ -5,15 +5,15 @@
 
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI } from '../helpers/cli.js';
 import { PROJECT_ROOT, requireOrSkip } from '../helpers/tools.js';
-import { AFTERWARDS, CLI, TmuxServer, buildIfStale, expectRestored, haveTmux, linesOf, pause, type Terminal } from './terminal.js';
+import { AFTERWARDS, TmuxServer, expectRestored, haveTmux, linesOf, pause, type Terminal } from './terminal.js';
 
 let server: TmuxServer | null = null;
 
 beforeAll(() => {
   if (!haveTmux) return;
   server = new TmuxServer('e2e');
-  buildIfStale();
 });
 
 afterAll(() => server?.close());

@@ -3,63 +3,21 @@
 // 42 and 43 over it and pings inside each; the UI runs under tmux in the first
 // namespace. Needs root, network namespaces, the cap binding and tmux.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireOrSkip } from '../helpers/tools.js';
-import { AFTERWARDS, TmuxServer, buildIfStale, expectRestored, haveTmux, pause } from './terminal.js';
+import { capBindingLoads, isRoot, netnsWorks, requireOrSkip } from '../helpers/tools.js';
+import { startVxlanLab, stopVxlanLab } from '../helpers/vxlan-lab.js';
+import { AFTERWARDS, TmuxServer, expectRestored, haveTmux, pause } from './terminal.js';
 
-const isRoot = process.getuid?.() === 0;
-
-function capLoads(): boolean {
-  try {
-    createRequire(import.meta.url)('cap');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function sh(...args: string[]): void {
-  const result = spawnSync(args[0], args.slice(1), { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`${args.join(' ')} failed: ${result.stderr}`);
-}
-
-function netnsWorks(): boolean {
-  if (!isRoot) return false;
-  const probe = `tstuiprobe${process.pid}`;
-  const added = spawnSync('ip', ['netns', 'add', probe], { stdio: 'ignore' }).status === 0;
-  if (added) spawnSync('ip', ['netns', 'del', probe], { stdio: 'ignore' });
-  return added;
-}
-
-const canRun = haveTmux && isRoot && capLoads() && netnsWorks();
+const canRun = haveTmux && isRoot && capBindingLoads() && netnsWorks();
 const nsA = `tstui${process.pid}a`;
 const nsB = `tstui${process.pid}b`;
 const traffic: ChildProcess[] = [];
 let server: TmuxServer | null = null;
 
-/** As fixtures/make-vxlan-lab.sh: 10.0.0.1 and .2 on the veth, VNI 42 over 172.18.1.0/24, VNI 43 over 172.18.2.0/24. */
+/** The lab of fixtures/make-vxlan-lab.sh, with pings inside each VNI. */
 function startLab(): void {
-  sh('ip', 'netns', 'add', nsA);
-  sh('ip', 'netns', 'add', nsB);
-  for (const ns of [nsA, nsB]) {
-    sh('ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1');
-    sh('ip', '-n', ns, 'link', 'set', 'lo', 'up');
-  }
-  sh('ip', 'link', 'add', 'va', 'netns', nsA, 'type', 'veth', 'peer', 'name', 'vb', 'netns', nsB);
-  sh('ip', '-n', nsA, 'addr', 'add', '10.0.0.1/24', 'dev', 'va');
-  sh('ip', '-n', nsB, 'addr', 'add', '10.0.0.2/24', 'dev', 'vb');
-  sh('ip', '-n', nsA, 'link', 'set', 'va', 'up');
-  sh('ip', '-n', nsB, 'link', 'set', 'vb', 'up');
-  for (const vni of [42, 43]) {
-    const net = vni - 41;
-    for (const [ns, dev, local, remote, host] of [[nsA, 'va', '10.0.0.1', '10.0.0.2', 1], [nsB, 'vb', '10.0.0.2', '10.0.0.1', 2]] as const) {
-      sh('ip', '-n', ns, 'link', 'add', `vx${vni}`, 'type', 'vxlan', 'id', String(vni), 'dstport', '4789', 'local', local, 'remote', remote, 'dev', dev);
-      sh('ip', '-n', ns, 'addr', 'add', `172.18.${net}.${host}/24`, 'dev', `vx${vni}`);
-      sh('ip', '-n', ns, 'link', 'set', `vx${vni}`, 'up');
-    }
-  }
+  startVxlanLab(nsA, nsB);
   for (const peer of ['172.18.1.2', '172.18.2.2']) {
     traffic.push(spawn('ip', ['netns', 'exec', nsA, 'ping', '-q', '-n', '-i', '0.05', peer], { stdio: 'ignore' }));
   }
@@ -67,7 +25,6 @@ function startLab(): void {
 
 beforeAll(() => {
   if (!canRun) return;
-  buildIfStale();
   server = new TmuxServer('live');
   startLab();
 });
@@ -75,10 +32,7 @@ beforeAll(() => {
 afterAll(() => {
   for (const child of traffic) child.kill();
   server?.close();
-  if (canRun) {
-    spawnSync('ip', ['netns', 'del', nsA], { stdio: 'ignore' });
-    spawnSync('ip', ['netns', 'del', nsB], { stdio: 'ignore' });
-  }
+  if (canRun) stopVxlanLab(nsA, nsB);
 });
 
 function packetsSeen(screen: string): number {

@@ -3,34 +3,13 @@
 // back with capture-pane. Each test file runs its own tmux server.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import { expect } from 'vitest';
 import { PROJECT_ROOT, hasCommand } from '../helpers/tools.js';
 
 export const haveTmux = hasCommand('tmux');
-export const CLI = path.join(PROJECT_ROOT, 'dist/src/cli.js');
 
 export function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(full) : fs.statSync(full).mtimeMs);
-  }
-  return newest;
-}
-
-/** The tests run what a user runs: dist/, built now unless it is newer than every source file. */
-export function buildIfStale(): void {
-  const built = fs.existsSync(CLI) ? fs.statSync(CLI).mtimeMs : 0;
-  const sources = Math.max(newestSource(path.join(PROJECT_ROOT, 'src')), newestSource(path.join(PROJECT_ROOT, 'decoders')));
-  if (built < sources) {
-    execFileSync(process.execPath, [path.join(PROJECT_ROOT, 'node_modules/typescript/bin/tsc'), '-p', PROJECT_ROOT], { stdio: 'inherit' });
-  }
 }
 
 export interface Terminal {
