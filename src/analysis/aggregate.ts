@@ -10,8 +10,18 @@ import {
   ETHERTYPE_BASE, FlowEntry, KIND_ARP, KIND_OTHER, KIND_OVERFLOW, LATER_FRAGMENT, MacEntry, Seen, STATUS_COUNT,
   TooBigEntry, TunnelEntry, VniEntry, flowKey,
 } from './entries.js';
-import { buildReport } from './build-report.js';
-import type { StatsReport } from './report.js';
+import { buildReport, flowKindOf } from './build-report.js';
+import type { FlowStats, StatsReport, TunnelStats } from './report.js';
+
+/**
+ * Told, for each packet added, every row it was counted in: each tunnel row
+ * with the flow row of that tunnel level (null for a later fragment of an
+ * outer packet, which belongs to its first fragment's tunnel and to none of
+ * its flows). A row's `order` is its id, unique within one aggregator.
+ */
+export interface CountObserver {
+  counted(n: number, tunnel: TunnelEntry, flow: FlowEntry | null): void;
+}
 
 export interface AggregatorOptions {
   /** Most flows kept (default 1,000,000); packets of further flows are summed in each tunnel's overflow row. */
@@ -22,6 +32,8 @@ export interface AggregatorOptions {
   maxAddresses?: number;
   /** The underlay's MTU the findings measure against (default 1500, RFC 894 Ethernet). */
   mtu?: number;
+  /** Told what each packet was counted in; without one, counting calls nothing more. */
+  observer?: CountObserver;
 }
 
 const TUNNEL_TYPE_CODES: Record<TunnelType, number> = {
@@ -152,12 +164,14 @@ export class StatsAggregator {
   private readonly depthCounts = new Float64Array(MAX_DEPTH * STATUS_COUNT);
   private depthCountsUsed = 0;
   private innerLayers = new Int32Array(16);
+  private readonly observer: CountObserver | null;
 
   constructor(options: AggregatorOptions = {}) {
     this.maxFlows = options.maxFlows ?? 1_000_000;
     this.maxTunnels = options.maxTunnels ?? 100_000;
     this.maxAddresses = options.maxAddresses ?? 100_000;
     this.mtu = options.mtu ?? 1500;
+    this.observer = options.observer ?? null;
   }
 
   add(n: number, record: CaptureRecord, packet: Packet): void {
@@ -200,6 +214,7 @@ export class StatsAggregator {
         const owner = this.fragmentOwnerOf(record.bytes, layers[outerIp]);
         if (owner !== null) {
           this.addFragmentTail(owner, record, layers[outerIp], used);
+          if (this.observer !== null) this.observer.counted(n, owner, null);
           return;
         }
       }
@@ -211,7 +226,8 @@ export class StatsAggregator {
       if (len > entry.maxOuterLength) entry.maxOuterLength = len;
       entry.addChecksums(this.depthCounts, used);
       if (outerIp >= 0) this.countCarrier(entry, record.bytes, layers[outerIp], false);
-      this.scanSegment(entry, record, layers, 0, shownEnd, -1, -1, superPacket);
+      const flow = this.scanSegment(entry, record, layers, 0, shownEnd, -1, -1, superPacket);
+      if (this.observer !== null) this.observer.counted(n, entry, flow);
       return;
     }
 
@@ -249,7 +265,8 @@ export class StatsAggregator {
         }
       }
       const segmentEnd = k + 1 < tunnels.length ? tunnels[k + 1].layer : shownEnd;
-      this.scanSegment(entry, record, layers, inner, segmentEnd, outerIp, carrier, superPacket);
+      const flow = this.scanSegment(entry, record, layers, inner, segmentEnd, outerIp, carrier, superPacket);
+      if (this.observer !== null) this.observer.counted(n, entry, flow);
     }
   }
 
@@ -261,6 +278,20 @@ export class StatsAggregator {
   findTunnel(type: TunnelType, src: string, dst: string, id: number | null): TunnelEntry | null {
     const key = TUNNEL_TYPE_CODES[type] * 2 * NO_ID + (id === null ? NO_ID : id);
     return this.tunnelIndex.get(src)?.get(dst)?.get(key) ?? null;
+  }
+
+  /** The entry behind a tunnel row of a report from this aggregator, if it still has it. */
+  findTunnelRow(row: Pick<TunnelStats, 'type' | 'src' | 'dst' | 'id'>): TunnelEntry | null {
+    if (row.type === 'none') return this.none;
+    if (row.type === 'overflow') return this.overflowTunnel;
+    return this.findTunnel(row.type, row.src, row.dst, row.id);
+  }
+
+  /** The entry behind a flow row of the tunnel entry `tunnel`, if it has it. */
+  findFlow(tunnel: TunnelEntry, row: FlowStats): FlowEntry | null {
+    const kind = flowKindOf(row);
+    if (kind === KIND_OVERFLOW) return tunnel.overflowFlow;
+    return tunnel.flows.get(row.src)?.get(row.dst)?.get(flowKey(kind, row.srcPort ?? 0, row.dstPort ?? 0)) ?? null;
   }
 
   /**
@@ -415,7 +446,7 @@ export class StatsAggregator {
   private scanSegment(
     entry: TunnelEntry, record: CaptureRecord, layers: Layer[], start: number, end: number,
     outerIp: number, carrier: number, superPacket: boolean,
-  ): void {
+  ): FlowEntry {
     let eth = -1;
     let arp = -1;
     let ip = -1;
@@ -504,6 +535,7 @@ export class StatsAggregator {
       else if (ip >= 0) ipSeen = layers[ip].src;
       this.learnAddress(entry, layers[eth].src, ipSeen);
     }
+    return flow;
   }
 
   /** Inner fragments, inner size against the path MTU; returns the largest MSS the path fits. */

@@ -128,6 +128,17 @@ function flowStats(flow: FlowEntry, tunnel: number, digits: 6 | 9): FlowStats {
   return stats;
 }
 
+/** The flow kind a flow row was named from: the inverse of flowStats()'s naming. */
+export function flowKindOf(row: FlowStats): number {
+  switch (row.proto) {
+    case 'arp': return KIND_ARP;
+    case 'eth': return ETHERTYPE_BASE + (row.ethertype ?? 0);
+    case 'other': return KIND_OTHER;
+    case 'overflow': return KIND_OVERFLOW;
+    default: return (row.ipProtocol ?? 0) + (row.laterFragments === true ? LATER_FRAGMENT : 0);
+  }
+}
+
 function allFlows(entry: TunnelEntry, into: FlowEntry[]): void {
   for (const byDst of entry.flows.values()) {
     for (const byKey of byDst.values()) {

@@ -176,10 +176,6 @@ function headerLines(status: StoreStatus, sort: SortKey, paused: boolean): [stri
   return [parts.join(' · '), `filter: ${status.filter === '' ? '(none)' : status.filter} · sort: ${sort}`];
 }
 
-function filingNote(unfiled: number): string {
-  return `sorting ${countText(unfiled)} more packets of this tunnel into flows…`;
-}
-
 function frameTitle(frame: Frame): string {
   switch (frame.kind) {
     case 'tunnels': return 'Tunnels';
@@ -348,15 +344,13 @@ export function App({ store, width: fixedWidth, height: fixedHeight }: AppProps)
         };
     } else if (frame.kind === 'flows') {
       const rows = store.flowRows(snapshot.report, frame.tunnel, ui.sort);
-      const unfiled = store.unfiledPackets(frame.tunnel);
-      const tableRows = Math.max(1, bodyHeight - 1 - (unfiled > 0 ? 1 : 0));
+      const tableRows = Math.max(1, bodyHeight - 1);
       const cursor = selectedIndex(frame.list, rows.length, (i) => rows[i]?.key);
       body = (
         <Box flexDirection="column" height={bodyHeight}>
           <Table columns={FLOW_COLUMNS} rows={rows} width={width} height={tableRows}
             top={scrolled(frame.list.top, cursor, tableRows, rows.length)} cursor={cursor}
             focused tone={flowTone} empty="no flows in this tunnel" />
-          {unfiled > 0 ? <Text dimColor wrap="truncate">{filingNote(unfiled)}</Text> : null}
         </Box>
       );
       view = {
@@ -371,8 +365,7 @@ export function App({ store, width: fixedWidth, height: fixedHeight }: AppProps)
       };
     } else if (frame.kind === 'packets') {
       const numbers = packetNumbers(frame.packets, ui.frozen !== null);
-      const unfiled = frame.packets.flow === undefined ? 0 : store.unfiledPackets(frame.packets.tunnel);
-      const tableRows = Math.max(1, bodyHeight - 1 - (unfiled > 0 ? 1 : 0));
+      const tableRows = Math.max(1, bodyHeight - 1);
       const cursorOf = (list: ListCursor): number => (frame.follow ? numbers.length - 1 : packetIndex(numbers, list));
       const cursor = Math.max(0, cursorOf(frame.list));
       const first = scrolled(frame.list.top, cursor, tableRows, numbers.length);
@@ -385,7 +378,6 @@ export function App({ store, width: fixedWidth, height: fixedHeight }: AppProps)
         <Box flexDirection="column" height={bodyHeight}>
           <Table columns={PACKET_COLUMNS} rows={rows} width={width} height={tableRows} top={0} cursor={cursor - first}
             focused tone={packetTone} empty="no packets held for this flow" />
-          {unfiled > 0 ? <Text dimColor wrap="truncate">{filingNote(unfiled)}</Text> : null}
         </Box>
       );
       view = {

@@ -6,7 +6,7 @@
 
 import { dissect } from '../../decoders/dissect.js';
 import type { Packet } from '../../decoders/types.js';
-import { StatsAggregator } from '../analysis/aggregate.js';
+import type { StatsAggregator } from '../analysis/aggregate.js';
 import type { FlowStats, StatsReport, TunnelStats } from '../analysis/report.js';
 import { FilterError, parseFilter } from '../filter/parse.js';
 import { packetSummary } from '../output/line.js';
@@ -15,7 +15,7 @@ import { decodeRecords, type PreparedDecode, type RecordSource } from '../pipeli
 import type { CaptureRecord, ReadSummary, RecordSink } from '../sources/record.js';
 import type { IndexedCaptureFile, PacketStorage } from './capture-index.js';
 import type { PacketRing } from './packet-ring.js';
-import { RowPackets, type RedecodedPacket, type TunnelPackets } from './row-packets.js';
+import { RowPackets, hasBadChecksum } from './row-packets.js';
 
 export type SortKey = 'bytes' | 'packets' | 'bad';
 
@@ -153,14 +153,7 @@ const REPORT_MIN_INTERVAL_MS = 500;
 const REPORT_COST_SHARE = 20;
 const LINE_CACHE_SIZE = 512;
 const EMPTY_LIST = new Uint32Array(0);
-/** Packets decoded again per slice when filing a tunnel's packets under its flows. */
-const FILING_SLICE = 2000;
 const LIVE_SESSION_ENDED: ReadSummary = { format: 'live', records: 0, warning: null, stopped: true };
-
-function hasBadChecksum(packet: Packet): boolean {
-  for (const issue of packet.issues) if (issue.kind === 'bad-checksum') return true;
-  return false;
-}
 
 export class TuiStore {
   /** Bumped for every record and every state change: views redraw when it moves. */
@@ -170,9 +163,6 @@ export class TuiStore {
   private message: string | null = null;
   private seen = 0;
   private snapshotCache: StoreSnapshot | null = null;
-  /** The tunnel whose packets are being filed under flows, and whether the next slice is scheduled. */
-  private filing: TunnelPackets | null = null;
-  private filingScheduled = false;
   private tunnelRowsCache: { report: StatsReport; sort: SortKey; rows: TunnelRow[] } | null = null;
   /** When the report may be rebuilt; 0 forces it (a pass ended, a new filter). */
   private reportDueAt = 0;
@@ -297,69 +287,27 @@ export class TuiStore {
     return rows.sort((a, b) => sortValue(b, sort) - sortValue(a, sort) || a.index - b.index);
   }
 
-  /** The flows of one tunnel, sorted. Asking for them starts filing the tunnel's packets under its flows. */
+  /** The flows of one tunnel, sorted. */
   flowRows(report: StatsReport, tunnel: TunnelIdentity, sort: SortKey): FlowRow[] {
     const key = tunnelKey(tunnel);
     const index = report.tunnels.findIndex((row) => tunnelKey(row) === key);
     if (index < 0) return [];
-    const lists = this.tunnelPackets(tunnel, true);
     const rows: FlowRow[] = [];
     for (const flow of report.flows) {
       if (flow.tunnel !== index) continue;
-      const list = lists === undefined ? undefined : this.session.rows.flow(lists, flow);
+      const list = this.session.rows.flow(tunnel, flow);
       rows.push({ ...flow, key: flowKey(key, flow), badChecksums: list?.badChecksums ?? 0 });
     }
     return rows.sort((a, b) => flowSortValue(b, sort) - flowSortValue(a, sort));
   }
 
-  /** Packets of a tunnel not yet filed under its flows (they are being filed). */
-  unfiledPackets(tunnel: TunnelIdentity): number {
-    return this.session.rows.tunnel(tunnel)?.unfiled() ?? 0;
-  }
-
   /** Numbers of the packets held for a tunnel, or for one of its flows, oldest first. */
   packetNumbers(ref: PacketListRef): Uint32Array {
-    const lists = this.tunnelPackets(ref.tunnel, ref.flow !== undefined);
-    if (lists === undefined) return EMPTY_LIST;
-    const list = ref.flow === undefined ? lists.packets : this.session.rows.flow(lists, ref.flow);
+    const rows = this.session.rows;
+    const list = ref.flow === undefined ? rows.tunnel(ref.tunnel) : rows.flow(ref.tunnel, ref.flow);
     if (list === undefined) return EMPTY_LIST;
     if (this.liveFeed !== null) list.dropBelow(this.liveFeed.ring.oldest);
     return list.view();
-  }
-
-  /** A tunnel's packet lists; with `flows`, its packets are filed under flows first (or in the background, for many). */
-  private tunnelPackets(tunnel: TunnelIdentity, flows: boolean): TunnelPackets | undefined {
-    const lists = this.session.rows.tunnel(tunnel);
-    if (lists !== undefined && flows && lists.unfiled() > 0) this.fileFlows(lists);
-    return lists;
-  }
-
-  /**
-   * Files a tunnel's packets under its flows: a first slice now, so a small
-   * tunnel is ready at once, the rest a slice per turn of the event loop.
-   */
-  private fileFlows(lists: TunnelPackets): void {
-    this.filing = lists;
-    if (this.filingScheduled) return;
-    const session = this.session;
-    const redecode = (n: number): RedecodedPacket | null => {
-      const opened = this.openPacket(n);
-      return opened === null ? null : { packet: opened.packet, badChecksum: hasBadChecksum(opened.packet) };
-    };
-    const slice = (): void => {
-      this.filingScheduled = false;
-      const target = this.filing;
-      if (target === null || session !== this.session || this.closed) return;
-      const left = session.rows.fileFlows(target, FILING_SLICE, redecode);
-      this.version++;
-      if (left > 0) {
-        this.filingScheduled = true;
-        setImmediate(slice);
-      } else {
-        this.filing = null;
-      }
-    };
-    slice();
   }
 
   /**
@@ -407,11 +355,8 @@ export class TuiStore {
   }
 
   private newSession(prepared: PreparedDecode, filterText: string, base: number): Session {
-    const aggregator = new StatsAggregator({ maxFlows: this.maxFlows, mtu: this.mtu });
-    return {
-      // Packet lists stop where the aggregator's tables stop: past its caps, rows are overflow rows.
-      prepared, filterText, aggregator, rows: new RowPackets(aggregator.maxTunnels, aggregator.maxFlows), base, matched: 0, stale: false,
-    };
+    const rows = new RowPackets({ maxFlows: this.maxFlows, mtu: this.mtu });
+    return { prepared, filterText, aggregator: rows.aggregator, rows, base, matched: 0, stale: false };
   }
 
   /** A change the next snapshot must show in full, report included. */
@@ -426,8 +371,7 @@ export class TuiStore {
       if (session.stale) return false;
       const number = session.base + n;
       session.matched++;
-      session.aggregator.add(number, record, packet);
-      session.rows.add(number, packet);
+      session.rows.add(number, record, packet);
       this.version++;
       return true;
     };
