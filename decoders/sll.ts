@@ -31,7 +31,8 @@ const ARPHRD_NETLINK = 824;
  */
 const FIRST_ETHERTYPE = 0x0600;
 
-function linkAddress(bytes: Uint8Array, start: number, addressLength: number): string {
+/** The link-layer address as text: a MAC address, or the first 8 octets in hex (SLL and SLL2 alike). */
+export function linkAddress(bytes: Uint8Array, start: number, addressLength: number): string {
   if (addressLength === 6) return formatMac(bytes, start);
   const n = addressLength < ADDRESS_FIELD_LENGTH ? addressLength : ADDRESS_FIELD_LENGTH;
   let text = '';
@@ -42,7 +43,8 @@ function linkAddress(bytes: Uint8Array, start: number, addressLength: number): s
   return text;
 }
 
-function nextOf(arphrd: number, protocol: number): NextProtocol | null {
+/** What the protocol field names, given the ARPHRD_ type (SLL and SLL2 alike). */
+export function nextOf(arphrd: number, protocol: number): NextProtocol | null {
   if (arphrd === ARPHRD_IPGRE) return { table: 'gre', key: protocol };
   if (arphrd === ARPHRD_NETLINK || arphrd === ARPHRD_FRAD || arphrd === ARPHRD_IEEE80211_RADIOTAP) return null;
   if (protocol < FIRST_ETHERTYPE) return null;

@@ -15,41 +15,10 @@
 //   |                                                               |
 //   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 
-import { formatMac } from './address.js';
-import type { DecodeContext, DecodeResult, Layer, NextProtocol } from './types.js';
+import { linkAddress, nextOf } from './sll.js';
+import type { DecodeContext, DecodeResult, Layer } from './types.js';
 
 const HEADER_LENGTH = 20;
-/** The address field holds at most 8 octets; longer addresses are cut to 8. */
-const ADDRESS_FIELD_LENGTH = 8;
-
-/** ARPHRD_ types whose protocol type field is not an EtherType (linktypes "Linux SLL header fields"). */
-const ARPHRD_FRAD = 770;
-const ARPHRD_IPGRE = 778;
-const ARPHRD_IEEE80211_RADIOTAP = 803;
-const ARPHRD_NETLINK = 824;
-/**
- * Protocol values below the first EtherType (0x0600) are Linux pseudo types:
- * 0x0001 Novell 802.3, 0x0004 802.2 LLC, 0x000C/0x000D/0x000E CAN frames.
- */
-const FIRST_ETHERTYPE = 0x0600;
-
-function linkAddress(bytes: Uint8Array, start: number, addressLength: number): string {
-  if (addressLength === 6) return formatMac(bytes, start);
-  const n = addressLength < ADDRESS_FIELD_LENGTH ? addressLength : ADDRESS_FIELD_LENGTH;
-  let text = '';
-  for (let i = 0; i < n; i++) {
-    const b = bytes[start + i];
-    text += (i === 0 ? '' : ':') + (b < 16 ? '0' : '') + b.toString(16);
-  }
-  return text;
-}
-
-function nextOf(arphrd: number, protocol: number): NextProtocol | null {
-  if (arphrd === ARPHRD_IPGRE) return { table: 'gre', key: protocol };
-  if (arphrd === ARPHRD_NETLINK || arphrd === ARPHRD_FRAD || arphrd === ARPHRD_IEEE80211_RADIOTAP) return null;
-  if (protocol < FIRST_ETHERTYPE) return null;
-  return { table: 'ethertype', key: protocol };
-}
 
 export function decodeSll2(bytes: Uint8Array, offset: number, end: number, ctx: DecodeContext): DecodeResult {
   const captured = end - offset;
