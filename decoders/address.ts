@@ -1,12 +1,17 @@
 // Text forms of addresses, as tcpdump and tshark print them.
 
 // A capture repeats a few thousand addresses millions of times, and building
-// their text was the largest cost of decoding. Each form keeps the text of
-// recently seen addresses in a direct-mapped table indexed by a hash of the
-// address bytes: a hit returns the string made before, without allocating; a
-// collision replaces the entry, so the memory stays fixed. Every slot starts
-// as the all-zeros address with its text, so no slot is ever empty.
-const CACHE_BITS = 14;
+// their text was the largest cost of decoding; the same string object each
+// time also makes the aggregator's maps find it by identity. Each form keeps
+// the text of recently seen addresses in a table indexed by a hash of the
+// address bytes, two entries per hash, the most recently used first: a hit
+// returns the string made before, without allocating; a miss evicts the
+// other entry, so the memory stays fixed (under 7 MiB of tables in all).
+// Tables smaller than this missed often enough on a capture with 40,000
+// addresses that the evicted strings cost more memory than they saved.
+// Every entry starts as the all-zeros address with its text, so none is ever
+// empty.
+const CACHE_BITS = 17;
 const CACHE_SIZE = 1 << CACHE_BITS;
 const CACHE_SHIFT = 32 - CACHE_BITS;
 /** 2^32 divided by the golden ratio: multiplying spreads nearby addresses over the table (Knuth, TAOCP 6.4). */
@@ -14,6 +19,11 @@ const FIBONACCI_HASH = 0x9e3779b1;
 
 function textsOf(zeroAddress: string): string[] {
   return Array.from({ length: CACHE_SIZE }, () => zeroAddress);
+}
+
+/** The first of the two entries of a hash: an even index. */
+function pairOf(hash: number): number {
+  return (Math.imul(hash, FIBONACCI_HASH) >>> CACHE_SHIFT) & ~1;
 }
 
 const ipv4Keys = new Int32Array(CACHE_SIZE);
@@ -49,22 +59,33 @@ function macText(bytes: Uint8Array, offset: number): string {
 export function formatMac(bytes: Uint8Array, offset: number): string {
   const high = (bytes[offset] << 8) | bytes[offset + 1];
   const low = word(bytes, offset + 2);
-  const slot = Math.imul(low ^ Math.imul(high, FIBONACCI_HASH), FIBONACCI_HASH) >>> CACHE_SHIFT;
-  if (macLow[slot] === low && macHigh[slot] === high) return macTexts[slot];
-  const text = macText(bytes, offset);
-  macHigh[slot] = high;
-  macLow[slot] = low;
-  macTexts[slot] = text;
+  const first = pairOf(low ^ Math.imul(high, FIBONACCI_HASH));
+  const second = first + 1;
+  if (macLow[first] === low && macHigh[first] === high) return macTexts[first];
+  let text: string;
+  if (macLow[second] === low && macHigh[second] === high) text = macTexts[second];
+  else text = macText(bytes, offset);
+  macHigh[second] = macHigh[first];
+  macLow[second] = macLow[first];
+  macTexts[second] = macTexts[first];
+  macHigh[first] = high;
+  macLow[first] = low;
+  macTexts[first] = text;
   return text;
 }
 
 export function formatIPv4(bytes: Uint8Array, offset: number): string {
   const key = word(bytes, offset);
-  const slot = Math.imul(key, FIBONACCI_HASH) >>> CACHE_SHIFT;
-  if (ipv4Keys[slot] === key) return ipv4Texts[slot];
-  const text = `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
-  ipv4Keys[slot] = key;
-  ipv4Texts[slot] = text;
+  const first = pairOf(key);
+  const second = first + 1;
+  if (ipv4Keys[first] === key) return ipv4Texts[first];
+  let text: string;
+  if (ipv4Keys[second] === key) text = ipv4Texts[second];
+  else text = `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
+  ipv4Keys[second] = ipv4Keys[first];
+  ipv4Texts[second] = ipv4Texts[first];
+  ipv4Keys[first] = key;
+  ipv4Texts[first] = text;
   return text;
 }
 
@@ -74,6 +95,7 @@ export function formatIPv6(bytes: Uint8Array, offset: number): string {
   const w1 = word(bytes, offset + 4);
   const w2 = word(bytes, offset + 8);
   const w3 = word(bytes, offset + 12);
+  // IPv6 addresses are fewer in the captures this serves: one entry per hash.
   const slot = Math.imul(w0 ^ Math.imul(w1 ^ Math.imul(w2 ^ Math.imul(w3, FIBONACCI_HASH), FIBONACCI_HASH), FIBONACCI_HASH), FIBONACCI_HASH) >>> CACHE_SHIFT;
   const at = slot * 4;
   if (ipv6Keys[at] === w0 && ipv6Keys[at + 1] === w1 && ipv6Keys[at + 2] === w2 && ipv6Keys[at + 3] === w3) return ipv6Texts[slot];

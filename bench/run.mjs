@@ -1,0 +1,576 @@
+#!/usr/bin/env node
+// `npm run bench`: times tunscope against tcpdump and tshark on a large mixed
+// capture made by bench/generate.mjs.
+//
+//   node bench/run.mjs [--packets N] [--rounds N] [--keep] [--big] [--no-linearity]
+//                      [--flows N] [--seed N] [--dir DIR] [--only NAME,...]
+//   node bench/run.mjs --live [--pps N] [--seconds N] [--capture-buffer MB] [--capture-mode stats|json|lines]
+//
+// Every command reads the same file, already in the page cache, with its
+// output sent to /dev/null. The commands run one after another, round after
+// round, each round starting one command later, and the table shows medians.
+// Peak memory is the maximum resident set size: /usr/bin/time's when it is
+// installed, else the kernel's high-water mark (VmHWM) polled from /proc.
+//
+// --live replays VXLAN traffic with tcpreplay into a veth pair between two
+// network namespaces made for the run (and deleted after it), and counts what
+// `tunscope capture` received against what was sent. It needs root, ip(8)
+// and tcpreplay; the traffic never leaves the two namespaces.
+
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEFAULTS, GENERATOR_VERSION, generateCapture } from './generate.mjs';
+
+const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
+const PROJECT_ROOT = path.dirname(BENCH_DIR);
+const CLI = path.join(PROJECT_ROOT, 'dist', 'src', 'cli.js');
+const TIME = '/usr/bin/time';
+
+const TARGETS = {
+  statsVsTcpdumpQ: 2,
+  linearity: 4.4,
+  bigPeakMb: 200,
+};
+
+function usage() {
+  return [
+    'usage: node bench/run.mjs [options]',
+    '  --packets N      packets in the capture (default 1000000)',
+    '  --rounds N       timed runs of each command (default 3; the table shows medians)',
+    '  --flows N        inner flows in the capture (default 20000)',
+    '  --seed N         generator seed (default 1)',
+    '  --dir DIR        where captures are written (default: the system temp dir; never inside the project)',
+    '  --keep           keep the captures for the next run (they are reused when present)',
+    '  --no-linearity   skip the 1x against 4x packets check',
+    '  --big            also measure the peak memory of stats over 10,000,000 packets (slow; about 4 GB of disk)',
+    '  --only A,B       time only these commands (names as in the table, e.g. "stats,tcpdump -q")',
+    '',
+    '  --live           instead: replay VXLAN into a veth and count what `tunscope capture` misses (root, tcpreplay)',
+    '  --pps N          replay rate (default 100000)',
+    '  --seconds N      how long to replay (default 5): pps x seconds packets',
+    '  --capture-buffer MB   tunscope capture --buffer (default: tunscope\'s own)',
+    '  --capture-mode M      stats (--stats: decode, verify, count; default), json or lines (printed to /dev/null)',
+  ].join('\n');
+}
+
+function parseArgs(argv) {
+  const args = {
+    packets: DEFAULTS.packets, rounds: 3, flows: DEFAULTS.flows, seed: DEFAULTS.seed,
+    dir: path.join(os.tmpdir(), 'tunscope-bench'), keep: false, big: false, linearity: true, only: null,
+    live: false, pps: 100_000, liveSeconds: 5, captureBuffer: null, captureMode: 'stats',
+  };
+  const wholeNumber = (name, value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value ?? '') || n < 1) throw new Error(`${name} needs a whole number of 1 or more`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    switch (arg) {
+      case '--packets': args.packets = wholeNumber(arg, argv[++i]); break;
+      case '--rounds': args.rounds = wholeNumber(arg, argv[++i]); break;
+      case '--flows': args.flows = wholeNumber(arg, argv[++i]); break;
+      case '--seed': args.seed = wholeNumber(arg, argv[++i]); break;
+      case '--dir': args.dir = path.resolve(argv[++i] ?? ''); break;
+      case '--keep': args.keep = true; break;
+      case '--big': args.big = true; break;
+      case '--no-linearity': args.linearity = false; break;
+      case '--only': args.only = (argv[++i] ?? '').split(',').map((s) => s.trim()).filter(Boolean); break;
+      case '--live': args.live = true; break;
+      case '--pps': args.pps = wholeNumber(arg, argv[++i]); break;
+      case '--seconds': args.liveSeconds = wholeNumber(arg, argv[++i]); break;
+      case '--capture-buffer': args.captureBuffer = wholeNumber(arg, argv[++i]); break;
+      case '--capture-mode':
+        args.captureMode = argv[++i] ?? '';
+        if (!['stats', 'json', 'lines'].includes(args.captureMode)) throw new Error('--capture-mode is stats, json or lines');
+        break;
+      case '--help': case '-h': process.stdout.write(`${usage()}\n`); process.exit(0); break;
+      default: throw new Error(`unknown argument ${arg}\n${usage()}`);
+    }
+  }
+  const relative = path.relative(PROJECT_ROOT, args.dir);
+  if (relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative))) {
+    throw new Error(`--dir ${args.dir} is inside the project; captures of hundreds of megabytes belong in a temp dir`);
+  }
+  return args;
+}
+
+function hasCommand(name) {
+  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
+}
+
+function firstLine(command, args) {
+  const run = spawnSync(command, args, { encoding: 'utf8' });
+  return `${run.stdout ?? ''}${run.stderr ?? ''}`.split('\n').find((line) => line.trim() !== '' && !line.startsWith('Running as user')) ?? '';
+}
+
+// ---------------------------------------------------------------------------
+// Captures
+
+/** The capture for `packets`, reused when a kept one was made with the same options. */
+function ensureCapture(args, packets, made, kinds = null) {
+  fs.mkdirSync(args.dir, { recursive: true });
+  const name = kinds === null ? 'mixed' : kinds.join('+');
+  const file = path.join(args.dir, `${name}-${packets}p-${args.flows}f-s${args.seed}.pcap`);
+  const truthFile = `${file}.truth.json`;
+  if (fs.existsSync(file) && fs.existsSync(truthFile)) {
+    try {
+      const truth = JSON.parse(fs.readFileSync(truthFile, 'utf8'));
+      if (truth.generator === GENERATOR_VERSION && truth.options.packets === packets &&
+          truth.options.flows === args.flows && truth.options.seed === args.seed) {
+        log(`reusing ${file} (${mb(fs.statSync(file).size)} MB)`);
+        return { file, truth };
+      }
+    } catch {
+      // An unreadable truth file: make the capture again.
+    }
+  }
+  const started = process.hrtime.bigint();
+  const truth = generateCapture({ packets, flows: args.flows, seed: args.seed, out: file, ...(kinds === null ? {} : { kinds }) });
+  made.push(file, truthFile);
+  log(`generated ${file}: ${truth.packets} packets, ${mb(fs.statSync(file).size)} MB in ${seconds(started).toFixed(1)} s`);
+  return { file, truth };
+}
+
+/** Reads the whole file once so every command finds it in the page cache; returns the seconds it took the second time. */
+function warmCache(file) {
+  const buffer = Buffer.alloc(8 << 20);
+  const readAll = () => {
+    const fd = fs.openSync(file, 'r');
+    try {
+      while (fs.readSync(fd, buffer, 0, buffer.length, null) > 0);
+    } finally {
+      fs.closeSync(fd);
+    }
+  };
+  readAll();
+  const started = process.hrtime.bigint();
+  readAll();
+  return seconds(started);
+}
+
+// ---------------------------------------------------------------------------
+// Running a command
+
+function seconds(startedNs) {
+  return Number(process.hrtime.bigint() - startedNs) / 1e9;
+}
+
+function mb(bytes) {
+  return (bytes / 1e6).toFixed(1);
+}
+
+function log(text) {
+  process.stderr.write(`bench: ${text}\n`);
+}
+
+/** The kernel's high-water mark of resident memory, in kB, or 0 when the process is gone. */
+function residentHighWater(pid) {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = /VmHWM:\s+(\d+) kB/.exec(status);
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Runs argv with stdout to /dev/null. Resolves to { seconds, peakKb, ok, error }.
+ * Wall time covers the whole process, start-up included.
+ */
+function timeCommand(argv) {
+  const useTime = fs.existsSync(TIME);
+  const report = useTime ? path.join(os.tmpdir(), `tunscope-bench-time-${process.pid}.txt`) : null;
+  const command = useTime ? TIME : argv[0];
+  const commandArgs = useTime ? ['-f', '%M', '-o', report, ...argv] : argv.slice(1);
+  return new Promise((resolve) => {
+    const devNull = fs.openSync('/dev/null', 'w');
+    const started = process.hrtime.bigint();
+    const child = spawn(command, commandArgs, { stdio: ['ignore', devNull, 'pipe'] });
+    fs.closeSync(devNull);
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      if (stderr.length < 4096) stderr += chunk;
+    });
+    let polledKb = 0;
+    const poll = useTime ? null : setInterval(() => {
+      polledKb = Math.max(polledKb, residentHighWater(child.pid));
+    }, 20);
+    child.on('error', (err) => resolve({ seconds: seconds(started), peakKb: 0, ok: false, error: err.message }));
+    child.on('close', (code, signal) => {
+      const elapsed = seconds(started);
+      if (poll) clearInterval(poll);
+      let peakKb = polledKb;
+      if (report) {
+        try {
+          const lines = fs.readFileSync(report, 'utf8').trim().split('\n');
+          peakKb = Number(lines[lines.length - 1]) || 0;
+          fs.rmSync(report, { force: true });
+        } catch {
+          peakKb = 0;
+        }
+      }
+      const ok = code === 0;
+      const error = ok ? null : (stderr.split('\n').find((line) => line.trim() !== '' && !line.includes('Command exited')) ?? `exit ${code ?? signal}`);
+      resolve({ seconds: elapsed, peakKb, ok, error });
+    });
+  });
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+// ---------------------------------------------------------------------------
+// The commands
+
+function tunscopeHas(command) {
+  return spawnSync(process.execPath, [CLI, command, '--help'], { stdio: 'ignore' }).status === 0;
+}
+
+function commandsFor(file, peers) {
+  const list = [];
+  if (peers.stats) list.push({ name: 'tunscope stats', argv: [process.execPath, CLI, 'stats', file] });
+  list.push({ name: 'tunscope read --json', argv: [process.execPath, CLI, 'read', '--json', file] });
+  list.push({ name: 'tunscope read', argv: [process.execPath, CLI, 'read', file] });
+  if (peers.tcpdump) {
+    list.push({ name: 'tcpdump -q -nr', argv: ['tcpdump', '-q', '-nr', file], baseline: true });
+    list.push({ name: 'tcpdump -S -nr', argv: ['tcpdump', '-S', '-nr', file] });
+  }
+  if (peers.tshark) list.push({ name: 'tshark -q -z conv,ip', argv: ['tshark', '-r', file, '-q', '-z', 'conv,ip'] });
+  return list;
+}
+
+async function timeRounds(commands, rounds) {
+  const results = new Map(commands.map((c) => [c.name, { ...c, times: [], peaks: [], error: null }]));
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < commands.length; k++) {
+      const command = commands[(k + round) % commands.length];
+      const result = results.get(command.name);
+      if (result.error) continue;
+      const run = await timeCommand(command.argv);
+      if (!run.ok) {
+        result.error = run.error;
+        log(`${command.name} failed: ${run.error}`);
+        continue;
+      }
+      result.times.push(run.seconds);
+      result.peaks.push(run.peakKb);
+      log(`round ${round + 1}/${rounds}: ${command.name} ${run.seconds.toFixed(2)} s, ${(run.peakKb / 1024).toFixed(0)} MB`);
+    }
+  }
+  return [...results.values()];
+}
+
+function table(rows, header) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) => cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+function ratioText(ratio) {
+  return `${ratio.toFixed(2)}x`;
+}
+
+/** Compares `stats --json` with the generator's ground truth; returns lines, each saying agree or differ. */
+function checkAgainstTruth(file, truth) {
+  const run = spawnSync(process.execPath, [CLI, 'stats', '--json', file], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  if (run.status !== 0) return [`stats --json failed: ${(run.stderr ?? '').split('\n')[0]}`];
+  let report;
+  try {
+    report = JSON.parse(run.stdout);
+  } catch (err) {
+    return [`stats --json printed no JSON object: ${err.message}`];
+  }
+  const lines = [];
+  const compare = (what, got, want) => lines.push(`${got === want ? 'agrees' : 'DIFFERS'}: ${what} ${got}${got === want ? '' : ` (truth ${want})`}`);
+  compare('packets', report.packets, truth.packets);
+  compare('bytes', report.bytes, truth.bytes);
+  const tunnels = (report.tunnels ?? []).filter((t) => t.type !== 'none');
+  compare('tunnel directions', tunnels.length, truth.tunnels.length);
+  const byKey = new Map(tunnels.map((t) => [`${t.type} ${t.src} ${t.dst} ${t.id}`, t]));
+  let samePackets = 0;
+  for (const t of truth.tunnels) {
+    const got = byKey.get(`${t.type} ${t.src} ${t.dst} ${t.id}`);
+    if (got !== undefined && got.packets >= t.packets) samePackets++;
+  }
+  compare('tunnel directions found with at least their packets', samePackets, truth.tunnels.length);
+  let bad = 0;
+  let offload = 0;
+  for (const t of report.tunnels ?? []) {
+    bad += t.checksums?.bad ?? 0;
+    offload += t.checksums?.offload ?? 0;
+  }
+  compare('bad checksums', bad, truth.checksums.bad);
+  compare('offload checksums (partial and local offload)', offload, truth.checksums.offload + truth.checksums.localOffload);
+  return lines;
+}
+
+// ---------------------------------------------------------------------------
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first (npm run bench does)`);
+
+  const peers = {
+    stats: tunscopeHas('stats'),
+    tcpdump: hasCommand('tcpdump'),
+    tshark: hasCommand('tshark'),
+  };
+  const notes = [];
+  if (!peers.stats) notes.push('tunscope stats: not in this build, skipped');
+  if (!peers.tcpdump) notes.push('tcpdump: not installed, skipped (apt-get install tcpdump); ratios are not shown');
+  if (!peers.tshark) notes.push('tshark: not installed, skipped (apt-get install tshark)');
+  if (!fs.existsSync(TIME)) notes.push(`${TIME}: not installed, peak memory polled from /proc (VmHWM)`);
+
+  const made = [];
+  if (args.live) {
+    try {
+      await runLive(args, made);
+    } finally {
+      if (!args.keep) removeMade(made);
+    }
+    return;
+  }
+  try {
+    const { file, truth } = ensureCapture(args, args.packets, made);
+    const size = fs.statSync(file).size;
+    const cached = warmCache(file);
+    let commands = commandsFor(file, peers);
+    if (args.only) commands = commands.filter((c) => args.only.some((o) => c.name === o || c.name.endsWith(` ${o}`) || c.name.startsWith(`${o} `) || c.name === `tunscope ${o}`));
+    if (commands.length === 0) throw new Error(`--only matched no command`);
+    log(`timing ${commands.length} commands, ${args.rounds} rounds`);
+    const results = await timeRounds(commands, args.rounds);
+
+    const baseline = results.find((r) => r.baseline && r.times.length > 0);
+    const baselineMedian = baseline ? median(baseline.times) : null;
+    const rows = results.map((r) => {
+      if (r.times.length === 0) return [r.name, 'failed', '', '', '', ''];
+      const m = median(r.times);
+      return [
+        r.name,
+        m.toFixed(2),
+        Math.min(...r.times).toFixed(2),
+        Math.round(truth.packets / m).toLocaleString('en-US'),
+        baselineMedian === null ? '' : ratioText(baselineMedian / m),
+        (Math.max(...r.peaks) / 1024).toFixed(0),
+      ];
+    });
+
+    const out = [];
+    out.push(`capture: ${truth.packets.toLocaleString('en-US')} packets, ${mb(size)} MB (${path.basename(file)}); reading it from the page cache takes ${cached.toFixed(2)} s`);
+    out.push(`machine: ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? 'unknown cpu'}, node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    if (peers.tcpdump) out.push(`peers: ${firstLine('tcpdump', ['--version'])}${peers.tshark ? `; ${firstLine('tshark', ['--version'])}` : ''}`);
+    out.push('');
+    out.push(table(rows, ['command', 'median s', 'min s', 'packets/s', 'vs tcpdump -q', 'peak RSS MB']));
+    out.push('');
+    out.push('"vs tcpdump -q" is how many times faster than `tcpdump -q -nr` (above 1x: faster).');
+    for (const note of notes) out.push(`note: ${note}`);
+    for (const r of results) if (r.error) out.push(`note: ${r.name} failed: ${r.error}`);
+
+    const medianOf = (name) => {
+      const r = results.find((x) => x.name === name);
+      return r && r.times.length > 0 ? median(r.times) : null;
+    };
+    out.push('');
+    out.push('targets:');
+    const stats = medianOf('tunscope stats');
+    if (stats !== null && baselineMedian !== null) {
+      const ratio = baselineMedian / stats;
+      out.push(`  ${ratio >= TARGETS.statsVsTcpdumpQ ? 'met    ' : 'NOT MET'} stats, every checksum verified, ${ratioText(ratio)} as fast as tcpdump -q -nr (target ${TARGETS.statsVsTcpdumpQ}x)`);
+    } else {
+      out.push('  -       stats against tcpdump -q -nr: not measured');
+    }
+    const json = medianOf('tunscope read --json');
+    const tcpdumpS = medianOf('tcpdump -S -nr');
+    if (json !== null && tcpdumpS !== null) {
+      out.push(`  ${json <= tcpdumpS ? 'met    ' : 'NOT MET'} read --json ${json.toFixed(2)} s, tcpdump -S -nr ${tcpdumpS.toFixed(2)} s (target: no slower)`);
+    } else {
+      out.push('  -       read --json against tcpdump -S -nr: not measured');
+    }
+    process.stdout.write(`${out.join('\n')}\n`);
+
+    if (peers.stats) {
+      process.stdout.write(`\nstats --json against the generator's ground truth:\n${checkAgainstTruth(file, truth).map((l) => `  ${l}`).join('\n')}\n`);
+    }
+
+    if (args.linearity) {
+      const which = peers.stats ? { name: 'stats', argv: (f) => [process.execPath, CLI, 'stats', f] } : { name: 'read --json', argv: (f) => [process.execPath, CLI, 'read', '--json', f] };
+      const big = ensureCapture(args, args.packets * 4, made);
+      warmCache(big.file);
+      const one = [];
+      const four = [];
+      for (let round = 0; round < args.rounds; round++) {
+        one.push((await timeCommand(which.argv(file))).seconds);
+        four.push((await timeCommand(which.argv(big.file))).seconds);
+      }
+      const ratio = median(four) / median(one);
+      process.stdout.write(
+        `\nlinearity (tunscope ${which.name}): ${args.packets.toLocaleString('en-US')} packets ${median(one).toFixed(2)} s, ` +
+        `${(args.packets * 4).toLocaleString('en-US')} packets ${median(four).toFixed(2)} s: ${ratio.toFixed(2)}x the time for 4x the packets ` +
+        `(${ratio <= TARGETS.linearity ? 'met' : 'NOT MET'}, target at most ${TARGETS.linearity}x)\n`,
+      );
+      if (!args.keep) removeMade(made, big.file);
+    }
+
+    if (args.big) {
+      if (!peers.stats) {
+        process.stdout.write('\n10,000,000-packet peak memory: skipped, this build has no stats command\n');
+      } else {
+        const big = ensureCapture(args, 10_000_000, made);
+        warmCache(big.file);
+        const run = await timeCommand([process.execPath, CLI, 'stats', big.file]);
+        const peakMb = run.peakKb / 1024;
+        process.stdout.write(
+          `\n10,000,000 packets (${mb(fs.statSync(big.file).size)} MB): tunscope stats ${run.ok ? `${run.seconds.toFixed(1)} s, peak RSS ${peakMb.toFixed(0)} MB ` +
+          `(${peakMb < TARGETS.bigPeakMb ? 'met' : 'NOT MET'}, target under ${TARGETS.bigPeakMb} MB)` : `failed: ${run.error}`}\n`,
+        );
+        if (!args.keep) removeMade(made, big.file);
+      }
+    }
+  } finally {
+    if (!args.keep) removeMade(made);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Live capture: tcpreplay into a veth between two namespaces of our own.
+
+const LIVE_KINDS = ['vxlan-4789', 'vxlan-8472'];
+
+function run(argv, options = {}) {
+  const result = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', ...options });
+  if (result.status !== 0) {
+    throw new Error(`${argv.join(' ')} failed: ${(result.stderr || result.stdout || '').trim().split('\n')[0] ?? `exit ${result.status}`}`);
+  }
+  return result.stdout;
+}
+
+/** RX packets and drops of a device inside a namespace, from `ip -s -j link`. */
+function rxCounters(ns, device) {
+  const json = JSON.parse(run(['ip', '-n', ns, '-s', '-j', 'link', 'show', device]));
+  const rx = json[0]?.stats64?.rx ?? json[0]?.stats?.rx ?? {};
+  return { packets: rx.packets ?? 0, dropped: rx.dropped ?? 0 };
+}
+
+function waitFor(child, pattern, what, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`${what}: nothing after ${timeoutMs / 1000} s; it said: ${seen.trim() || '(nothing)'}`)), timeoutMs);
+    const onData = (chunk) => {
+      seen += chunk;
+      if (pattern.test(seen)) {
+        clearTimeout(timer);
+        child.stderr.off('data', onData);
+        resolve(seen);
+      }
+    };
+    child.stderr.on('data', onData);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} ended (exit ${code}) before it was ready: ${seen.trim()}`));
+    });
+  });
+}
+
+async function runLive(args, made) {
+  const missing = [];
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) missing.push('root (network namespaces and packet sockets)');
+  if (!hasCommand('ip')) missing.push('ip (apt-get install iproute2)');
+  if (!hasCommand('tcpreplay')) missing.push('tcpreplay (apt-get install tcpreplay)');
+  if (!tunscopeHas('capture')) missing.push('a build with `tunscope capture`');
+  if (missing.length > 0) {
+    process.stdout.write(`live capture: skipped, it needs ${missing.join(', ')}\n`);
+    return;
+  }
+  const packets = args.pps * args.liveSeconds;
+  const { file, truth } = ensureCapture(args, packets, made, LIVE_KINDS);
+  const tag = String(process.pid % 100000);
+  const sender = `tsbench-tx-${tag}`;
+  const catcher = `tsbench-rx-${tag}`;
+  const txDevice = `tsb${tag}t`;
+  const rxDevice = `tsb${tag}r`;
+  const cleanup = () => {
+    spawnSync('ip', ['netns', 'del', sender], { stdio: 'ignore' });
+    spawnSync('ip', ['netns', 'del', catcher], { stdio: 'ignore' });
+  };
+  let capture = null;
+  try {
+    run(['ip', 'netns', 'add', sender]);
+    run(['ip', 'netns', 'add', catcher]);
+    run(['ip', 'link', 'add', txDevice, 'netns', sender, 'type', 'veth', 'peer', 'name', rxDevice, 'netns', catcher]);
+    for (const ns of [sender, catcher]) {
+      // No IPv6 on the link: nothing but the replayed frames crosses it (no router or neighbour solicitations).
+      run(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+    }
+    run(['ip', '-n', sender, 'link', 'set', txDevice, 'up']);
+    run(['ip', '-n', catcher, 'link', 'set', rxDevice, 'up']);
+
+    const captureArgs = [CLI, 'capture', rxDevice, '--bpf', ''];
+    if (args.captureMode === 'stats') captureArgs.push('--stats');
+    else if (args.captureMode === 'json') captureArgs.push('--json');
+    if (args.captureBuffer !== null) captureArgs.push('--buffer', String(args.captureBuffer));
+    const devNull = fs.openSync('/dev/null', 'w');
+    capture = spawn('ip', ['netns', 'exec', catcher, process.execPath, ...captureArgs], { stdio: ['ignore', devNull, 'pipe'] });
+    fs.closeSync(devNull);
+    let captureErr = '';
+    capture.stderr.on('data', (chunk) => {
+      captureErr += chunk;
+    });
+    const closed = new Promise((resolve) => capture.on('close', resolve));
+    await waitFor(capture, /listening on/, 'tunscope capture', 30_000);
+    const before = rxCounters(catcher, rxDevice);
+
+    log(`replaying ${packets} packets at ${args.pps} pps into ${rxDevice}`);
+    const replay = spawnSync('ip', ['netns', 'exec', sender, 'tcpreplay', '-i', txDevice, `--pps=${args.pps}`, '--preload-pcap', file], { encoding: 'utf8' });
+    if (replay.status !== 0) throw new Error(`tcpreplay failed: ${(replay.stderr || replay.stdout).trim().split('\n').slice(-1)[0]}`);
+    const sent = Number(/Actual: (\d+) packets/.exec(replay.stdout)?.[1] ?? NaN);
+    const sentSeconds = Number(/sent in ([\d.]+) seconds/.exec(replay.stdout)?.[1] ?? NaN);
+    const failed = Number(/Failed packets:\s+(\d+)/.exec(replay.stdout)?.[1] ?? 0);
+
+    // What the ring still holds is read within moments; then stop the capture as Ctrl-C would.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const after = rxCounters(catcher, rxDevice);
+    process.kill(capture.pid, 'SIGINT');
+    const code = await closed;
+    capture = null;
+    const received = Number(/(\d+) packets? received/.exec(captureErr)?.[1] ?? NaN);
+    if (code !== 0 || !Number.isFinite(received)) throw new Error(`tunscope capture exit ${code}: ${captureErr.trim().split('\n').slice(-3).join(' | ')}`);
+
+    const atInterface = after.packets - before.packets;
+    const lost = sent - received;
+    const lines = [
+      `live capture: ${truth.packets.toLocaleString('en-US')} VXLAN packets (${LIVE_KINDS.join(', ')}; ${mb(fs.statSync(file).size)} MB) replayed by tcpreplay`,
+      `  sent:        ${sent.toLocaleString('en-US')} packets in ${sentSeconds.toFixed(2)} s, ${Math.round(sent / sentSeconds).toLocaleString('en-US')} pps (asked ${args.pps.toLocaleString('en-US')} pps; ${failed} failed sends)`,
+      `  at the veth: ${atInterface.toLocaleString('en-US')} packets, ${after.dropped - before.dropped} dropped by the device`,
+      `  tunscope capture ${args.captureMode === 'stats' ? '--stats' : args.captureMode === 'json' ? '--json > /dev/null' : '> /dev/null'}${args.captureBuffer === null ? '' : ` --buffer ${args.captureBuffer}`}: ${received.toLocaleString('en-US')} received`,
+      `  lost:        ${lost.toLocaleString('en-US')} (${((100 * lost) / sent).toFixed(2)}%) ${lost === 0 ? '(met: no drops)' : '(NOT MET: the target is no drops)'}`,
+      `  machine load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    if (capture !== null) capture.kill('SIGKILL');
+    cleanup();
+  }
+}
+
+/** Removes the captures this run made (all of them, or only `file` and its truth). */
+function removeMade(made, file) {
+  for (let i = made.length - 1; i >= 0; i--) {
+    const f = made[i];
+    if (file !== undefined && f !== file && f !== `${file}.truth.json`) continue;
+    fs.rmSync(f, { force: true });
+    made.splice(i, 1);
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench: ${err.message}\n`);
+  process.exitCode = 1;
+});
