@@ -193,7 +193,7 @@ function offloadFinding(agg: StatsAggregator, rows: ReportRows): Finding | null 
     kind: 'checksum-offload',
     severity: 'info',
     message: `${plural(outer + inner, 'checksum')} (${outer} outside tunnels, ${inner} inside) `
-      + `${agree(outer + inner, 'holds', 'hold')} only the pseudo-header sum, left for the NIC to fill `
+      + `${agree(outer + inner, 'was', 'were')} left for the NIC to fill `
       + '(checksum offload, CHECKSUM_PARTIAL): normal in captures taken on the sending host or a veth, not corruption.',
     figures: { checksums: outer + inner, outer, inner, tunnels },
   };
