@@ -239,12 +239,7 @@ export class StatsAggregator {
         ? layers[inner].offset
         : layers[inner - 1].offset + layers[inner - 1].length;
       if (innerStart > len) innerStart = len;
-      entry.packets++;
-      entry.bytes += len;
-      entry.innerBytes += len - innerStart;
-      entry.overheadBytes += innerStart;
-      entry.touch(record.sec, record.nsec);
-      if (len > entry.maxOuterLength) entry.maxOuterLength = len;
+      entry.countFrame(len, innerStart, record.sec, record.nsec);
       entry.addChecksums(this.depthCounts, used);
       if (anyBad) this.countInnerBad(entry, layers, inner, shownEnd);
 
@@ -427,12 +422,7 @@ export class StatsAggregator {
     const len = record.len;
     let headerEnd = ip.offset + ip.length;
     if (headerEnd > len) headerEnd = len;
-    entry.packets++;
-    entry.bytes += len;
-    entry.innerBytes += len - headerEnd;
-    entry.overheadBytes += headerEnd;
-    entry.touch(record.sec, record.nsec);
-    if (len > entry.maxOuterLength) entry.maxOuterLength = len;
+    entry.countFrame(len, headerEnd, record.sec, record.nsec);
     entry.addChecksums(this.depthCounts, used);
     this.countCarrier(entry, record.bytes, ip, false);
   }

@@ -148,6 +148,16 @@ export class TunnelEntry extends Seen {
     super();
   }
 
+  /** One frame of `len` bytes whose first `overhead` bytes are encapsulation, seen at sec.nsec. */
+  countFrame(len: number, overhead: number, sec: number, nsec: number): void {
+    this.packets++;
+    this.bytes += len;
+    this.innerBytes += len - overhead;
+    this.overheadBytes += overhead;
+    this.touch(sec, nsec);
+    if (len > this.maxOuterLength) this.maxOuterLength = len;
+  }
+
   addChecksums(counts: Float64Array, used: number): void {
     const own = this.checksums;
     while (own.length < used) own.push(0);
