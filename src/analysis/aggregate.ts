@@ -1,6 +1,7 @@
 // Per-tunnel and per-flow counters over a stream of decoded packets. `add`
 // runs once per packet and only counts: rows are found through maps keyed by
-// numbers and by the address strings the decoders already made. `report`
+// numbers (IPv4 flows by their header's address words) and by the address
+// strings the decoders already made. `report`
 // turns the counters into the `stats --json` shape, as often as a live view
 // wants it.
 
@@ -8,7 +9,7 @@ import type { Layer, Packet, Tunnel, TunnelType } from '../../decoders/types.js'
 import type { CaptureRecord } from '../sources/record.js';
 import {
   ETHERTYPE_BASE, FlowEntry, KIND_ARP, KIND_OTHER, KIND_OVERFLOW, LATER_FRAGMENT, MacEntry, Seen, STATUS_COUNT,
-  TooBigEntry, TunnelEntry, VniEntry, flowKey,
+  TooBigEntry, TunnelEntry, VniEntry, flowKey, ipv4FlowBucket, ipv4Word,
 } from './entries.js';
 import { buildReport, flowKindOf } from './build-report.js';
 import type { FlowStats, StatsReport, TunnelStats } from './report.js';
@@ -286,7 +287,12 @@ export class StatsAggregator {
   findFlow(tunnel: TunnelEntry, row: FlowStats): FlowEntry | null {
     const kind = flowKindOf(row);
     if (kind === KIND_OVERFLOW) return tunnel.overflowFlow;
-    return tunnel.flows.get(row.src)?.get(row.dst)?.get(flowKey(kind, row.srcPort ?? 0, row.dstPort ?? 0)) ?? null;
+    const srcPort = row.srcPort ?? 0;
+    const dstPort = row.dstPort ?? 0;
+    const src4 = kind < KIND_ARP ? ipv4Word(row.src) : -1;
+    const dst4 = kind < KIND_ARP ? ipv4Word(row.dst) : -1;
+    if (src4 >= 0 && dst4 >= 0) return this.ipv4FlowIn(tunnel, kind, src4, dst4, srcPort, dstPort);
+    return tunnel.flows.get(row.src)?.get(row.dst)?.get(flowKey(kind, srcPort, dstPort)) ?? null;
   }
 
   /**
@@ -459,6 +465,8 @@ export class StatsAggregator {
     let dst = '';
     let srcPort = 0;
     let dstPort = 0;
+    let src4 = -1;
+    let dst4 = -1;
     let fragment = NOT_FRAGMENT;
     let l4: Layer | null = null;
     let mssLimit = Infinity;
@@ -466,6 +474,12 @@ export class StatsAggregator {
       const ipLayer = layers[ip];
       src = ipLayer.src as string;
       dst = ipLayer.dst as string;
+      if (ipLayer.proto === 'ipv4' && typeof dst === 'string') {
+        const bytes = record.bytes;
+        const a = ipLayer.offset + 12;
+        src4 = ((bytes[a] << 24) | (bytes[a + 1] << 16) | (bytes[a + 2] << 8) | bytes[a + 3]) >>> 0;
+        dst4 = ((bytes[a + 4] << 24) | (bytes[a + 5] << 16) | (bytes[a + 6] << 8) | bytes[a + 7]) >>> 0;
+      }
       const protocol = typeof ipLayer.protocol === 'number' ? ipLayer.protocol : 0;
       fragment = fragmentState(ipLayer);
       kind = fragment === LATER_FRAGMENT_STATE ? LATER_FRAGMENT + protocol : protocol;
@@ -493,7 +507,9 @@ export class StatsAggregator {
       dst = typeof ethLayer.dst === 'string' ? ethLayer.dst : '';
     }
 
-    const flow = this.flowOf(entry, kind, src, dst, srcPort, dstPort);
+    const flow = src4 >= 0
+      ? this.ipv4FlowOf(entry, kind, src, dst, src4, dst4, srcPort, dstPort)
+      : this.flowOf(entry, kind, src, dst, srcPort, dstPort);
     flow.packets++;
     flow.bytes += record.len;
     flow.touch(record.sec, record.nsec);
@@ -560,6 +576,41 @@ export class StatsAggregator {
     // RFC 879: the MSS is the MTU less the fixed IP and TCP headers.
     const fixed = (ipLayer.proto === 'ipv4' ? IPV4_FIXED_HEADER : IPV6_FIXED_HEADER) + TCP_FIXED_HEADER;
     return this.mtu - encapsulation - fixed;
+  }
+
+  /** The IPv4 flow with exactly these fields in the tunnel's number-keyed table, if it has one. */
+  private ipv4FlowIn(
+    entry: TunnelEntry, kind: number, src4: number, dst4: number, srcPort: number, dstPort: number,
+  ): FlowEntry | null {
+    let flow = entry.flows4.get(ipv4FlowBucket(src4, dst4, kind, srcPort, dstPort)) ?? null;
+    while (flow !== null) {
+      if (flow.src4 === src4 && flow.dst4 === dst4 && flow.kind === kind && flow.srcPort === srcPort && flow.dstPort === dstPort) {
+        return flow;
+      }
+      flow = flow.nextInBucket;
+    }
+    return null;
+  }
+
+  /** The flow of an IPv4 inner packet: the same rows as flowOf() would make, found by one number-keyed lookup. */
+  private ipv4FlowOf(
+    entry: TunnelEntry, kind: number, src: string, dst: string, src4: number, dst4: number, srcPort: number, dstPort: number,
+  ): FlowEntry {
+    const found = this.ipv4FlowIn(entry, kind, src4, dst4, srcPort, dstPort);
+    if (found !== null) return found;
+    if (this.flowCount >= this.maxFlows) {
+      this.overflowFlowPackets++;
+      return entry.overflowFlow ?? (entry.overflowFlow = new FlowEntry(entry, KIND_OVERFLOW, '', '', 0, 0, this.order++));
+    }
+    const flow = new FlowEntry(entry, kind, src, dst, srcPort, dstPort, this.order++);
+    flow.src4 = src4;
+    flow.dst4 = dst4;
+    const bucket = ipv4FlowBucket(src4, dst4, kind, srcPort, dstPort);
+    flow.nextInBucket = entry.flows4.get(bucket) ?? null;
+    entry.flows4.set(bucket, flow);
+    entry.flowCount++;
+    this.flowCount++;
+    return flow;
   }
 
   private flowOf(entry: TunnelEntry, kind: number, src: string, dst: string, srcPort: number, dstPort: number): FlowEntry {

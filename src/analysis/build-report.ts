@@ -140,6 +140,9 @@ export function flowKindOf(row: FlowStats): number {
 }
 
 function allFlows(entry: TunnelEntry, into: FlowEntry[]): void {
+  for (const first of entry.flows4.values()) {
+    for (let flow: FlowEntry | null = first; flow !== null; flow = flow.nextInBucket) into.push(flow);
+  }
   for (const byDst of entry.flows.values()) {
     for (const byKey of byDst.values()) {
       for (const flow of byKey.values()) into.push(flow);

@@ -1,8 +1,10 @@
-// The aggregator's mutable rows: counters only, keyed by numbers and by the
-// address strings the decoders already made, so that counting a packet builds
-// nothing. Report objects are made from these on demand.
+// The aggregator's mutable rows: counters only, keyed by numbers (IPv4 flows
+// by their header's address words) and otherwise by the address strings the
+// decoders already made, so that counting a packet builds nothing. Report
+// objects are made from these on demand.
 
 import type { TunnelType } from '../../decoders/types.js';
+import { parseIPv4 } from '../filter/parse.js';
 
 /** Checksum verdicts in the order of the per-depth counter arrays. */
 export const CHECKSUM_STATUSES = ['good', 'bad', 'offload', 'zero', 'unverified'] as const;
@@ -43,6 +45,26 @@ export function flowKey(kind: number, srcPort: number, dstPort: number): number 
   return kind * 0x100000000 + srcPort * 0x10000 + dstPort;
 }
 
+/**
+ * Bucket of an IPv4 flow in TunnelEntry.flows4: a mix of both addresses (as
+ * 32-bit words), the kind and both ports, kept small enough to be a small
+ * integer map key. Flows that share a bucket are chained and told apart by
+ * their fields.
+ */
+export function ipv4FlowBucket(src4: number, dst4: number, kind: number, srcPort: number, dstPort: number): number {
+  let h = Math.imul(src4 ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 15) ^ dst4, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 13) ^ ((srcPort << 16) | dstPort), 0x27d4eb2f);
+  h = Math.imul(h ^ (h >>> 16) ^ kind, 0x165667b1);
+  return (h ^ (h >>> 15)) & 0x3fffffff;
+}
+
+/** The 32-bit word of a dotted-quad IPv4 address as the decoders write it, or -1 for any other text. */
+export function ipv4Word(text: string | undefined): number {
+  const bytes = typeof text === 'string' ? parseIPv4(text) : null;
+  return bytes === null ? -1 : ((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0;
+}
+
 export class FlowEntry extends Seen {
   packets = 0;
   bytes = 0;
@@ -54,6 +76,10 @@ export class FlowEntry extends Seen {
   mss = -1;
   /** Largest MSS the tunnel's path fits for this flow, or Infinity outside tunnels. */
   mssLimit = Infinity;
+  /** For a flow in TunnelEntry.flows4: both addresses as unsigned 32-bit words, and the next flow of its bucket. */
+  src4 = 0;
+  dst4 = 0;
+  nextInBucket: FlowEntry | null = null;
 
   constructor(
     readonly tunnel: TunnelEntry,
@@ -133,6 +159,9 @@ export class TunnelEntry extends Seen {
   overMtuDf = 0;
   port8472 = 0;
   vniFlagClear = 0;
+  /** Flows whose addresses came from an IPv4 header, by ipv4FlowBucket(). */
+  readonly flows4 = new Map<number, FlowEntry>();
+  /** Every other flow, by source and destination text and flowKey(). */
   readonly flows = new Map<string, Map<string, Map<number, FlowEntry>>>();
   flowCount = 0;
   overflowFlow: FlowEntry | null = null;
