@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { pcapFile } from '../helpers/capture-files.js';
 import { runCli } from '../helpers/cli.js';
 import { FIXTURES, capturesIn, hasCommand, haveTshark, requireOrSkip, tshark } from '../helpers/tools.js';
 
@@ -160,18 +161,8 @@ describe('tunscope decap: every fixture, read back by tshark', () => {
     const frame = Buffer.from(
       '02000000000202000000000108004500002c00010000402ff69ec0000201c000020200000800' +
       '450000140002000040fd65e70a0100010a010002' + '0000', 'hex');
-    const pcap = Buffer.alloc(24 + 16 + frame.length);
-    pcap.writeUInt32LE(0xa1b2c3d4, 0);
-    pcap.writeUInt16LE(2, 4);
-    pcap.writeUInt16LE(4, 6);
-    pcap.writeUInt32LE(65535, 16);
-    pcap.writeUInt32LE(1, 20);
-    pcap.writeUInt32LE(1700000000, 24);
-    pcap.writeUInt32LE(frame.length, 32);
-    pcap.writeUInt32LE(frame.length, 36);
-    frame.copy(pcap, 40);
     const padded = path.join(work, 'padded.pcap');
-    fs.writeFileSync(padded, pcap);
+    fs.writeFileSync(padded, pcapFile({}, [{ sec: 1700000000, frac: 0, data: frame }]));
     const out = path.join(work, 'padded-inner.pcap');
     expect(decap(padded, out).status).toBe(0);
     expect(tshark(out, ['-T', 'fields', '-e', 'frame.len', '-e', 'frame.cap_len', '-e', 'ip.len']).trim()).toBe('20\t20\t20');
