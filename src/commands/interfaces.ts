@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { parseIPv4, parseIPv6 } from '../filter/parse.js';
 import { OutputWriter } from '../output/writer.js';
-import { listDevices, type CapAddress } from '../sources/live.js';
+import { deviceFlagNames, listDevices, type PcapAddress } from '../sources/live.js';
 
 // <linux/if.h> interface flags. sysfs holds the administrative ones; whether
 // the link is up ("running") is the `carrier` file, readable only while the
@@ -55,7 +55,7 @@ function prefixLength(netmask: string | undefined): number | null {
   return bits;
 }
 
-function addressOf(a: CapAddress): InterfaceAddress {
+function addressOf(a: PcapAddress): InterfaceAddress {
   const out: InterfaceAddress = { addr: a.addr, prefixLength: prefixLength(a.netmask) };
   if (a.broadaddr !== undefined) out.broadaddr = a.broadaddr;
   if (a.dstaddr !== undefined) out.dstaddr = a.dstaddr;
@@ -73,8 +73,8 @@ function interfaceInfo(): InterfaceInfo[] {
       flags.push(bits & IFF_UP ? 'up' : 'down');
       if (sysfs(device.name, 'carrier') === '1') flags.push('running');
       for (const [bit, name] of IFF_FLAGS) if (bits & bit) flags.push(name);
-    } else if (device.flags === 'PCAP_IF_LOOPBACK') {
-      flags.push('loopback');
+    } else {
+      flags.push(...deviceFlagNames(device.flags));
     }
     const info: InterfaceInfo = {
       name: device.name,

@@ -1,144 +1,146 @@
-// Live capture through libpcap, by way of the `cap` binding (an optional
-// dependency, so that installing tunscope never needs libpcap headers).
+// Live capture through libpcap, by way of tunscope's own binding
+// (src/native/pcap.c), built at install time where libpcap's headers are
+// present, so that installing tunscope never needs them.
 //
-// What the binding gives: each packet copied into one buffer we own, in the
-// order libpcap reads them from the kernel's ring, with a BPF filter compiled
-// by libpcap. What it does not give, and what tunscope does instead:
-// - no pcap_pkthdr: neither the kernel's timestamp nor the original length.
-//   Timestamps are taken when tunscope receives the packet (microseconds);
-//   the length libpcap captured is the original length, since the binding
-//   asks for 65535 bytes, more than any frame on links up to 64 KiB MTU.
-// - no pcap_stats: the kernel's drops (ring full) cannot be read. Drops by the
-//   interface are read from sysfs, the counters libpcap itself sums for them
-//   (rx_missed_errors + rx_fifo_errors).
-// - no choice of promiscuous mode (always on) or of the kernel snaplen (65535):
-//   a shorter --snaplen is applied here, to what is kept and written.
+// libpcap opens the device with the snapshot length, promiscuous mode and ring
+// size asked for, stamps packets in the kernel (nanoseconds where it can), and
+// counts what the kernel dropped (pcap_stats). The binding waits for the
+// capture's descriptor on the event loop and hands over every packet waiting in
+// the ring in one batch: one call into JavaScript per batch, not per packet.
 
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { UsageError, WorkError } from '../errors.js';
 import type { RecordSource } from '../pipeline.js';
 import type { CaptureRecord, ReadSummary, RecordSink } from './record.js';
 
-export const LIBPCAP_HINT = 'live capture needs libpcap: apt-get install libpcap-dev && npm rebuild cap';
+export const LIBPCAP_HINT = 'live capture needs libpcap: apt-get install libpcap-dev && npm run native';
 
-/** The most bytes of a packet the binding asks libpcap for. */
-export const CAP_SNAPLEN = 65535;
+/** The largest snapshot length, and the default, as tcpdump's. */
+export const MAX_SNAPLEN = 262144;
 
-export interface CapAddress {
+/** How long the kernel holds packets back to fill a block of the ring, at most. */
+const READ_TIMEOUT_MS = 100;
+/** How long end() goes on reading: the read timeout, and time for the event loop to see the block. */
+const DRAIN_MS = 2 * READ_TIMEOUT_MS;
+/** The batch buffer: what one wake-up hands over at most, beyond one packet. */
+const BATCH_BYTES = 8 * 1024 * 1024;
+/** A packet's header in the batch: seconds (low, high), fraction, captured length, original length. */
+const BATCH_HEADER = 20;
+
+// <pcap/pcap.h> PCAP_IF_* flags.
+const PCAP_IF_LOOPBACK = 0x1;
+const PCAP_IF_UP = 0x2;
+const PCAP_IF_RUNNING = 0x4;
+const PCAP_IF_WIRELESS = 0x8;
+
+export interface PcapAddress {
   addr: string;
   netmask?: string;
   broadaddr?: string;
   dstaddr?: string;
 }
 
-export interface CapDevice {
+export interface PcapDevice {
   name: string;
   description?: string;
-  addresses: CapAddress[];
-  flags?: string;
+  addresses: PcapAddress[];
+  /** PCAP_IF_* bits. */
+  flags: number;
 }
 
-interface CapHandle {
-  open(device: string, filter: string, bufferSize: number, buffer: Buffer): string;
-  close(): boolean;
-  on(event: 'packet', listener: (nbytes: number, truncated: boolean) => void): void;
+/** The names of a device's PCAP_IF_* flags. */
+export function deviceFlagNames(flags: number): string[] {
+  const names: string[] = [];
+  if (flags & PCAP_IF_UP) names.push('up');
+  if (flags & PCAP_IF_RUNNING) names.push('running');
+  if (flags & PCAP_IF_LOOPBACK) names.push('loopback');
+  if (flags & PCAP_IF_WIRELESS) names.push('wireless');
+  return names;
 }
 
-interface CapBinding {
-  Cap: { new(): CapHandle; deviceList(): CapDevice[] };
+type Handle = object;
+
+interface Opened {
+  handle: Handle;
+  linktype: number;
+  snaplen: number;
+  nano: boolean;
+  warning?: string;
 }
 
-let binding: CapBinding | null = null;
+interface PcapBinding {
+  version(): string;
+  devices(): PcapDevice[];
+  open(device: string, options: { snaplen: number; promisc: boolean; bufferBytes: number; timeoutMs: number }): Opened;
+  setFilter(handle: Handle, expression: string): void;
+  start(handle: Handle, buffer: Buffer, callback: (countOrError: number | Error, bytes?: number) => void): void;
+  stats(handle: Handle): { received: number; dropped: number; ifdropped: number };
+  close(handle: Handle): void;
+}
 
-function loadCap(): CapBinding {
+/** The folder of package.json above this module, in dist/ or in the sources alike. */
+function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!fs.existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return dir;
+}
+
+let binding: PcapBinding | null = null;
+
+function loadBinding(): PcapBinding {
   if (binding !== null) return binding;
   try {
-    binding = createRequire(import.meta.url)('cap') as CapBinding;
+    binding = createRequire(import.meta.url)(path.join(packageRoot(), 'src', 'native', 'build', 'Release', 'tunscope_pcap.node')) as PcapBinding;
   } catch {
-    // Not installed, not built, or built but libpcap.so is missing: the same remedy.
+    // Not built, or built but libpcap.so is missing: the same remedy.
     throw new WorkError(LIBPCAP_HINT);
   }
   return binding;
 }
 
-/** The devices libpcap can capture on (pcap_findalldevs). */
-export function listDevices(): CapDevice[] {
-  const cap = loadCap();
+/** Whether live capture is available: the binding is built and libpcap loads. */
+export function liveCaptureAvailable(): boolean {
   try {
-    return cap.Cap.deviceList();
+    loadBinding();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The devices libpcap can capture on (pcap_findalldevs). */
+export function listDevices(): PcapDevice[] {
+  const pcap = loadBinding();
+  try {
+    return pcap.devices();
   } catch (err) {
     throw new WorkError(`cannot list interfaces: ${(err as Error).message}`);
   }
 }
 
-/**
- * Handles whose open() failed. The binding's destructor stops a libuv poll
- * handle that a failed open never started, which aborts the process; kept
- * reachable here, they are never collected.
- */
-const failedHandles = new Set<CapHandle>();
-
-// The binding names the link types it knows; any other comes as "Unknown linktype N".
-const CAP_LINKTYPES: Record<string, number> = {
-  NULL: 0, ETHERNET: 1, IEEE802_11_RADIO: 127, LINKTYPE_LINUX_SLL: 113, RAW: 101,
-};
-
-function linktypeOf(name: string): number {
-  const known = CAP_LINKTYPES[name];
-  if (known !== undefined) return known;
-  const m = /(\d+)$/.exec(name);
-  return m ? Number(m[1]) : -1;
-}
-
-function openError(device: string, message: string): WorkError {
-  if (/permi|not permitted|EPERM|EACCES/i.test(message)) {
-    return new WorkError(`cannot capture on ${device}: permission denied (${message})\n` +
-      'live capture needs root or the CAP_NET_RAW capability: run it with sudo');
-  }
-  if (/not up|network is down/i.test(message)) {
-    return new WorkError(`cannot capture on ${device}: the interface is down (ip link set ${device} up)`);
-  }
-  if (/no such device/i.test(message)) {
-    return new WorkError(`cannot capture on ${device}: the interface is gone (${message})`);
-  }
-  return new WorkError(`cannot capture on ${device}: ${message}`);
-}
-
-function readCounter(file: string): number | null {
-  try {
-    const n = Number(fs.readFileSync(file, 'utf8').trim());
-    return Number.isFinite(n) ? n : null;
-  } catch {
-    return null;
-  }
-}
-
-const SYSFS_NET = '/sys/class/net';
-
-/** rx_missed_errors + rx_fifo_errors of the device (all devices for "any"), or null when sysfs has none. */
-function interfaceDrops(device: string): number | null {
-  let names: string[];
-  if (device === 'any') {
-    try {
-      names = fs.readdirSync(SYSFS_NET);
-    } catch {
-      return null;
+function openError(device: string, err: Error & { code?: string }): WorkError {
+  const message = err.message;
+  switch (err.code) {
+    case 'NO_SUCH_DEVICE': {
+      const names = listDevices().map((d) => d.name);
+      return new WorkError(`no interface named "${device}"; libpcap can capture on: ${names.join(', ')}`);
     }
-  } else {
-    names = [device];
+    case 'PERM_DENIED':
+    case 'PROMISC_PERM_DENIED':
+      return new WorkError(`cannot capture on ${device}: permission denied (${message})\n` +
+        'live capture needs root or the CAP_NET_RAW capability: run it with sudo');
+    case 'IFACE_NOT_UP':
+      return new WorkError(`cannot capture on ${device}: the interface is down (ip link set ${device} up)`);
+    default:
+      return new WorkError(`cannot capture on ${device}: ${message}`);
   }
-  let total: number | null = null;
-  for (const name of names) {
-    const dir = path.join(SYSFS_NET, name, 'statistics');
-    const missed = readCounter(path.join(dir, 'rx_missed_errors'));
-    const fifo = readCounter(path.join(dir, 'rx_fifo_errors'));
-    if (missed === null || fifo === null) continue;
-    total = (total ?? 0) + missed + fifo;
-  }
-  return total;
 }
 
 export interface LiveOptions {
@@ -148,8 +150,10 @@ export interface LiveOptions {
    * or derived from the link type libpcap chose.
    */
   kernelFilter: string | ((linktype: number) => string);
-  /** Bytes of each packet kept (at most CAP_SNAPLEN are captured). */
+  /** Bytes of each packet the kernel captures (at most MAX_SNAPLEN). */
   snaplen: number;
+  /** Promiscuous mode: also the frames addressed to other hosts. */
+  promisc: boolean;
   /** Size of libpcap's ring buffer in bytes. */
   bufferBytes: number;
 }
@@ -157,9 +161,9 @@ export interface LiveOptions {
 export interface LiveStats {
   /** Packets libpcap delivered: those that passed the kernel filter. */
   received: number;
-  /** Dropped by the kernel because the ring was full; null: not available through the binding. */
+  /** Dropped by the kernel because the ring was full (pcap_stats ps_drop); null when libpcap cannot tell. */
   droppedByKernel: number | null;
-  /** Dropped by the interface (rx_missed_errors + rx_fifo_errors) while capturing; null when unknown. */
+  /** Dropped by the interface (pcap_stats ps_ifdrop); null when libpcap cannot tell. */
   droppedByInterface: number | null;
 }
 
@@ -169,82 +173,86 @@ export class LiveCapture {
   readonly linktype: number;
   /** The filter the kernel runs, "" for none. */
   readonly kernelFilter: string;
-  private readonly handle: CapHandle;
-  private readonly buffer = Buffer.alloc(CAP_SNAPLEN);
-  private readonly dropsAtStart: number | null;
-  private dropsAtStop: number | null = null;
+  /** What libpcap warned of when it opened the device (promiscuous mode not supported, ...), or null. */
+  readonly warning: string | null;
+  private readonly pcap: PcapBinding;
+  private readonly handle: Handle;
+  private readonly tsDigits: 6 | 9;
+  private readonly batch: Buffer;
   private received = 0;
+  private kernelStats: { dropped: number; ifdropped: number } | null = null;
   private stopped = false;
+  private started = false;
+  private ending: NodeJS.Timeout | null = null;
   private sink: RecordSink | null = null;
   private finish: (() => void) | null = null;
-  /** What a sink threw: it ends the capture and rejects the source's promise. */
+  /** What a sink threw, or a read error: it ends the capture and rejects the source's promise. */
   private failure: unknown = null;
 
-  private constructor(private readonly options: LiveOptions) {
-    const cap = loadCap();
-    const names = listDevices().map((d) => d.name);
-    if (!names.includes(options.device)) {
-      throw new WorkError(`no interface named "${options.device}"; libpcap can capture on: ${names.join(', ')}`);
+  private constructor(options: LiveOptions) {
+    this.pcap = loadBinding();
+    let opened: Opened;
+    try {
+      opened = this.pcap.open(options.device, {
+        snaplen: options.snaplen, promisc: options.promisc, bufferBytes: options.bufferBytes, timeoutMs: READ_TIMEOUT_MS,
+      });
+    } catch (err) {
+      throw openError(options.device, err as Error);
     }
-    // libpcap compiles the filter for the link type it picks when it opens the
-    // device, so the device is opened once without a filter to learn it. A
-    // failure of the second open is then the filter's, not the device's.
-    const probe = this.openHandle(cap, '');
-    this.linktype = linktypeOf(probe.linktype);
+    this.handle = opened.handle;
+    this.linktype = opened.linktype;
+    this.tsDigits = opened.nano ? 9 : 6;
+    this.warning = opened.warning ?? null;
+    this.batch = Buffer.allocUnsafe(BATCH_BYTES + BATCH_HEADER + opened.snaplen);
+    // libpcap compiles the filter for the link type it chose when it opened the device.
     const given = options.kernelFilter;
     this.kernelFilter = typeof given === 'string' ? given : given(this.linktype);
-    if (this.kernelFilter === '') {
-      this.handle = probe.handle;
-    } else {
-      probe.handle.close();
-      this.handle = this.openHandle(cap, this.kernelFilter).handle;
+    if (this.kernelFilter !== '') {
+      try {
+        this.pcap.setFilter(this.handle, this.kernelFilter);
+      } catch (err) {
+        this.pcap.close(this.handle);
+        const message = (err as Error).message;
+        if (typeof given === 'string') throw new UsageError(`bad --bpf filter: ${message}\n  ${this.kernelFilter}`);
+        throw new WorkError(`the kernel prefilter does not compile for link type ${this.linktype}: ${message}\n` +
+          `  ${this.kernelFilter}\n  capture without one with --bpf ''`);
+      }
     }
-    this.dropsAtStart = interfaceDrops(options.device);
-    this.handle.on('packet', (nbytes) => this.deliver(nbytes));
   }
 
   static open(options: LiveOptions): LiveCapture {
     return new LiveCapture(options);
   }
 
-  private openHandle(cap: CapBinding, filter: string): { handle: CapHandle; linktype: string } {
-    const handle = new cap.Cap();
-    try {
-      return { handle, linktype: handle.open(this.options.device, filter, this.options.bufferBytes, this.buffer) };
-    } catch (err) {
-      failedHandles.add(handle);
-      const message = (err as Error).message;
-      if (filter !== '' && typeof this.options.kernelFilter === 'string') {
-        throw new UsageError(`bad --bpf filter: ${message}\n  ${filter}`);
-      }
-      if (filter !== '') {
-        throw new WorkError(`the kernel prefilter does not compile for link type ${this.linktype}: ${message}\n` +
-          `  ${filter}\n  capture without one with --bpf ''`);
-      }
-      throw openError(this.options.device, message);
+  /** One batch from the binding: `count` packets in `bytes` bytes of the batch buffer, or a read error. */
+  private deliver(countOrError: number | Error, bytes = 0): void {
+    if (countOrError instanceof Error) {
+      this.failure = new WorkError(`capture failed: ${countOrError.message}`);
+      this.stop();
+      return;
     }
-  }
-
-  private deliver(nbytes: number): void {
     const sink = this.sink;
-    if (sink === null || this.stopped) return;
-    this.received++;
-    const micros = Math.round((performance.timeOrigin + performance.now()) * 1000);
-    const sec = Math.floor(micros / 1e6);
-    const caplen = nbytes < this.options.snaplen ? nbytes : this.options.snaplen;
-    const record: CaptureRecord = {
-      linktype: this.linktype,
-      interfaceId: 0,
-      sec,
-      nsec: (micros - sec * 1e6) * 1000,
-      tsDigits: 6,
-      caplen,
-      len: nbytes,
-      bytes: this.buffer.subarray(0, caplen),
-    };
-    // The binding calls us from a libuv callback: an exception here would end the process.
+    const batch = this.batch;
+    let at = 0;
+    // The binding calls us from the event loop: an exception here would end the process.
     try {
-      if (sink(record) === false) this.stop();
+      while (at < bytes && sink !== null && !this.stopped) {
+        const fraction = batch.readUInt32LE(at + 8);
+        const caplen = batch.readUInt32LE(at + 12);
+        const record: CaptureRecord = {
+          linktype: this.linktype,
+          interfaceId: 0,
+          sec: batch.readUInt32LE(at) + batch.readUInt32LE(at + 4) * 0x1_0000_0000,
+          nsec: this.tsDigits === 9 ? fraction : fraction * 1000,
+          tsDigits: this.tsDigits,
+          caplen,
+          len: batch.readUInt32LE(at + 16),
+          bytes: batch.subarray(at + BATCH_HEADER, at + BATCH_HEADER + caplen),
+        };
+        at += (BATCH_HEADER + caplen + 3) & ~3;
+        this.received++;
+        if (sink(record) === false) this.stop();
+      }
     } catch (err) {
       this.failure = err;
       this.stop();
@@ -260,20 +268,50 @@ export class LiveCapture {
     }
     this.sink = sink;
     this.finish = () => (this.failure === null ? resolve(summary()) : reject(this.failure));
+    if (!this.started) {
+      this.started = true;
+      this.pcap.start(this.handle, this.batch, (countOrError, bytes) => this.deliver(countOrError, bytes));
+    }
   });
 
-  /** Stop capturing; what was delivered so far stays delivered. Safe to call more than once. */
+  /**
+   * Stop once the kernel has handed over what it holds: packets wait in the
+   * ring's current block until it fills or the read timeout ends it, so Ctrl-C
+   * or the end of --duration reads for one more timeout before closing.
+   */
+  end(): void {
+    if (this.stopped || this.ending !== null) return;
+    if (!this.started) {
+      this.stop();
+      return;
+    }
+    this.ending = setTimeout(() => this.stop(), DRAIN_MS);
+  }
+
+  /** Stop capturing now; what was delivered so far stays delivered. Safe to call more than once. */
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.handle.close();
-    this.dropsAtStop = interfaceDrops(this.options.device);
+    if (this.ending !== null) clearTimeout(this.ending);
+    this.kernelStats = this.readKernelStats();
+    this.pcap.close(this.handle);
     this.finish?.();
   }
 
+  private readKernelStats(): { dropped: number; ifdropped: number } | null {
+    try {
+      return this.pcap.stats(this.handle);
+    } catch {
+      return null;
+    }
+  }
+
   stats(): LiveStats {
-    const end = this.stopped ? this.dropsAtStop : interfaceDrops(this.options.device);
-    const droppedByInterface = this.dropsAtStart === null || end === null ? null : Math.max(0, end - this.dropsAtStart);
-    return { received: this.received, droppedByKernel: null, droppedByInterface };
+    const counts = this.stopped ? this.kernelStats : this.readKernelStats();
+    return {
+      received: this.received,
+      droppedByKernel: counts === null ? null : counts.dropped,
+      droppedByInterface: counts === null ? null : counts.ifdropped,
+    };
   }
 }

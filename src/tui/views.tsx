@@ -41,7 +41,8 @@ export interface PacketRow {
 
 export const PACKET_COLUMNS: Column<PacketRow>[] = [
   { title: 'NO.', width: 7, alignRight: true, cell: (row) => String(row.n) },
-  { title: 'TIME', width: 15, cell: (row) => row.line?.time ?? '' },
+  // HH:MM:SS and nine digits of the second: live captures and nanosecond files have them.
+  { title: 'TIME', width: 18, cell: (row) => row.line?.time ?? '' },
   { title: 'LEN', width: 5, alignRight: true, cell: (row) => (row.line === null ? '' : String(row.line.len)) },
   { title: 'SUMMARY', width: 0, cell: (row) => row.line?.summary ?? '(no longer in the buffer)' },
 ];

@@ -126,6 +126,13 @@ describe('wrong command lines: exit 2', () => {
         '(run with --help for usage)\n');
     }
   });
+
+  it('a capture --snaplen or --buffer beyond what libpcap takes, before opening anything', () => {
+    expectFailure(runCli(['capture', 'lo', '--snaplen', '262145']), EXIT_USAGE,
+      "error: option '--snaplen <n>' argument '262145' is invalid. expected at most 262144.\n(run with --help for usage)\n");
+    expectFailure(runCli(['capture', 'lo', '--buffer', '2048']), EXIT_USAGE,
+      "error: option '--buffer <MB>' argument '2048' is invalid. expected at most 2047.\n(run with --help for usage)\n");
+  });
 });
 
 describe('pipes', () => {
@@ -187,10 +194,10 @@ describe('commands that write captures', () => {
     expectFailure(runCli(['decap', FIXTURE, '-o', dir]), EXIT_FAILED, `tunscope: cannot write ${dir}: it is a directory\n`);
   });
 
-  /** Live capture needs libpcap through the optional cap module, and root or CAP_NET_RAW. */
+  /** Live capture needs libpcap through tunscope's libpcap binding, and root or CAP_NET_RAW. */
   function canCapture(): boolean {
     const probe = runCli(['capture', 'lo', '-c', '1', '--duration', '0.1']);
-    return requireOrSkip(probe.status === 0, 'live capture (the cap module and root)');
+    return requireOrSkip(probe.status === 0, 'live capture (the libpcap binding and root)');
   }
 
   it('capture on an interface that does not exist', () => {

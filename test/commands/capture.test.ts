@@ -2,7 +2,7 @@
 // a veth pair, Linux vxlan devices with VNI 42 and 43 over it, and plain UDP
 // beside them. tshark reads what tunscope wrote.
 //
-// Needs root (network namespaces, packet sockets), the cap binding and
+// Needs root (network namespaces, packet sockets), the libpcap binding and
 // tshark; skipped with a notice without them, failed under CI.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -12,11 +12,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, runCli } from '../helpers/cli.js';
 import {
-  PROJECT_ROOT, capBindingLoads, haveTshark, isRoot, netnsWorks, requireOrSkip, tshark,
+  PROJECT_ROOT, liveCaptureAvailable, haveTshark, isRoot, netnsWorks, requireOrSkip, tshark,
 } from '../helpers/tools.js';
 import { startVxlanLab, stopVxlanLab } from '../helpers/vxlan-lab.js';
 
-const haveCap = capBindingLoads();
+const haveLibpcap = liveCaptureAvailable();
 
 /** The lab of fixtures/make-vxlan-lab.sh, with traffic that keeps flowing until teardown. */
 class VxlanLab {
@@ -48,6 +48,35 @@ class VxlanLab {
     return { status: result.status, stderr: result.stderr };
   }
 
+  /**
+   * A program started inside namespace A, with a promise that it is listening
+   * (it said so on stderr, as tcpdump and tunscope capture do) and stop(), which
+   * interrupts it as Ctrl-C would and resolves with its exit status.
+   */
+  background(command: string[]): { child: ChildProcess; listening: Promise<void>; stderr: () => string; stop: () => Promise<number | null> } {
+    const child = spawn('ip', ['netns', 'exec', this.nsA, ...command], { stdio: ['ignore', 'ignore', 'pipe'], cwd: this.dir });
+    this.traffic.push(child);
+    let stderr = '';
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const listening = new Promise<void>((resolve, reject) => {
+      child.stderr!.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (/listening on|PING/.test(stderr)) resolve();
+      });
+      void exited.then(() => reject(new Error(`${command[0]} ended before listening: ${stderr}`)));
+    });
+    listening.catch(() => undefined);
+    return {
+      child,
+      listening,
+      stderr: () => stderr,
+      stop: () => {
+        child.kill('SIGINT');
+        return exited;
+      },
+    };
+  }
+
   file(name: string): string {
     return path.join(this.dir, name);
   }
@@ -69,7 +98,7 @@ describe('tunscope capture in a kernel VXLAN lab (veth, VNI 42 and 43, plain UDP
   let lab: VxlanLab | null = null;
 
   beforeAll(() => {
-    if (!isRoot || !haveCap || !haveTshark || !netnsWorks()) return;
+    if (!isRoot || !haveLibpcap || !haveTshark || !netnsWorks()) return;
     lab = new VxlanLab();
     try {
       lab.start();
@@ -84,7 +113,7 @@ describe('tunscope capture in a kernel VXLAN lab (veth, VNI 42 and 43, plain UDP
 
   function ready(): VxlanLab | null {
     if (!requireOrSkip(isRoot, 'root (for network namespaces and packet sockets)')) return null;
-    if (!requireOrSkip(haveCap, 'the cap binding (libpcap)')) return null;
+    if (!requireOrSkip(haveLibpcap, 'the libpcap binding')) return null;
     if (!requireOrSkip(haveTshark, 'tshark')) return null;
     if (!requireOrSkip(lab !== null, 'network namespaces')) return null;
     return lab;
@@ -192,30 +221,98 @@ describe('tunscope capture in a kernel VXLAN lab (veth, VNI 42 and 43, plain UDP
     expect(result.stderr).toMatch(/^tunscope: listening on va, link type EN10MB, kernel filter: /m);
     expect(result.stderr).toMatch(/2 packets matched the filter/);
   });
+
+  it('stamps packets in the kernel: tcpdump capturing beside it writes the same nanoseconds', async () => {
+    const l = ready();
+    if (!l) return;
+    const filter = 'udp dst port 9000';
+    const tcpdump = l.background(['tcpdump', '-i', 'va', '--immediate-mode', '--time-stamp-precision=nano',
+      '-w', l.file('beside.pcap'), filter]);
+    await tcpdump.listening;
+    const result = l.capture(['va', '--bpf', filter, '-c', '10', '-w', 'stamped.pcap']);
+    await tcpdump.stop();
+    expect(result.status).toBe(0);
+    // Each datagram has its own IPv4 id: the key to find it in both files.
+    const stamps = (file: string) => new Map(tshark(file, ['-T', 'fields', '-e', 'ip.id', '-e', 'frame.time_epoch'])
+      .trimEnd().split('\n').map((line) => line.split('\t') as [string, string]));
+    const ours = stamps(l.file('stamped.pcap'));
+    const theirs = stamps(l.file('beside.pcap'));
+    expect(ours.size).toBe(10);
+    for (const [id, time] of ours) {
+      expect(time).toMatch(/\.\d{9}$/);
+      expect(theirs.get(id), `ip.id ${id}`).toBe(time);
+    }
+  });
+
+  it('loses nothing on Ctrl-C: packets still in the kernel\'s ring are written', async () => {
+    const l = ready();
+    if (!l) return;
+    const capture = l.background([process.execPath, CLI, 'capture', 'va', '--bpf', 'udp dst port 9001', '-w', l.file('ctrl-c.pcap')]);
+    await capture.listening;
+    // 20 datagrams, then Ctrl-C at once: well within the ring's read timeout, so they are still in its open block.
+    spawnSync('ip', ['netns', 'exec', l.nsA, process.execPath, '-e',
+      "const s = require('dgram').createSocket('udp4'); let n = 0; const send = () => s.send(`last ${n}`, 9001, '10.0.0.2', " +
+      '() => (++n < 20 ? send() : s.close())); send()']);
+    expect(await capture.stop()).toBe(0);
+    expect(capture.stderr()).toMatch(/^20 packets written to /m);
+    const payloads = tshark(l.file('ctrl-c.pcap'), ['-T', 'fields', '-e', 'data.data']).trimEnd().split('\n');
+    expect(payloads.map((hex) => Buffer.from(hex, 'hex').toString())).toEqual(Array.from({ length: 20 }, (_, i) => `last ${i}`));
+  });
+
+  it('puts the interface into promiscuous mode unless --no-promisc', async () => {
+    const l = ready();
+    if (!l) return;
+    const promiscuity = () => (JSON.parse(spawnSync('ip', ['netns', 'exec', l.nsA, 'ip', '-d', '-j', 'link', 'show', 'va'],
+      { encoding: 'utf8' }).stdout) as { promiscuity: number }[])[0].promiscuity;
+    expect(promiscuity()).toBe(0);
+    for (const [args, expected] of [[[], 1], [['--no-promisc'], 0]] as const) {
+      const capture = l.background([process.execPath, CLI, 'capture', 'va', '-w', l.file('promisc.pcap'), ...args]);
+      await capture.listening;
+      expect(promiscuity(), args.join(' ') || 'default').toBe(expected);
+      expect(await capture.stop()).toBe(0);
+    }
+    expect(promiscuity()).toBe(0);
+  });
+
+  it('reports the kernel\'s drops from pcap_stats when the ring overflows', async () => {
+    const l = ready();
+    if (!l) return;
+    // A flood into a 1 MiB ring while tunscope is stopped: the kernel has to drop.
+    const flood = l.background(['ping', '-q', '-f', '-s', '1400', '10.0.0.2']);
+    const capture = l.background([process.execPath, CLI, 'capture', 'va', '--buffer', '1', '--bpf', 'icmp', '-w', l.file('flood.pcap')]);
+    await capture.listening;
+    capture.child.kill('SIGSTOP');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    capture.child.kill('SIGCONT');
+    expect(await capture.stop()).toBe(0);
+    await flood.stop();
+    const received = Number(/^(\d+) packets received/m.exec(capture.stderr())?.[1]);
+    const dropped = Number(/^(\d+) packets dropped by the kernel$/m.exec(capture.stderr())?.[1]);
+    expect(dropped).toBeGreaterThan(0);
+    // What was received is what was written, and tshark counts it.
+    expect(tshark(l.file('flood.pcap'), ['-T', 'fields', '-e', 'frame.number']).trimEnd().split('\n')).toHaveLength(received);
+  });
 });
 
 describe('tunscope capture: errors', () => {
   it('names the interfaces there are when asked for one that is not (exit 1)', () => {
-    if (!requireOrSkip(haveCap, 'the cap binding (libpcap)')) return;
+    if (!requireOrSkip(haveLibpcap, 'the libpcap binding')) return;
     const result = runCli(['capture', 'no-such-if0']);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/no interface named "no-such-if0"; libpcap can capture on: .*\blo\b/);
   });
 
-  it('says how to get libpcap when the cap binding is not installed (exit 1)', () => {
-    // A copy of the built CLI beside every dependency but cap.
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tunscope-nocap-'));
+  it('says how to get libpcap when the libpcap binding is not built (exit 1)', () => {
+    // A copy of the built CLI and its dependencies, without src/native/build.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tunscope-nopcap-'));
     try {
       fs.cpSync(path.join(PROJECT_ROOT, 'dist'), path.join(dir, 'dist'), { recursive: true });
       fs.copyFileSync(path.join(PROJECT_ROOT, 'package.json'), path.join(dir, 'package.json'));
-      fs.mkdirSync(path.join(dir, 'node_modules'));
-      for (const name of fs.readdirSync(path.join(PROJECT_ROOT, 'node_modules'))) {
-        if (name !== 'cap') fs.symlinkSync(path.join(PROJECT_ROOT, 'node_modules', name), path.join(dir, 'node_modules', name));
-      }
+      fs.symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
       for (const args of [['capture', 'lo'], ['interfaces']]) {
         const result = spawnSync(process.execPath, [path.join(dir, 'dist/src/cli.js'), ...args], { encoding: 'utf8' });
         expect(result.status).toBe(1);
-        expect(result.stderr).toBe('tunscope: live capture needs libpcap: apt-get install libpcap-dev && npm rebuild cap\n');
+        expect(result.stderr).toBe('tunscope: live capture needs libpcap: apt-get install libpcap-dev && npm run native\n');
       }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -230,14 +327,14 @@ describe('tunscope capture: errors', () => {
   });
 
   it('passes a bad --bpf on as a usage error with libpcap\'s words (exit 2)', () => {
-    if (!requireOrSkip(isRoot && haveCap, 'root and the cap binding')) return;
+    if (!requireOrSkip(isRoot && haveLibpcap, 'root and the libpcap binding')) return;
     const result = runCli(['capture', 'lo', '--bpf', 'udp port']);
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/bad --bpf filter: .*syntax error/);
   });
 
   it('says that capture needs root or CAP_NET_RAW when opening is not permitted (exit 1)', () => {
-    if (!requireOrSkip(isRoot && haveCap, 'root (to drop to an unprivileged user) and the cap binding')) return;
+    if (!requireOrSkip(isRoot && haveLibpcap, 'root (to drop to an unprivileged user) and the libpcap binding')) return;
     const result = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all',
       process.execPath, CLI, 'capture', 'lo'], { encoding: 'utf8' });
     expect(result.status).toBe(1);

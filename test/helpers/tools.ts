@@ -1,11 +1,10 @@
 // Outside tools the tests use as oracles (tshark, tcpdump, scapy), the peer
 // captures beside the project, and what live capture needs of the machine
-// (root, network namespaces, the cap binding). Missing in a plain clone: the
+// (root, network namespaces, tunscope's libpcap binding). Missing in a plain clone: the
 // test is skipped with a visible notice. Missing under CI: the test fails.
 
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,15 +37,8 @@ export const havePeerCaptures = fs.existsSync(PEER_CAPTURES);
 
 export const isRoot = process.getuid?.() === 0;
 
-/** Whether the optional cap module (libpcap) loads. */
-export function capBindingLoads(): boolean {
-  try {
-    createRequire(import.meta.url)('cap');
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** Whether the libpcap binding is built and loads. */
+export { liveCaptureAvailable } from '../../src/sources/live.js';
 
 /** Whether this process can make network namespaces: root, and a kernel and container that allow them. */
 export function netnsWorks(): boolean {

@@ -1,15 +1,15 @@
 // `tunscope capture IFACE --tui` on real kernel traffic, in a real terminal:
 // two network namespaces joined by a veth pair, Linux vxlan devices with VNI
 // 42 and 43 over it and pings inside each; the UI runs under tmux in the first
-// namespace. Needs root, network namespaces, the cap binding and tmux.
+// namespace. Needs root, network namespaces, the libpcap binding and tmux.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { capBindingLoads, isRoot, netnsWorks, requireOrSkip } from '../helpers/tools.js';
+import { liveCaptureAvailable, isRoot, netnsWorks, requireOrSkip } from '../helpers/tools.js';
 import { startVxlanLab, stopVxlanLab } from '../helpers/vxlan-lab.js';
 import { AFTERWARDS, TmuxServer, expectRestored, haveTmux, pause } from './terminal.js';
 
-const canRun = haveTmux && isRoot && capBindingLoads() && netnsWorks();
+const canRun = haveTmux && isRoot && liveCaptureAvailable() && netnsWorks();
 const nsA = `tstui${process.pid}a`;
 const nsB = `tstui${process.pid}b`;
 const traffic: ChildProcess[] = [];
@@ -42,7 +42,7 @@ function packetsSeen(screen: string): number {
 
 describe('tunscope capture --tui', () => {
   it('shows the live VXLAN tunnels, takes a new filter, drills down to a packet, and restores the terminal on q', async () => {
-    if (!requireOrSkip(canRun, 'root, network namespaces, the cap binding and tmux')) return;
+    if (!requireOrSkip(canRun, 'root, network namespaces, the libpcap binding and tmux')) return;
     const term = (server as TmuxServer).terminal('live', 100, 30);
     try {
       const command = `ip netns exec ${nsA} node dist/src/cli.js capture va --tui --tui-buffer 1000`;
@@ -80,7 +80,7 @@ describe('tunscope capture --tui', () => {
       screen = await term.waitFor('SUMMARY');
       expect(screen).toMatch(/IP 172\.18\.2\.1 > 172\.18\.2\.2: ICMP echo request/);
       // A live list starts on its newest packet: the last line drawn is the one selected.
-      const listed = [...screen.matchAll(/^ +(\d+) \d\d:\d\d:\d\d\.\d{6} /gm)].map((m) => Number(m[1]));
+      const listed = [...screen.matchAll(/^ +(\d+) \d\d:\d\d:\d\d\.\d{9} /gm)].map((m) => Number(m[1]));
       term.keys('Enter');
       screen = await term.waitFor(`Packet ${listed[listed.length - 1]}:`);
       screen = await term.waitFor('── tunnel 1: vxlan vni 43, 10.0.0.1 > 10.0.0.2');

@@ -1,0 +1,11 @@
+# The libpcap binding for live capture, built by build.mjs at install time.
+{
+  'targets': [
+    {
+      'target_name': 'tunscope_pcap',
+      'sources': ['pcap.c'],
+      'cflags': ['-Wall', '-Wextra', '-Wno-unused-parameter'],
+      'link_settings': {'libraries': ['-lpcap']},
+    },
+  ],
+}
