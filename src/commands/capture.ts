@@ -41,6 +41,9 @@ const LINKTYPE_ETHERNET = 1;
  */
 const DEFAULT_BUFFER_MB = 32;
 const WRITER_FLUSH_MS = 1000;
+const STATS_REFRESH_MS = 1000;
+/** Cursor home, then erase the screen. */
+const CLEAR_SCREEN = '\x1b[H\x1b[2J';
 
 /**
  * The kernel filter for the link type libpcap chose. On Ethernet it also looks
@@ -135,6 +138,14 @@ async function runCapture(device: string, flags: CaptureFlags): Promise<void> {
   const aggregator = flags.stats ? new StatsAggregator() : null;
   if (aggregator !== null) sinks.push((n, record, packet) => aggregator.add(n, record, packet));
 
+  // On a terminal, --stats tables are redrawn in place while the capture runs
+  // (unless packets are printed there too); files and pipes get them once, at the end.
+  const statsOptions = { by: 'tunnel', top: DEFAULT_TOP, source: device } as const;
+  const refresher = aggregator === null || printing || flags.json || !process.stdout.isTTY ? null : setInterval(() => {
+    out.line(`${CLEAR_SCREEN}${statsText(aggregator.report(), statsOptions)}\n(capturing on ${device}; Ctrl-C to stop)`);
+    out.flush();
+  }, STATS_REFRESH_MS);
+
   const end = (): void => live.end();
   process.once('SIGINT', end);
   process.once('SIGTERM', end);
@@ -165,13 +176,14 @@ async function runCapture(device: string, flags: CaptureFlags): Promise<void> {
     process.removeListener('SIGINT', end);
     process.removeListener('SIGTERM', end);
     if (timer !== null) clearTimeout(timer);
+    if (refresher !== null) clearInterval(refresher);
     if (flusher !== null) clearInterval(flusher);
     if (fileWriter instanceof PcapWriter) fileWriter.closeWithLinktype(live.linktype);
     else fileWriter?.close();
   }
   if (aggregator !== null) {
     const report = aggregator.report();
-    out.line(flags.json ? JSON.stringify(report) : statsText(report, { by: 'tunnel', top: DEFAULT_TOP, source: device }));
+    out.line(flags.json ? JSON.stringify(report) : `${refresher === null ? '' : CLEAR_SCREEN}${statsText(report, statsOptions)}`);
   }
   out.flush();
   const written = fileWriter === null || writeFailure !== null ? null : countLine(fileWriter.packets, `written to ${fileWriter.path}`);

@@ -94,3 +94,31 @@ describe('tunscope capture --tui', () => {
     }
   });
 });
+
+describe('tunscope capture --stats on a terminal', () => {
+  it('redraws the tables while capturing, and leaves the final ones and the summary after Ctrl-C', async () => {
+    if (!requireOrSkip(canRun, 'root, network namespaces, the libpcap binding and tmux')) return;
+    const term = (server as TmuxServer).terminal('stats', 160, 40);
+    try {
+      term.type(`ip netns exec ${nsA} node dist/src/cli.js capture va --filter vxlan --stats; echo "exit status $?"`);
+      term.keys('Enter');
+      const packets = (screen: string) => Number(/^va: ([\d,]+) packets/m.exec(screen)?.[1].replace(/,/g, '') ?? -1);
+      let screen = await term.waitFor(/^\(capturing on va; Ctrl-C to stop\)$/m);
+      expect(screen).toMatch(/│ vxlan 4[23] +│ 10\.0\.0\.[12] +│/);
+      const first = packets(screen);
+      expect(first).toBeGreaterThan(0);
+      await pause(2200);
+      screen = term.screen();
+      expect(packets(screen)).toBeGreaterThan(first);
+      term.keys('C-c');
+      screen = await term.waitFor(/exit status \d+\n/);
+      expect(screen).toContain('exit status 0');
+      expect(screen).not.toContain('capturing on va');
+      expect(screen).toMatch(/^\d+ packets matched the filter$/m);
+      // The final tables count exactly what the summary says matched.
+      expect(packets(screen)).toBe(Number(/^(\d+) packets matched the filter$/m.exec(screen)?.[1]));
+    } finally {
+      term.close();
+    }
+  });
+});
