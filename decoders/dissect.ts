@@ -23,9 +23,9 @@ const DEFAULT_REGISTRY = new Registry();
 /** The smallest IP header, IPv4's (RFC 791). */
 const MIN_IP_HEADER = 20;
 
-const HEADER_TUNNELS: Partial<Record<ProtoName, TunnelType>> = {
-  vxlan: 'vxlan', 'vxlan-gpe': 'vxlan-gpe', geneve: 'geneve', gre: 'gre',
-};
+const HEADER_TUNNELS = new Map<ProtoName, TunnelType>([
+  ['vxlan', 'vxlan'], ['vxlan-gpe', 'vxlan-gpe'], ['geneve', 'geneve'], ['gre', 'gre'],
+]);
 
 function greTunnelType(protocolType: unknown): TunnelType {
   if (protocolType === 0x6558) return 'gretap';
@@ -62,6 +62,26 @@ function settleLocalChecksumOffload(layers: Layer[], issues: Issue[], shownEnd: 
   }
 }
 
+/** The decode context of one packet: issues are filed under the layer being decoded, `current`. */
+class PacketContext implements DecodeContext {
+  ip: IpContext | null = null;
+  prev: Layer | null = null;
+  tunnelled = false;
+  quoted = false;
+  current = 0;
+
+  constructor(readonly verify: boolean, readonly wireLength: number, readonly issues: Issue[]) {}
+
+  issue(kind: IssueKind, message: string, needed?: number, available?: number): void {
+    // The packet an ICMP error quotes is cut short by design (RFC 792: IP header + 8 bytes).
+    if (this.quoted && kind === 'truncated') return;
+    const issue: Issue = { layer: this.current, kind, message };
+    if (needed !== undefined) issue.needed = needed;
+    if (available !== undefined) issue.available = available;
+    this.issues.push(issue);
+  }
+}
+
 function hasBadChecksumIssue(issues: Issue[]): boolean {
   for (let i = 0; i < issues.length; i++) if (issues[i].kind === 'bad-checksum') return true;
   return false;
@@ -78,24 +98,7 @@ export function dissect(bytes: Uint8Array, linktype: number, wireLength: number,
   const layers: Layer[] = [];
   const tunnels: Tunnel[] = [];
   const issues: Issue[] = [];
-  let current = 0;
-
-  const ctx: DecodeContext = {
-    verify: options.verify ?? true,
-    ip: null,
-    prev: null,
-    tunnelled: false,
-    quoted: false,
-    wireLength,
-    issue(kind: IssueKind, message: string, needed?: number, available?: number) {
-      // The packet an ICMP error quotes is cut short by design (RFC 792: IP header + 8 bytes).
-      if (ctx.quoted && kind === 'truncated') return;
-      const issue: Issue = { layer: current, kind, message };
-      if (needed !== undefined) issue.needed = needed;
-      if (available !== undefined) issue.available = available;
-      issues.push(issue);
-    },
-  };
+  const ctx = new PacketContext(options.verify ?? true, wireLength, issues);
 
   let offset = 0;
   let end = bytes.length;
@@ -140,28 +143,28 @@ export function dissect(bytes: Uint8Array, linktype: number, wireLength: number,
     }
     if (ctx.quoted && offset >= end) break;
 
-    current = layers.length;
-    if (current >= maxLayers) {
+    ctx.current = layers.length;
+    if (ctx.current >= maxLayers) {
       // The issue belongs to the last layer decoded, whose payload is left undecoded.
-      current--;
+      ctx.current--;
       ctx.issue('depth-exceeded', `stopped after ${maxLayers} layers`);
       break;
     }
 
     let tunnelType: TunnelType | undefined;
     if (!ctx.quoted) {
-      tunnelType = HEADER_TUNNELS[proto];
+      tunnelType = HEADER_TUNNELS.get(proto);
       if (tunnelType === undefined && viaIpProto && ctx.ip !== null && (proto === 'ipv4' || proto === 'ipv6')) {
         tunnelType = ipInIpType(ctx.ip, proto);
       }
       if (tunnelType !== undefined && tunnels.length >= maxTunnels) {
-        current--;
+        ctx.current--;
         ctx.issue('depth-exceeded', `stopped after ${maxTunnels} nested tunnels`);
         break;
       }
     }
 
-    ctx.prev = current > 0 ? layers[current - 1] : null;
+    ctx.prev = ctx.current > 0 ? layers[ctx.current - 1] : null;
     ctx.tunnelled = tunnels.length > 0;
     let result;
     try {
@@ -182,16 +185,17 @@ export function dissect(bytes: Uint8Array, linktype: number, wireLength: number,
       } else if (typeof layer.vni === 'number') {
         id = layer.vni;
       }
-      tunnels.push({ type: tunnelType, id, src: ctx.ip?.src ?? '', dst: ctx.ip?.dst ?? '', layer: current });
+      tunnels.push({ type: tunnelType, id, src: ctx.ip?.src ?? '', dst: ctx.ip?.dst ?? '', layer: ctx.current });
     } else if (proto === 'erspan' && !ctx.quoted && tunnels.length > 0) {
       // The ERSPAN session id names the tunnel its GRE header opened.
       const tunnel = tunnels[tunnels.length - 1];
-      if (tunnel.type === 'erspan' && tunnel.layer === current - 1) {
+      if (tunnel.type === 'erspan' && tunnel.layer === ctx.current - 1) {
         tunnel.id = typeof layer.sessionId === 'number' ? layer.sessionId : null;
       }
     }
 
-    viaIpProto = 'table' in (result.next ?? {}) && (result.next as { table: string }).table === 'ipproto';
+    const following: NextProtocol | null = result.next;
+    viaIpProto = following !== null && 'table' in following && following.table === 'ipproto';
     if (result.ip) ctx.ip = result.ip;
     if (result.quotes && !ctx.quoted) {
       ctx.quoted = true;
@@ -199,7 +203,7 @@ export function dissect(bytes: Uint8Array, linktype: number, wireLength: number,
     }
     offset = result.payloadOffset ?? layer.offset + layer.length;
     if (result.payloadEnd !== undefined && result.payloadEnd < end) end = result.payloadEnd;
-    next = result.next;
+    next = following;
   }
   // Every bad verdict comes with a bad-checksum issue: without one there is nothing to settle.
   if (ctx.verify && hasBadChecksumIssue(issues)) settleLocalChecksumOffload(layers, issues, quotedFrom ?? layers.length);

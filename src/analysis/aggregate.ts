@@ -1,15 +1,15 @@
 // Per-tunnel and per-flow counters over a stream of decoded packets. `add`
-// runs once per packet and only counts: rows are found through maps keyed by
-// numbers (IPv4 flows by their header's address words) and by the address
-// strings the decoders already made. `report`
-// turns the counters into the `stats --json` shape, as often as a live view
-// wants it.
+// runs once per packet and only counts: rows are found through tables keyed
+// by numbers (IPv4 flows and tunnels by their header's address words, MAC
+// addresses by their bytes) and otherwise by the address strings the decoders
+// already made. `report` turns the counters into the `stats --json` shape, as
+// often as a live view wants it.
 
 import type { Layer, Packet, Tunnel, TunnelType } from '../../decoders/types.js';
 import type { CaptureRecord } from '../sources/record.js';
 import {
-  ETHERTYPE_BASE, FlowEntry, KIND_ARP, KIND_OTHER, KIND_OVERFLOW, LATER_FRAGMENT, MacEntry, Seen, STATUS_COUNT,
-  TooBigEntry, TunnelEntry, VniEntry, flowKey, ipv4FlowBucket, ipv4Word,
+  ETHERTYPE_BASE, FlowEntry, Ipv4FlowTable, KIND_ARP, KIND_OTHER, KIND_OVERFLOW, LATER_FRAGMENT, MacEntry, Seen, STATUS_COUNT,
+  TooBigEntry, TunnelEntry, VniEntry, flowKey, ipv4TunnelBucket, ipv4Word, macBucket,
 } from './entries.js';
 import { buildReport, flowKindOf } from './build-report.js';
 import type { FlowStats, StatsReport, TunnelStats } from './report.js';
@@ -158,7 +158,11 @@ export class StatsAggregator {
   /** Segmentation-offload super-packets: the capture point sat above the NIC. */
   superPackets = 0;
 
+  /** The IPv4 flows of every tunnel. */
+  private readonly flows4 = new Ipv4FlowTable();
   private readonly tunnelIndex = new Map<string, Map<string, Map<number, TunnelEntry>>>();
+  /** Tunnels carried by IPv4, by ipv4TunnelBucket(): each also in tunnelIndex. */
+  private readonly tunnels4 = new Map<number, TunnelEntry>();
   private readonly fragmentOwners4 = new Map<number, FragmentOwner>();
   private readonly fragmentOwners6 = new Map<number, FragmentOwner>();
   private order = 0;
@@ -234,7 +238,14 @@ export class StatsAggregator {
 
     for (let k = 0; k < tunnels.length; k++) {
       const tunnel = tunnels[k];
-      const entry = this.tunnelEntry(tunnel);
+      let carrier = -1;
+      for (let i = tunnel.layer - 1; i >= 0; i--) {
+        if (isIp(layers[i])) {
+          carrier = i;
+          break;
+        }
+      }
+      const entry = this.tunnelEntry(tunnel, record.bytes, carrier < 0 ? null : layers[carrier]);
       const inner = this.innerLayers[k];
       let innerStart = inner < layers.length
         ? layers[inner].offset
@@ -244,13 +255,6 @@ export class StatsAggregator {
       entry.addChecksums(this.depthCounts, used);
       if (anyBad) this.countInnerBad(entry, layers, inner, shownEnd);
 
-      let carrier = -1;
-      for (let i = tunnel.layer - 1; i >= 0; i--) {
-        if (isIp(layers[i])) {
-          carrier = i;
-          break;
-        }
-      }
       if (carrier >= 0) this.countCarrier(entry, record.bytes, layers[carrier], true);
 
       if (tunnel.type === 'vxlan') {
@@ -291,7 +295,7 @@ export class StatsAggregator {
     const dstPort = row.dstPort ?? 0;
     const src4 = kind < KIND_ARP ? ipv4Word(row.src) : -1;
     const dst4 = kind < KIND_ARP ? ipv4Word(row.dst) : -1;
-    if (src4 >= 0 && dst4 >= 0) return this.ipv4FlowIn(tunnel, kind, src4, dst4, srcPort, dstPort);
+    if (src4 >= 0 && dst4 >= 0) return this.flows4.find(tunnel.order, src4, dst4, kind, srcPort, dstPort);
     return tunnel.flows.get(row.src)?.get(row.dst)?.get(flowKey(kind, srcPort, dstPort)) ?? null;
   }
 
@@ -343,16 +347,41 @@ export class StatsAggregator {
     }
   }
 
-  private tunnelEntry(tunnel: Tunnel): TunnelEntry {
+  /**
+   * The row of a tunnel; `carrier` is the IP layer that carries it. When that
+   * is the IPv4 header whose addresses the tunnel names, the row is found by
+   * its address words in tunnels4; otherwise, and the first time, through the
+   * address strings of tunnelIndex.
+   */
+  private tunnelEntry(tunnel: Tunnel, bytes: Uint8Array, carrier: Layer | null): TunnelEntry {
+    let src4 = -1;
+    let dst4 = -1;
+    let bucket = 0;
+    if (carrier !== null && carrier.proto === 'ipv4' && carrier.src === tunnel.src && carrier.dst === tunnel.dst) {
+      const a = carrier.offset + 12;
+      src4 = ((bytes[a] << 24) | (bytes[a + 1] << 16) | (bytes[a + 2] << 8) | bytes[a + 3]) >>> 0;
+      dst4 = ((bytes[a + 4] << 24) | (bytes[a + 5] << 16) | (bytes[a + 6] << 8) | bytes[a + 7]) >>> 0;
+      bucket = ipv4TunnelBucket(src4, dst4, tunnel.id);
+      let entry = this.tunnels4.get(bucket) ?? null;
+      while (entry !== null) {
+        if (entry.src4 === src4 && entry.dst4 === dst4 && entry.id === tunnel.id && entry.type === tunnel.type) return entry;
+        entry = entry.nextInBucket;
+      }
+    }
     const key = TUNNEL_TYPE_CODES[tunnel.type] * 2 * NO_ID + (tunnel.id === null ? NO_ID : tunnel.id);
     const bySrc = this.tunnelIndex.get(tunnel.src);
     const byDst = bySrc === undefined ? undefined : bySrc.get(tunnel.dst);
     const found = byDst === undefined ? undefined : byDst.get(key);
-    if (found !== undefined) return found;
+    if (found !== undefined) {
+      // A row first found through a header that did not name it, now through one that does.
+      if (src4 >= 0 && found.src4 < 0) this.addIpv4Tunnel(found, src4, dst4, bucket);
+      return found;
+    }
     if (this.tunnels.length >= this.maxTunnels) {
       return this.overflowTunnel ?? (this.overflowTunnel = new TunnelEntry('overflow', '', '', null, this.order++));
     }
     const entry = new TunnelEntry(tunnel.type, tunnel.src, tunnel.dst, tunnel.id, this.order++);
+    if (src4 >= 0) this.addIpv4Tunnel(entry, src4, dst4, bucket);
     this.tunnels.push(entry);
     let srcMap = bySrc;
     if (srcMap === undefined) {
@@ -376,6 +405,13 @@ export class StatsAggregator {
       entry.vni = vni;
     }
     return entry;
+  }
+
+  private addIpv4Tunnel(entry: TunnelEntry, src4: number, dst4: number, bucket: number): void {
+    entry.src4 = src4;
+    entry.dst4 = dst4;
+    entry.nextInBucket = this.tunnels4.get(bucket) ?? null;
+    this.tunnels4.set(bucket, entry);
   }
 
   /** DF and fragment counts of the IP header that carries a tunnel (or of untunnelled traffic). */
@@ -539,7 +575,7 @@ export class StatsAggregator {
       let ipSeen: unknown;
       if (arp >= 0) ipSeen = layers[arp].senderIp;
       else if (ip >= 0) ipSeen = layers[ip].src;
-      this.learnAddress(entry, layers[eth].src, ipSeen);
+      this.learnAddress(entry, record.bytes, layers[eth], ipSeen);
     }
     return flow;
   }
@@ -578,25 +614,11 @@ export class StatsAggregator {
     return this.mtu - encapsulation - fixed;
   }
 
-  /** The IPv4 flow with exactly these fields in the tunnel's number-keyed table, if it has one. */
-  private ipv4FlowIn(
-    entry: TunnelEntry, kind: number, src4: number, dst4: number, srcPort: number, dstPort: number,
-  ): FlowEntry | null {
-    let flow = entry.flows4.get(ipv4FlowBucket(src4, dst4, kind, srcPort, dstPort)) ?? null;
-    while (flow !== null) {
-      if (flow.src4 === src4 && flow.dst4 === dst4 && flow.kind === kind && flow.srcPort === srcPort && flow.dstPort === dstPort) {
-        return flow;
-      }
-      flow = flow.nextInBucket;
-    }
-    return null;
-  }
-
   /** The flow of an IPv4 inner packet: the same rows as flowOf() would make, found by one number-keyed lookup. */
   private ipv4FlowOf(
     entry: TunnelEntry, kind: number, src: string, dst: string, src4: number, dst4: number, srcPort: number, dstPort: number,
   ): FlowEntry {
-    const found = this.ipv4FlowIn(entry, kind, src4, dst4, srcPort, dstPort);
+    const found = this.flows4.find(entry.order, src4, dst4, kind, srcPort, dstPort);
     if (found !== null) return found;
     if (this.flowCount >= this.maxFlows) {
       this.overflowFlowPackets++;
@@ -605,9 +627,8 @@ export class StatsAggregator {
     const flow = new FlowEntry(entry, kind, src, dst, srcPort, dstPort, this.order++);
     flow.src4 = src4;
     flow.dst4 = dst4;
-    const bucket = ipv4FlowBucket(src4, dst4, kind, srcPort, dstPort);
-    flow.nextInBucket = entry.flows4.get(bucket) ?? null;
-    entry.flows4.set(bucket, flow);
+    this.flows4.add(flow);
+    entry.flows4.push(flow);
     entry.flowCount++;
     this.flowCount++;
     return flow;
@@ -640,23 +661,35 @@ export class StatsAggregator {
     return flow;
   }
 
-  private learnAddress(entry: TunnelEntry, mac: unknown, ip: unknown): void {
+  /** Counts the source MAC address of an Ethernet layer (and the IP address it sent from) in the tunnel's VNI. */
+  private learnAddress(entry: TunnelEntry, bytes: Uint8Array, eth: Layer, ip: unknown): void {
+    const mac = eth.src;
     if (typeof mac !== 'string') return;
-    const macs = (entry.vni as VniEntry).macs;
-    let learned = macs.get(mac);
-    if (learned === undefined) {
+    const s = eth.offset + 6;
+    const high = (bytes[s] << 8) | bytes[s + 1];
+    const low = (bytes[s + 2] << 24) | (bytes[s + 3] << 16) | (bytes[s + 4] << 8) | bytes[s + 5];
+    const vni = entry.vni as VniEntry;
+    const bucket = macBucket(high, low);
+    let learned = vni.macIndex.get(bucket) ?? null;
+    while (learned !== null && (learned.low !== low || learned.high !== high)) learned = learned.nextInBucket;
+    if (learned === null) {
       if (this.macCount >= this.maxAddresses) {
         this.overflowMacPackets++;
         return;
       }
-      learned = new MacEntry(mac, entry.src);
-      macs.set(mac, learned);
+      learned = new MacEntry(mac, entry.src, high, low);
+      learned.nextInBucket = vni.macIndex.get(bucket) ?? null;
+      vni.macIndex.set(bucket, learned);
+      vni.macs.push(learned);
       this.macCount++;
     } else if (learned.vtep !== entry.src && learned.movedTo === null) {
       learned.movedTo = entry.src;
     }
     learned.packets++;
-    if (typeof ip === 'string' && learned.ips.size < IPS_PER_MAC) learned.ips.add(ip);
+    if (typeof ip === 'string' && ip !== learned.lastIp && learned.ips.size < IPS_PER_MAC) {
+      learned.ips.add(ip);
+      learned.lastIp = ip;
+    }
   }
 
   private recordTooBig(version: 4 | 6, mtu: number, ipLayer: Layer, layers: Layer[], quotedFrom: number): void {

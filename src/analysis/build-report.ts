@@ -140,9 +140,7 @@ export function flowKindOf(row: FlowStats): number {
 }
 
 function allFlows(entry: TunnelEntry, into: FlowEntry[]): void {
-  for (const first of entry.flows4.values()) {
-    for (let flow: FlowEntry | null = first; flow !== null; flow = flow.nextInBucket) into.push(flow);
-  }
+  for (const flow of entry.flows4) into.push(flow);
   for (const byDst of entry.flows.values()) {
     for (const byKey of byDst.values()) {
       for (const flow of byKey.values()) into.push(flow);
@@ -177,7 +175,7 @@ export function buildReport(agg: StatsAggregator): StatsReport {
       bytes += tunnels[i].bytes;
       flowCount += tunnels[i].flows;
     }
-    const macs: LearnedAddress[] = [...vni.macs.values()]
+    const macs: LearnedAddress[] = [...vni.macs]
       .sort((a, b) => b.packets - a.packets || (a.mac < b.mac ? -1 : 1))
       .map((mac) => {
         const learned: LearnedAddress = { mac: mac.mac, vtep: mac.vtep, ips: [...mac.ips], packets: mac.packets };

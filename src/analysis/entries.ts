@@ -1,7 +1,8 @@
 // The aggregator's mutable rows: counters only, keyed by numbers (IPv4 flows
-// by their header's address words) and otherwise by the address strings the
-// decoders already made, so that counting a packet builds nothing. Report
-// objects are made from these on demand.
+// and tunnels by their header's address words, MAC addresses by their bytes)
+// and otherwise by the address strings the decoders already made, so that
+// counting a packet builds nothing. Report objects are made from these on
+// demand.
 
 import type { TunnelType } from '../../decoders/types.js';
 import { parseIPv4 } from '../filter/parse.js';
@@ -45,18 +46,79 @@ export function flowKey(kind: number, srcPort: number, dstPort: number): number 
   return kind * 0x100000000 + srcPort * 0x10000 + dstPort;
 }
 
+/** 32-bit words per slot of Ipv4FlowTable: the five of the key, the flow's index plus one (0: empty), two unused. */
+const FLOW_SLOT_WORDS = 8;
+const FLOW_TABLE_MIN_SLOTS = 1024;
+
+/** A 32-bit mix of five 32-bit words: the hash of the number-keyed tables. */
+function mixWords(a: number, b: number, c: number, d: number, e: number): number {
+  let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 15) ^ b, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 13) ^ c, 0x27d4eb2f);
+  h = Math.imul(h ^ (h >>> 16) ^ d, 0x165667b1);
+  h = Math.imul(h ^ (h >>> 15) ^ e, 0x9e3779b1);
+  return h ^ (h >>> 16);
+}
+
 /**
- * Bucket of an IPv4 flow in TunnelEntry.flows4: a mix of both addresses (as
- * 32-bit words), the kind and both ports, kept small enough to be a small
- * integer map key. Flows that share a bucket are chained and told apart by
- * their fields.
+ * The IPv4 flows of every tunnel in one open-addressing table (linear
+ * probing, at most half full). A slot holds a flow's whole key (tunnel order,
+ * both address words, both ports, kind) and its index in `flows` in 32
+ * aligned bytes, so that finding a flow reads one cache line before the flow
+ * itself.
  */
-export function ipv4FlowBucket(src4: number, dst4: number, kind: number, srcPort: number, dstPort: number): number {
-  let h = Math.imul(src4 ^ 0x9e3779b9, 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 15) ^ dst4, 0xc2b2ae35);
-  h = Math.imul(h ^ (h >>> 13) ^ ((srcPort << 16) | dstPort), 0x27d4eb2f);
-  h = Math.imul(h ^ (h >>> 16) ^ kind, 0x165667b1);
-  return (h ^ (h >>> 15)) & 0x3fffffff;
+export class Ipv4FlowTable {
+  private readonly flows: FlowEntry[] = [];
+  private slots = new Int32Array(FLOW_TABLE_MIN_SLOTS * FLOW_SLOT_WORDS);
+  private mask = FLOW_TABLE_MIN_SLOTS - 1;
+
+  find(tunnel: number, src4: number, dst4: number, kind: number, srcPort: number, dstPort: number): FlowEntry | null {
+    const slots = this.slots;
+    const ports = (srcPort << 16) | dstPort;
+    for (let i = mixWords(src4, dst4, ports, kind, tunnel) & this.mask; ; i = (i + 1) & this.mask) {
+      const at = i * FLOW_SLOT_WORDS;
+      const index = slots[at + 5];
+      if (index === 0) return null;
+      if (slots[at + 1] === (src4 | 0) && slots[at + 2] === (dst4 | 0) && slots[at + 3] === ports
+        && slots[at + 4] === kind && slots[at] === tunnel) {
+        return this.flows[index - 1];
+      }
+    }
+  }
+
+  /** Adds a flow whose src4 and dst4 are set and that find() does not have. */
+  add(flow: FlowEntry): void {
+    this.flows.push(flow);
+    if (this.flows.length * 2 > this.mask + 1) this.grow();
+    else this.place(flow, this.flows.length);
+  }
+
+  private place(flow: FlowEntry, index: number): void {
+    const slots = this.slots;
+    const ports = (flow.srcPort << 16) | flow.dstPort;
+    const tunnel = flow.tunnel.order;
+    let i = mixWords(flow.src4, flow.dst4, ports, flow.kind, tunnel) & this.mask;
+    while (slots[i * FLOW_SLOT_WORDS + 5] !== 0) i = (i + 1) & this.mask;
+    const at = i * FLOW_SLOT_WORDS;
+    slots[at] = tunnel;
+    slots[at + 1] = flow.src4;
+    slots[at + 2] = flow.dst4;
+    slots[at + 3] = ports;
+    slots[at + 4] = flow.kind;
+    slots[at + 5] = index;
+  }
+
+  private grow(): void {
+    const size = (this.mask + 1) * 2;
+    this.slots = new Int32Array(size * FLOW_SLOT_WORDS);
+    this.mask = size - 1;
+    for (let i = 0; i < this.flows.length; i++) this.place(this.flows[i], i + 1);
+  }
+}
+
+/** Bucket of a tunnel carried by IPv4 in the aggregator's tunnels4: a mix of both address words and the id. */
+export function ipv4TunnelBucket(src4: number, dst4: number, id: number | null): number {
+  return mixWords(src4, dst4, id === null ? -1 : id, 0, 0) & 0x3fffffff;
 }
 
 /** The 32-bit word of a dotted-quad IPv4 address as the decoders write it, or -1 for any other text. */
@@ -76,10 +138,9 @@ export class FlowEntry extends Seen {
   mss = -1;
   /** Largest MSS the tunnel's path fits for this flow, or Infinity outside tunnels. */
   mssLimit = Infinity;
-  /** For a flow in TunnelEntry.flows4: both addresses as unsigned 32-bit words, and the next flow of its bucket. */
+  /** For a flow in the aggregator's Ipv4FlowTable: both addresses as 32-bit words. */
   src4 = 0;
   dst4 = 0;
-  nextInBucket: FlowEntry | null = null;
 
   constructor(
     readonly tunnel: TunnelEntry,
@@ -95,18 +156,31 @@ export class FlowEntry extends Seen {
   }
 }
 
+/** Bucket of a MAC address in VniEntry.macIndex, from its first two bytes and its last four as a 32-bit word. */
+export function macBucket(high: number, low: number): number {
+  return mixWords(high, low, 0, 0, 0) & 0x3fffffff;
+}
+
 export class MacEntry {
   packets = 0;
   movedTo: string | null = null;
   readonly ips = new Set<string>();
+  /** The IP address added to `ips` last: seeing it again needs no look into the set. */
+  lastIp: string | null = null;
+  /** The next address of its bucket in VniEntry.macIndex. */
+  nextInBucket: MacEntry | null = null;
 
-  constructor(readonly mac: string, readonly vtep: string) {}
+  /** `high` and `low` are the address's first two bytes and last four (as a 32-bit word). */
+  constructor(readonly mac: string, readonly vtep: string, readonly high: number, readonly low: number) {}
 }
 
 /** A virtual network: every tunnel with one type and id, and the inner addresses seen in it. */
 export class VniEntry {
   readonly tunnels: TunnelEntry[] = [];
-  readonly macs = new Map<string, MacEntry>();
+  /** Learned MAC addresses in the order they were first seen. */
+  readonly macs: MacEntry[] = [];
+  /** The same addresses by macBucket(); addresses that share a bucket are chained. */
+  readonly macIndex = new Map<number, MacEntry>();
   arpRequests = 0;
   arpReplies = 0;
 
@@ -159,13 +233,17 @@ export class TunnelEntry extends Seen {
   overMtuDf = 0;
   port8472 = 0;
   vniFlagClear = 0;
-  /** Flows whose addresses came from an IPv4 header, by ipv4FlowBucket(). */
-  readonly flows4 = new Map<number, FlowEntry>();
+  /** Flows whose addresses came from an IPv4 header; the aggregator's Ipv4FlowTable finds them. */
+  readonly flows4: FlowEntry[] = [];
   /** Every other flow, by source and destination text and flowKey(). */
   readonly flows = new Map<string, Map<string, Map<number, FlowEntry>>>();
   flowCount = 0;
   overflowFlow: FlowEntry | null = null;
   vni: VniEntry | null = null;
+  /** For a tunnel in the aggregator's tunnels4: both carrier addresses as unsigned 32-bit words (else -1), and the next tunnel of its bucket. */
+  src4 = -1;
+  dst4 = -1;
+  nextInBucket: TunnelEntry | null = null;
 
   constructor(
     readonly type: TunnelRowType,

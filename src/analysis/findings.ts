@@ -277,7 +277,7 @@ export function findingsOf(agg: StatsAggregator, rows: ReportRows): Finding[] {
     if (flow.mss > flow.mssLimit) out.push(mssFinding(agg, flow, index, rows));
   });
   for (const vni of agg.vnis.values()) {
-    for (const mac of vni.macs.values()) {
+    for (const mac of vni.macs) {
       if (mac.movedTo === null) continue;
       out.push({
         kind: 'mac-moved',
