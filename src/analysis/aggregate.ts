@@ -35,7 +35,60 @@ export interface AggregatorOptions {
   mtu?: number;
   /** Told what each packet was counted in; without one, counting calls nothing more. */
   observer?: CountObserver;
+  /** Which part of a file cut into parts this aggregator counts (see merge()); a whole file without. */
+  part?: PartOptions;
 }
+
+export interface PartOptions {
+  /** 0 for the part at the start of the file, 1 for the next, ... */
+  index: number;
+}
+
+/**
+ * A later fragment met in a part after the first, with no first fragment in
+ * the part to tell its tunnel: the first fragment may be in an earlier part,
+ * so the packet is kept for merge() to count where it belongs.
+ */
+interface Orphan {
+  record: CaptureRecord;
+  layers: Layer[];
+  shownEnd: number;
+  outerIp: number;
+  superPacket: boolean;
+  /** The packet's checksum verdicts by depth, as countChecksums() left them. */
+  counts: number[];
+  /** Two creation orders kept free for it: for the untunnelled row and its flow, should it make them. */
+  order: number;
+  /** The part had a first fragment under the same key, from other addresses: no owner before it counts. */
+  keyedInPart: boolean;
+}
+
+/**
+ * What an aggregator of one part hands to merge(): its counters and rows, as
+ * they are or as a worker thread's message copied them (without prototypes).
+ */
+export interface PartState {
+  packets: number;
+  bytes: number;
+  seen: Seen;
+  tsDigits: 6 | 9;
+  linktypes: Map<number, number>;
+  issueCounts: Map<string, number>;
+  checksums: number[];
+  superPackets: number;
+  tunnels: TunnelEntry[];
+  none: TunnelEntry | null;
+  /** Anything that reached a table's cap: the parts cannot be merged exactly. */
+  capped: boolean;
+  vnis: Map<number, VniEntry>;
+  tooBig: Map<number, Map<string, TooBigEntry>>;
+  fragmentOwners4: Map<number, FragmentOwner>;
+  fragmentOwners6: Map<number, FragmentOwner>;
+  orphans: Orphan[];
+}
+
+/** Creation orders of one part: a part's rows sort after every earlier part's, in their own order. */
+const PART_ORDER_SPAN = 0x100000000;
 
 const TUNNEL_TYPE_CODES: Record<TunnelType, number> = {
   vxlan: 0, 'vxlan-gpe': 1, geneve: 2, gre: 3, gretap: 4, erspan: 5, ipip: 6, sit: 7, ip4in6: 8, ip6in6: 9,
@@ -165,7 +218,12 @@ export class StatsAggregator {
   private readonly tunnels4 = new Map<number, TunnelEntry>();
   private readonly fragmentOwners4 = new Map<number, FragmentOwner>();
   private readonly fragmentOwners6 = new Map<number, FragmentOwner>();
+  /** How often a fragment owner table was emptied for being full. */
+  private fragmentOwnerResets = 0;
+  /** In a part after the first: later fragments whose first fragment may be in an earlier part. */
+  private readonly orphans: Orphan[] | null;
   private order = 0;
+  private tunnelsMade = 0;
   private readonly depthCounts = new Float64Array(MAX_DEPTH * STATUS_COUNT);
   private depthCountsUsed = 0;
   private innerLayers = new Int32Array(16);
@@ -177,6 +235,7 @@ export class StatsAggregator {
     this.maxAddresses = options.maxAddresses ?? 100_000;
     this.mtu = options.mtu ?? 1500;
     this.observer = options.observer ?? null;
+    this.orphans = (options.part?.index ?? 0) > 0 ? [] : null;
   }
 
   add(n: number, record: CaptureRecord, packet: Packet): void {
@@ -222,17 +281,18 @@ export class StatsAggregator {
           if (this.observer !== null) this.observer.counted(n, owner, null);
           return;
         }
+        if (this.orphans !== null) {
+          this.orphans.push({
+            record: { ...record, bytes: record.bytes.slice() }, layers, shownEnd, outerIp, superPacket,
+            counts: Array.from(this.depthCounts.subarray(0, used)), order: this.order,
+            keyedInPart: this.fragmentOwnerKeyed(record.bytes, layers[outerIp]),
+          });
+          this.order += 2;
+          return;
+        }
       }
-      const entry = this.none ?? (this.none = new TunnelEntry('none', '', '', null, this.order++));
-      entry.packets++;
-      entry.bytes += len;
-      entry.innerBytes += len;
-      entry.touch(record.sec, record.nsec);
-      if (len > entry.maxOuterLength) entry.maxOuterLength = len;
-      entry.addChecksums(this.depthCounts, used);
-      if (outerIp >= 0) this.countCarrier(entry, record.bytes, layers[outerIp], false);
-      const flow = this.scanSegment(entry, record, layers, 0, shownEnd, -1, -1, superPacket);
-      if (this.observer !== null) this.observer.counted(n, entry, flow);
+      const flow = this.countUntunnelled(record, layers, shownEnd, outerIp, superPacket, used);
+      if (this.observer !== null) this.observer.counted(n, flow.tunnel, flow);
       return;
     }
 
@@ -270,8 +330,182 @@ export class StatsAggregator {
     }
   }
 
+  /** A packet outside any tunnel, and not the tail of a tunnelled one: the untunnelled row and its flow. */
+  private countUntunnelled(
+    record: CaptureRecord, layers: Layer[], shownEnd: number, outerIp: number, superPacket: boolean, used: number,
+  ): FlowEntry {
+    const len = record.len;
+    const entry = this.none ?? (this.none = this.newTunnel('none', '', '', null));
+    entry.packets++;
+    entry.bytes += len;
+    entry.innerBytes += len;
+    entry.touch(record.sec, record.nsec);
+    if (len > entry.maxOuterLength) entry.maxOuterLength = len;
+    entry.addChecksums(this.depthCounts, used);
+    if (outerIp >= 0) this.countCarrier(entry, record.bytes, layers[outerIp], false);
+    return this.scanSegment(entry, record, layers, 0, shownEnd, -1, -1, superPacket);
+  }
+
   report(): StatsReport {
     return buildReport(this);
+  }
+
+  /** This part's counters and rows, for merge(). */
+  exportPart(): PartState {
+    return {
+      packets: this.packets, bytes: this.bytes, seen: this.seen, tsDigits: this.tsDigits, linktypes: this.linktypes,
+      issueCounts: this.issueCounts, checksums: this.checksums, superPackets: this.superPackets,
+      tunnels: this.tunnels, none: this.none, vnis: this.vnis, tooBig: this.tooBig,
+      capped: this.overflowTunnel !== null || this.overflowFlowPackets > 0 || this.overflowMacPackets > 0
+        || this.tooBigCount >= MAX_TOO_BIG_ENTRIES || this.fragmentOwnerResets > 0,
+      fragmentOwners4: this.fragmentOwners4, fragmentOwners6: this.fragmentOwners6, orphans: this.orphans ?? [],
+    };
+  }
+
+  /**
+   * Makes this aggregator, which counted the first part of a file, hold what
+   * one reading the whole file would: `parts` are the following parts, in
+   * file order, each counted by an aggregator given `part: { index }` (1, 2,
+   * ...). False when that cannot be told exactly (a table reached its cap,
+   * where the rows kept depend on which packet came first across parts): this
+   * aggregator is then of no use.
+   */
+  absorbParts(parts: PartState[]): boolean {
+    if (this.orphans !== null) throw new Error('parts are absorbed into the aggregator of the first part');
+    if (this.exportPart().capped) return false;
+    for (let p = 0; p < parts.length; p++) {
+      if (!this.absorb(parts[p], (p + 1) * PART_ORDER_SPAN)) return false;
+    }
+    return true;
+  }
+
+  /** Adds the next part, whose creation orders are offset by `base`; false where the result would not be exact. */
+  private absorb(part: PartState, base: number): boolean {
+    if (part.capped) return false;
+    // A part's orphans come first: an owner of theirs can only be in the parts before.
+    for (const orphan of part.orphans) this.countOrphan(orphan, base);
+
+    this.packets += part.packets;
+    this.bytes += part.bytes;
+    this.seen.absorbSeen(part.seen);
+    if (part.tsDigits > this.tsDigits) this.tsDigits = part.tsDigits;
+    for (const [linktype, count] of part.linktypes) this.linktypes.set(linktype, (this.linktypes.get(linktype) ?? 0) + count);
+    for (const [kind, count] of part.issueCounts) this.issueCounts.set(kind, (this.issueCounts.get(kind) ?? 0) + count);
+    addCounts(this.checksums, part.checksums);
+    this.superPackets += part.superPackets;
+
+    // The part's rows are copies (from a worker thread): each is told by its key and mapped to this aggregator's.
+    const rows = new Map<TunnelEntry, TunnelEntry>();
+    if (part.none !== null) {
+      const none = this.none ?? (this.none = this.newTunnel('none', '', '', null));
+      rows.set(part.none, none);
+    }
+    for (const theirs of part.tunnels) {
+      const type = theirs.type as TunnelType;
+      const found = this.findTunnel(type, theirs.src, theirs.dst, theirs.id);
+      if (found === null && this.tunnels.length >= this.maxTunnels) return false;
+      const mine = found ?? this.addTunnel(type, theirs.src, theirs.dst, theirs.id);
+      if (theirs.src4 >= 0 && mine.src4 < 0) {
+        this.addIpv4Tunnel(mine, theirs.src4, theirs.dst4, ipv4TunnelBucket(theirs.src4, theirs.dst4, theirs.id));
+      }
+      rows.set(theirs, mine);
+    }
+    for (const [theirs, mine] of rows) {
+      if (base + theirs.order < mine.order || mine.packets === 0) mine.order = base + theirs.order;
+      absorbTunnelCounts(mine, theirs);
+      if (!this.absorbFlows(mine, theirs, base)) return false;
+    }
+
+    for (const [key, theirs] of part.vnis) {
+      const mine = this.vnis.get(key) as VniEntry;
+      mine.arpRequests += theirs.arpRequests;
+      mine.arpReplies += theirs.arpReplies;
+      for (const mac of theirs.macs) if (!this.absorbMac(mine, mac)) return false;
+    }
+    for (const [key, byReporter] of part.tooBig) {
+      for (const [reporter, theirs] of byReporter) {
+        let mine = this.tooBig.get(key)?.get(reporter);
+        if (mine === undefined) {
+          if (this.tooBigCount >= MAX_TOO_BIG_ENTRIES) return false;
+          mine = Object.assign(new TooBigEntry(theirs.version, theirs.mtu, theirs.reporter, theirs.to), theirs, { count: 0 });
+          let mineByReporter = this.tooBig.get(key);
+          if (mineByReporter === undefined) {
+            mineByReporter = new Map();
+            this.tooBig.set(key, mineByReporter);
+          }
+          mineByReporter.set(reporter, mine);
+          this.tooBigCount++;
+        }
+        mine.count += theirs.count;
+      }
+    }
+    // The owners the next parts' orphans look up, as one reading would have left them.
+    for (const [owners, theirs] of [[this.fragmentOwners4, part.fragmentOwners4], [this.fragmentOwners6, part.fragmentOwners6]]) {
+      for (const [key, owner] of theirs) {
+        if (!owners.has(key) && owners.size >= MAX_FRAGMENT_OWNERS) return false;
+        owners.set(key, { tunnel: rows.get(owner.tunnel) as TunnelEntry, src: owner.src, dst: owner.dst });
+      }
+    }
+    return this.overflowFlowPackets === 0 && this.overflowMacPackets === 0;
+  }
+
+  /** A part's orphan counted where one reading would have: in the tunnel of its first fragment, or untunnelled. */
+  private countOrphan(orphan: Orphan, base: number): void {
+    const { record, layers, outerIp, counts } = orphan;
+    const ip = layers[outerIp];
+    this.depthCounts.set(counts);
+    this.depthCountsUsed = counts.length;
+    const owner = orphan.keyedInPart ? null : this.fragmentOwnerOf(record.bytes, ip);
+    if (owner !== null) {
+      this.addFragmentTail(owner, record, ip, counts.length);
+      return;
+    }
+    // The rows it makes take the orders kept for it in its part; rows made later in the part sort after them.
+    this.order = base + orphan.order;
+    this.countUntunnelled(record, layers, orphan.shownEnd, outerIp, orphan.superPacket, counts.length);
+  }
+
+  /** The flows of a part's tunnel row `theirs` into `mine`. */
+  private absorbFlows(mine: TunnelEntry, theirs: TunnelEntry, base: number): boolean {
+    if (theirs.overflowFlow !== null) return false;
+    const absorb = (flow: FlowEntry, into: FlowEntry) => {
+      if (base + flow.order < into.order || into.packets === 0) into.order = base + flow.order;
+      absorbFlowCounts(into, flow);
+    };
+    for (const flow of theirs.flows4) {
+      this.order = base + flow.order;
+      absorb(flow, this.ipv4FlowOf(mine, flow.kind, flow.src, flow.dst, flow.src4, flow.dst4, flow.srcPort, flow.dstPort));
+    }
+    for (const byDst of theirs.flows.values()) {
+      for (const byKey of byDst.values()) {
+        for (const flow of byKey.values()) {
+          this.order = base + flow.order;
+          absorb(flow, this.flowOf(mine, flow.kind, flow.src, flow.dst, flow.srcPort, flow.dstPort));
+        }
+      }
+    }
+    return this.overflowFlowPackets === 0;
+  }
+
+  /** A part's learned MAC address into this aggregator's VNI; false when the address table is full. */
+  private absorbMac(vni: VniEntry, theirs: MacEntry): boolean {
+    const bucket = macBucket(theirs.high, theirs.low);
+    let mine = vni.macIndex.get(bucket) ?? null;
+    while (mine !== null && (mine.low !== theirs.low || mine.high !== theirs.high)) mine = mine.nextInBucket;
+    if (mine === null) {
+      if (this.macCount >= this.maxAddresses) return false;
+      mine = this.addMac(vni, theirs.mac, theirs.vtep, theirs.high, theirs.low, bucket);
+      mine.movedTo = theirs.movedTo;
+    } else if (mine.movedTo === null) {
+      // The first VTEP other than the first one: the part's first, else the first after it.
+      mine.movedTo = theirs.vtep !== mine.vtep ? theirs.vtep : theirs.movedTo;
+    }
+    mine.packets += theirs.packets;
+    for (const ip of theirs.ips) {
+      if (mine.ips.size >= IPS_PER_MAC) break;
+      mine.ips.add(ip);
+    }
+    return true;
   }
 
   /** The tunnel row with exactly this type, direction and id, if one was seen. */
@@ -295,7 +529,7 @@ export class StatsAggregator {
     const dstPort = row.dstPort ?? 0;
     const src4 = kind < KIND_ARP ? ipv4Word(row.src) : -1;
     const dst4 = kind < KIND_ARP ? ipv4Word(row.dst) : -1;
-    if (src4 >= 0 && dst4 >= 0) return this.flows4.find(tunnel.order, src4, dst4, kind, srcPort, dstPort);
+    if (src4 >= 0 && dst4 >= 0) return this.flows4.find(tunnel.tableId, src4, dst4, kind, srcPort, dstPort);
     return tunnel.flows.get(row.src)?.get(row.dst)?.get(flowKey(kind, srcPort, dstPort)) ?? null;
   }
 
@@ -378,27 +612,39 @@ export class StatsAggregator {
       return found;
     }
     if (this.tunnels.length >= this.maxTunnels) {
-      return this.overflowTunnel ?? (this.overflowTunnel = new TunnelEntry('overflow', '', '', null, this.order++));
+      return this.overflowTunnel ?? (this.overflowTunnel = this.newTunnel('overflow', '', '', null));
     }
-    const entry = new TunnelEntry(tunnel.type, tunnel.src, tunnel.dst, tunnel.id, this.order++);
+    const entry = this.addTunnel(tunnel.type, tunnel.src, tunnel.dst, tunnel.id);
     if (src4 >= 0) this.addIpv4Tunnel(entry, src4, dst4, bucket);
+    return entry;
+  }
+
+  private newTunnel(type: TunnelEntry['type'], src: string, dst: string, id: number | null): TunnelEntry {
+    const entry = new TunnelEntry(type, src, dst, id, this.order++);
+    entry.tableId = this.tunnelsMade++;
+    return entry;
+  }
+
+  /** A new tunnel row, in the index by addresses and in its VNI. */
+  private addTunnel(type: TunnelType, src: string, dst: string, id: number | null): TunnelEntry {
+    const entry = this.newTunnel(type, src, dst, id);
     this.tunnels.push(entry);
-    let srcMap = bySrc;
+    let srcMap = this.tunnelIndex.get(src);
     if (srcMap === undefined) {
       srcMap = new Map();
-      this.tunnelIndex.set(tunnel.src, srcMap);
+      this.tunnelIndex.set(src, srcMap);
     }
-    let dstMap = byDst;
+    let dstMap = srcMap.get(dst);
     if (dstMap === undefined) {
       dstMap = new Map();
-      srcMap.set(tunnel.dst, dstMap);
+      srcMap.set(dst, dstMap);
     }
-    dstMap.set(key, entry);
-    if (tunnel.id !== null) {
-      const vniKey = TUNNEL_TYPE_CODES[tunnel.type] * NO_ID + tunnel.id;
+    dstMap.set(TUNNEL_TYPE_CODES[type] * 2 * NO_ID + (id === null ? NO_ID : id), entry);
+    if (id !== null) {
+      const vniKey = TUNNEL_TYPE_CODES[type] * NO_ID + id;
       let vni = this.vnis.get(vniKey);
       if (vni === undefined) {
-        vni = new VniEntry(tunnel.type, tunnel.id);
+        vni = new VniEntry(type, id);
         this.vnis.set(vniKey, vni);
       }
       vni.tunnels.push(entry);
@@ -447,8 +693,16 @@ export class StatsAggregator {
 
   private rememberFragmentOwner(bytes: Uint8Array, ip: Layer, tunnel: TunnelEntry): void {
     const owners = ip.proto === 'ipv4' ? this.fragmentOwners4 : this.fragmentOwners6;
-    if (owners.size >= MAX_FRAGMENT_OWNERS) owners.clear();
+    if (owners.size >= MAX_FRAGMENT_OWNERS) {
+      owners.clear();
+      this.fragmentOwnerResets++;
+    }
     owners.set(this.fragmentKey(bytes, ip), { tunnel, src: ip.src as string, dst: ip.dst as string });
+  }
+
+  /** Whether a first fragment left an owner under this fragment's key, whatever its addresses. */
+  private fragmentOwnerKeyed(bytes: Uint8Array, ip: Layer): boolean {
+    return (ip.proto === 'ipv4' ? this.fragmentOwners4 : this.fragmentOwners6).has(this.fragmentKey(bytes, ip));
   }
 
   private fragmentOwnerOf(bytes: Uint8Array, ip: Layer): TunnelEntry | null {
@@ -618,7 +872,7 @@ export class StatsAggregator {
   private ipv4FlowOf(
     entry: TunnelEntry, kind: number, src: string, dst: string, src4: number, dst4: number, srcPort: number, dstPort: number,
   ): FlowEntry {
-    const found = this.flows4.find(entry.order, src4, dst4, kind, srcPort, dstPort);
+    const found = this.flows4.find(entry.tableId, src4, dst4, kind, srcPort, dstPort);
     if (found !== null) return found;
     if (this.flowCount >= this.maxFlows) {
       this.overflowFlowPackets++;
@@ -677,11 +931,7 @@ export class StatsAggregator {
         this.overflowMacPackets++;
         return;
       }
-      learned = new MacEntry(mac, entry.src, high, low);
-      learned.nextInBucket = vni.macIndex.get(bucket) ?? null;
-      vni.macIndex.set(bucket, learned);
-      vni.macs.push(learned);
-      this.macCount++;
+      learned = this.addMac(vni, mac, entry.src, high, low, bucket);
     } else if (learned.vtep !== entry.src && learned.movedTo === null) {
       learned.movedTo = entry.src;
     }
@@ -690,6 +940,15 @@ export class StatsAggregator {
       learned.ips.add(ip);
       learned.lastIp = ip;
     }
+  }
+
+  private addMac(vni: VniEntry, mac: string, vtep: string, high: number, low: number, bucket: number): MacEntry {
+    const learned = new MacEntry(mac, vtep, high, low);
+    learned.nextInBucket = vni.macIndex.get(bucket) ?? null;
+    vni.macIndex.set(bucket, learned);
+    vni.macs.push(learned);
+    this.macCount++;
+    return learned;
   }
 
   private recordTooBig(version: 4 | 6, mtu: number, ipLayer: Layer, layers: Layer[], quotedFrom: number): void {
@@ -710,6 +969,53 @@ export class StatsAggregator {
     }
     entry.count++;
   }
+}
+
+function addCounts(into: number[], from: number[]): void {
+  while (into.length < from.length) into.push(0);
+  for (let i = 0; i < from.length; i++) into[i] += from[i];
+}
+
+/** A part's counters of one tunnel row into the same row of the whole. */
+function absorbTunnelCounts(mine: TunnelEntry, theirs: TunnelEntry): void {
+  mine.packets += theirs.packets;
+  mine.bytes += theirs.bytes;
+  mine.innerBytes += theirs.innerBytes;
+  mine.overheadBytes += theirs.overheadBytes;
+  mine.absorbSeen(theirs);
+  addCounts(mine.checksums, theirs.checksums);
+  if (theirs.innerBadByProto !== null) {
+    const byProto = mine.innerBadByProto ?? (mine.innerBadByProto = new Map());
+    for (const [proto, count] of theirs.innerBadByProto) byProto.set(proto, (byProto.get(proto) ?? 0) + count);
+  }
+  mine.outerFragments += theirs.outerFragments;
+  mine.innerFragments += theirs.innerFragments;
+  mine.largestInnerFragment = Math.max(mine.largestInnerFragment, theirs.largestInnerFragment);
+  mine.largestFragmentedDatagram = Math.max(mine.largestFragmentedDatagram, theirs.largestFragmentedDatagram);
+  mine.maxOuterLength = Math.max(mine.maxOuterLength, theirs.maxOuterLength);
+  mine.dfSet += theirs.dfSet;
+  mine.dfClear += theirs.dfClear;
+  if (mine.outerIpVersion === 0) mine.outerIpVersion = theirs.outerIpVersion;
+  mine.encapsulation = Math.max(mine.encapsulation, theirs.encapsulation);
+  mine.largestInnerPacket = Math.max(mine.largestInnerPacket, theirs.largestInnerPacket);
+  mine.overMtu += theirs.overMtu;
+  mine.overMtuLargest = Math.max(mine.overMtuLargest, theirs.overMtuLargest);
+  mine.overMtuOuterFragmented += theirs.overMtuOuterFragmented;
+  mine.overMtuDf += theirs.overMtuDf;
+  mine.port8472 += theirs.port8472;
+  mine.vniFlagClear += theirs.vniFlagClear;
+}
+
+function absorbFlowCounts(mine: FlowEntry, theirs: FlowEntry): void {
+  mine.packets += theirs.packets;
+  mine.bytes += theirs.bytes;
+  mine.absorbSeen(theirs);
+  mine.fragments += theirs.fragments;
+  mine.syn += theirs.syn;
+  mine.fin += theirs.fin;
+  mine.rst += theirs.rst;
+  mine.mss = Math.max(mine.mss, theirs.mss);
+  mine.mssLimit = Math.min(mine.mssLimit, theirs.mssLimit);
 }
 
 /** What the packet an ICMP error quotes was: its addresses, length, and the tunnel it carried. */

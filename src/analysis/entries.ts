@@ -28,6 +28,12 @@ export class Seen {
       this.lastNsec = nsec;
     }
   }
+
+  /** Widens the span to cover another's (a plain copy will do: a part counted on another thread). */
+  absorbSeen(other: Pick<Seen, 'firstSec' | 'firstNsec' | 'lastSec' | 'lastNsec'>): void {
+    if (other.firstSec !== Infinity) this.touch(other.firstSec, other.firstNsec);
+    if (other.lastSec !== -Infinity) this.touch(other.lastSec, other.lastNsec);
+  }
 }
 
 /**
@@ -62,7 +68,7 @@ function mixWords(a: number, b: number, c: number, d: number, e: number): number
 
 /**
  * The IPv4 flows of every tunnel in one open-addressing table (linear
- * probing, at most half full). A slot holds a flow's whole key (tunnel order,
+ * probing, at most half full). A slot holds a flow's whole key (tunnel tableId,
  * both address words, both ports, kind) and its index in `flows` in 32
  * aligned bytes, so that finding a flow reads one cache line before the flow
  * itself.
@@ -96,7 +102,7 @@ export class Ipv4FlowTable {
   private place(flow: FlowEntry, index: number): void {
     const slots = this.slots;
     const ports = (flow.srcPort << 16) | flow.dstPort;
-    const tunnel = flow.tunnel.order;
+    const tunnel = flow.tunnel.tableId;
     let i = mixWords(flow.src4, flow.dst4, ports, flow.kind, tunnel) & this.mask;
     while (slots[i * FLOW_SLOT_WORDS + 5] !== 0) i = (i + 1) & this.mask;
     const at = i * FLOW_SLOT_WORDS;
@@ -149,8 +155,8 @@ export class FlowEntry extends Seen {
     readonly dst: string,
     readonly srcPort: number,
     readonly dstPort: number,
-    /** Creation order, to sort ties the same way every time. */
-    readonly order: number,
+    /** Creation order, to sort ties the same way every time (set again when parts are merged). */
+    public order: number,
   ) {
     super();
   }
@@ -244,13 +250,16 @@ export class TunnelEntry extends Seen {
   src4 = -1;
   dst4 = -1;
   nextInBucket: TunnelEntry | null = null;
+  /** A small number unique within the aggregator: the tunnel's part of a key in its Ipv4FlowTable. */
+  tableId = 0;
 
   constructor(
     readonly type: TunnelRowType,
     readonly src: string,
     readonly dst: string,
     readonly id: number | null,
-    readonly order: number,
+    /** Creation order, to sort ties the same way every time (set again when parts are merged). */
+    public order: number,
   ) {
     super();
   }

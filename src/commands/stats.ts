@@ -2,8 +2,11 @@
 // and what is wrong with it, as tables, one JSON object, or CSV.
 
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { StatsAggregator } from '../analysis/aggregate.js';
-import { decodeCapture, prepareDecode } from '../pipeline.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import { StatsAggregator, type AggregatorOptions } from '../analysis/aggregate.js';
+import { parallelStats } from '../analysis/parallel.js';
+import { decodeCapture, prepareDecode, type PreparedDecode } from '../pipeline.js';
 import { UsageError } from '../errors.js';
 import { OutputWriter } from '../output/writer.js';
 import { statsCsv } from '../output/csv.js';
@@ -19,6 +22,7 @@ export interface StatsFlags extends DecodeFlags {
   by: StatsGrouping;
   mtu: number;
   maxFlows?: number;
+  threads?: number;
 }
 
 function rowCount(value: string): number {
@@ -33,14 +37,34 @@ export function mtuValue(value: string): number {
   return n;
 }
 
-/** Read the capture, count it, and print the report; `out` is standard output unless a test gives another. */
-export async function runStats(file: string, flags: StatsFlags, out = new OutputWriter()): Promise<void> {
-  if (flags.json && flags.csv) throw new UsageError('--json and --csv cannot be used together; choose one');
-  const prepared = prepareDecode(decodeOptionsOf(flags));
-  const aggregator = new StatsAggregator({ mtu: flags.mtu, maxFlows: flags.maxFlows });
+/** Below this, a file is counted on one thread: starting workers would cost more than they save. */
+const PARALLEL_MIN_BYTES = 32 * 1024 * 1024;
+
+function fileSize(file: string): number {
+  try {
+    return file === '-' ? 0 : fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+async function countWhole(file: string, prepared: PreparedDecode, options: AggregatorOptions) {
+  const aggregator = new StatsAggregator(options);
   const summary = await decodeCapture(file, prepared, (n, record, packet) => {
     aggregator.add(n, record, packet);
   });
+  return { aggregator, summary };
+}
+
+/** Read the capture, count it, and print the report; `out` is standard output unless a test gives another. */
+export async function runStats(file: string, flags: StatsFlags, out = new OutputWriter()): Promise<void> {
+  if (flags.json && flags.csv) throw new UsageError('--json and --csv cannot be used together; choose one');
+  const decode = decodeOptionsOf(flags);
+  const prepared = prepareDecode(decode);
+  const options = { mtu: flags.mtu, maxFlows: flags.maxFlows };
+  const threads = flags.threads ?? (fileSize(file) >= PARALLEL_MIN_BYTES ? os.availableParallelism() : 1);
+  const { aggregator, summary } = (threads > 1 && file !== '-' ? await parallelStats(file, decode, options, threads) : null)
+    ?? await countWhole(file, prepared, options);
   const report = aggregator.report();
   if (flags.json) out.line(JSON.stringify(report));
   else if (flags.csv) out.line(statsCsv(report, flags.by, flags.top ?? 0));
@@ -61,6 +85,8 @@ export function defineStatsCommand(program: Command): void {
     .option('--csv', 'print the --by table as CSV, for spreadsheets')
     .option('--mtu <bytes>', 'the underlay MTU findings measure against', mtuValue, 1500)
     .option('--max-flows <n>', 'most flows kept; further flows are summed in one overflow row per tunnel (default 1000000)',
-      positiveInteger);
+      positiveInteger)
+    .option('--threads <n>', 'count on N threads, each reading a part of a pcap file (default: one per core for files '
+      + 'of 32 MiB or more; 1 reads on one thread only)', positiveInteger);
   addDecodeOptions(command).action((file: string, flags: StatsFlags) => runStats(file, flags));
 }

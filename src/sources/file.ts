@@ -26,8 +26,19 @@ function readError(name: string, err: unknown): CaptureError {
   return new CaptureError(`cannot read ${name}: ${err instanceof Error ? err.message : String(err)}`);
 }
 
-/** Reads a capture file from start to end, or until the sink returns false. */
-export function readCaptureFile(path: string, sink: RecordSink, chunkSize = 4 << 20): ReadSummary {
+/** One part of a capture file, for reading its parts side by side (see split.ts). */
+export interface FileRange {
+  /** The file's header: pushed first, so that the parser knows the format. */
+  header: Uint8Array;
+  /** Byte offset of the part's first record, and how many records come before it. */
+  start: number;
+  recordsBefore: number;
+  /** Byte offset where the part ends: a record boundary, or the end of the file. */
+  end: number;
+}
+
+/** Reads a capture file (or one part of it) from start to end, or until the sink returns false. */
+export function readCaptureFile(path: string, sink: RecordSink, chunkSize = 4 << 20, range?: FileRange): ReadSummary {
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunk size must be a positive integer, not ${chunkSize}`);
   let fd: number;
   try {
@@ -47,14 +58,25 @@ export function readCaptureFile(path: string, sink: RecordSink, chunkSize = 4 <<
     }
     const buffer = new Uint8Array(size);
     const parser = new CaptureParser(path);
+    // Positional reads from `position` up to `end` for a part; plain reads to the end otherwise.
+    let position: number | null = null;
+    let end = Infinity;
+    if (range !== undefined) {
+      parser.push(range.header, sink);
+      parser.skipTo(range.start, range.recordsBefore);
+      position = range.start;
+      end = range.end;
+    }
     for (;;) {
       let n: number;
       try {
-        n = fs.readSync(fd, buffer, 0, size, null);
+        const want = position === null ? size : Math.min(size, end - position);
+        n = want === 0 ? 0 : fs.readSync(fd, buffer, 0, want, position);
       } catch (err) {
         throw readError(path, err);
       }
       if (n === 0) break;
+      if (position !== null) position += n;
       if (!parser.push(n === size ? buffer : buffer.subarray(0, n), sink)) break;
     }
     return parser.finish();

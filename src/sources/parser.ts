@@ -174,6 +174,17 @@ export class CaptureParser {
   }
 
   /**
+   * Continue as if the input went on at byte `pos`, after `records` records:
+   * for reading one part of a file whose header was pushed first (see
+   * readCaptureFile's range). Messages then name packets and offsets of the whole file.
+   */
+  skipTo(pos: number, records: number): void {
+    if (this.reader === null || this.leftLen > 0) throw new Error('skipTo() needs the whole file header pushed, and nothing more');
+    this.pos = pos;
+    this.reader.records = records;
+  }
+
+  /**
    * Byte offset in the input of a record's `bytes`, for the record the sink is
    * being handed now. Lets a caller come back for the packet later without
    * keeping a copy (the terminal UI's index of a large file).

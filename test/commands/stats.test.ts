@@ -4,6 +4,7 @@
 // (written by the scapy generator) and from fixtures/README.md.
 
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { StatsReport } from '../../src/analysis/report.js';
@@ -225,5 +226,34 @@ describe('mistakes', () => {
       expect(result.status).toBe(1);
       expect(result.stderr).toMatch(/^tunscope: /);
     }
+  });
+});
+
+describe('tunscope stats --threads', () => {
+  const files = ['stats-ground-truth.pcap', 'vxlan-lab-mtu.pcap', 'icmp-errors.pcap', 'two-interfaces.pcapng']
+    .map((name) => `fixtures/${name}`);
+
+  it.each(files)('%s: the parts counted on worker threads and merged give the report of one thread', (file) => {
+    for (const args of [['--json'], ['--by', 'flow'], ['--filter', 'inner icmp', '--json']]) {
+      const one = runCli(['stats', file, ...args, '--threads', '1']);
+      expect(one.status).toBe(0);
+      for (const threads of ['2', '3']) {
+        const parallel = runCli(['stats', file, ...args, '--threads', threads]);
+        expect(parallel.status).toBe(0);
+        expect(parallel.stdout, `${threads} threads, ${args.join(' ')}`).toBe(one.stdout);
+      }
+    }
+  });
+
+  it('a file cut short: the same report, and the warning names the packet and offset in the whole file', () => {
+    const data = fs.readFileSync(TRUTH);
+    const cut = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tunscope-threads-')), 'cut.pcap');
+    fs.writeFileSync(cut, data.subarray(0, data.length - 10));
+    const one = runCli(['stats', cut, '--json', '--threads', '1']);
+    const three = runCli(['stats', cut, '--json', '--threads', '3']);
+    expect(one.stderr).toMatch(/^tunscope: warning: capture ends in the middle of packet \d+ at byte offset \d+/);
+    expect(three.stdout).toBe(one.stdout);
+    expect(three.stderr).toBe(one.stderr);
+    fs.rmSync(path.dirname(cut), { recursive: true, force: true });
   });
 });

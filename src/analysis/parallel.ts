@@ -1,0 +1,73 @@
+// `stats` on several cores: a classic pcap file is cut into parts at record
+// boundaries (sources/split.ts), this thread counts the first part while
+// worker threads count the others, and the others' counters are merged, in
+// file order, into what one aggregator reading the whole file would hold
+// (StatsAggregator.absorbParts). Where a merge could not be exact (a table
+// cap reached), the answer is null and the caller reads the file whole.
+
+import { Worker } from 'node:worker_threads';
+import { decodeRecords, prepareDecode, type DecodeOptions, type DecodeSummary } from '../pipeline.js';
+import { readCaptureFile, type FileRange } from '../sources/file.js';
+import { CaptureError } from '../sources/record.js';
+import { splitPcapFile } from '../sources/split.js';
+import { StatsAggregator, type AggregatorOptions, type PartState } from './aggregate.js';
+import type { StatsWorkerData } from './stats-worker.js';
+
+interface WorkerResult {
+  state: PartState;
+  summary: DecodeSummary;
+}
+
+type WorkerMessage = WorkerResult | { error: string; unreadable: boolean };
+
+function countPart(data: StatsWorkerData): { result: Promise<WorkerResult>; stop: () => void } {
+  const worker = new Worker(new URL('./stats-worker.js', import.meta.url), { workerData: data });
+  const result = new Promise<WorkerResult>((resolve, reject) => {
+    worker.once('message', (message: WorkerMessage) => {
+      if (!('error' in message)) resolve(message);
+      else reject(message.unreadable ? new CaptureError(message.error) : new Error(`stats worker: ${message.error}`));
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`stats worker ended (exit code ${code}) before its part was counted`)));
+  });
+  // Rejections are taken where the results are awaited; until then they are not unhandled.
+  result.catch(() => undefined);
+  return { result, stop: () => void worker.terminate() };
+}
+
+function rangeSource(path: string, range: FileRange) {
+  return (sink: Parameters<typeof readCaptureFile>[1]) => Promise.resolve(readCaptureFile(path, sink, undefined, range));
+}
+
+/**
+ * The aggregator of the whole file counted on `threads` threads, with the
+ * summary of reading it; null when the file cannot be split (not classic
+ * pcap, too small) or the parts cannot be merged exactly.
+ */
+export async function parallelStats(
+  path: string, decode: DecodeOptions, options: AggregatorOptions, threads: number,
+): Promise<{ aggregator: StatsAggregator; summary: DecodeSummary } | null> {
+  const ranges = splitPcapFile(path, threads);
+  if (ranges === null) return null;
+  // This thread counts the first part, into the aggregator the others' parts are merged into.
+  const parts = ranges.slice(1).map((range, i) => countPart({ path, range, decode, options, part: { index: i + 1 } }));
+  try {
+    const aggregator = new StatsAggregator(options);
+    const first = await decodeRecords(rangeSource(path, ranges[0]), prepareDecode(decode), (n, record, packet) => {
+      aggregator.add(n, record, packet);
+    });
+    const results = await Promise.all(parts.map((p) => p.result));
+    let matched = first.matched;
+    const states: PartState[] = [];
+    for (const result of results) {
+      states.push(result.state);
+      matched += result.summary.matched;
+    }
+    if (!aggregator.absorbParts(states)) return null;
+    // The last part's reader went on from the records before it, to the end of the file: its summary is the file's.
+    const last = results[results.length - 1].summary;
+    return { aggregator, summary: { ...last, matched } };
+  } finally {
+    for (const p of parts) p.stop();
+  }
+}

@@ -1,0 +1,29 @@
+// One part of a capture file, counted on a worker thread for parallel.ts.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { decodeRecords, prepareDecode, type DecodeOptions } from '../pipeline.js';
+import { readCaptureFile, type FileRange } from '../sources/file.js';
+import { CaptureError } from '../sources/record.js';
+import { StatsAggregator, type AggregatorOptions, type PartOptions } from './aggregate.js';
+
+export interface StatsWorkerData {
+  path: string;
+  range: FileRange;
+  decode: DecodeOptions;
+  options: AggregatorOptions;
+  part: PartOptions;
+}
+
+const { path, range, decode, options, part } = workerData as StatsWorkerData;
+const aggregator = new StatsAggregator({ ...options, part });
+try {
+  const summary = await decodeRecords(
+    (sink) => Promise.resolve(readCaptureFile(path, sink, undefined, range)),
+    prepareDecode(decode),
+    (n, record, packet) => aggregator.add(n, record, packet),
+  );
+  parentPort!.postMessage({ state: aggregator.exportPart(), summary });
+} catch (err) {
+  // A file that cannot be read is reported as reading it whole would report it; anything else is a fault.
+  parentPort!.postMessage({ error: err instanceof Error ? err.message : String(err), unreadable: err instanceof CaptureError });
+}
