@@ -21,10 +21,19 @@ export function timestampNumber(sec: number, nsec: number, digits: 6 | 9): numbe
   return Number(`${sec}.${String(nsec).padStart(9, '0').slice(0, digits)}`);
 }
 
+/** The date and time of whole seconds, as a report asks for them again and again (two per flow); emptied when full. */
+const secondTexts = new Map<number, string>();
+const SECOND_TEXTS_MAX = 65536;
+
 /** The same instant exactly, as ISO 8601 UTC text with the capture's digits: 2023-11-14T22:13:20.000000001Z. */
 export function timestampText(sec: number, nsec: number, digits: 6 | 9): string {
   if (!Number.isFinite(sec)) return '';
-  const date = new Date(sec * 1000).toISOString().slice(0, 19);
+  let date = secondTexts.get(sec);
+  if (date === undefined) {
+    if (secondTexts.size >= SECOND_TEXTS_MAX) secondTexts.clear();
+    date = new Date(sec * 1000).toISOString().slice(0, 19);
+    secondTexts.set(sec, date);
+  }
   return `${date}.${String(nsec).padStart(9, '0').slice(0, digits)}Z`;
 }
 

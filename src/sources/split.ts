@@ -26,12 +26,13 @@ function pcapReaderFor(name: string, header: Uint8Array): PcapReader | null {
 }
 
 /**
- * Up to `parts` ranges of about equal size covering the classic pcap file
- * `path`, the last one open-ended; null when the file is not a classic pcap
- * file of at least `parts` records (pcapng, damaged early, too small), or
- * cannot be read: the caller then reads it whole, and reports what is wrong.
+ * Up to `parts` ranges covering the classic pcap file `path`, the last one
+ * open-ended; null when the file is not a classic pcap file of at least
+ * `parts` records (pcapng, damaged early, too small), or cannot be read: the
+ * caller then reads it whole, and reports what is wrong. The first range is
+ * `firstShare` times the size of each other one (they are of about equal size).
  */
-export function splitPcapFile(path: string, parts: number): FileRange[] | null {
+export function splitPcapFile(path: string, parts: number, firstShare = 1): FileRange[] | null {
   let fd: number;
   try {
     fd = fs.openSync(path, 'r');
@@ -56,7 +57,7 @@ export function splitPcapFile(path: string, parts: number): FileRange[] | null {
     let pos = PCAP_FILE_HEADER_LENGTH;
     let records = 0;
     walk: while (starts.length < parts) {
-      const target = Math.floor((stat.size * starts.length) / parts);
+      const target = Math.floor((stat.size * (firstShare + starts.length - 1)) / (firstShare + parts - 1));
       const n = fs.readSync(fd, buffer, 0, WALK_CHUNK, pos);
       if (n < PCAP_RECORD_HEADER_LENGTH) break;
       let o = 0;
