@@ -57,7 +57,8 @@ function isText(b: Uint8Array, o: number, n: number): boolean {
   return true;
 }
 
-function detect(name: string, b: Uint8Array, o: number): FormatReader {
+/** The reader for the format whose magic number starts at b[o]; throws CaptureError for anything else. */
+export function detect(name: string, b: Uint8Array, o: number): FormatReader {
   const magic = ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
   switch (magic) {
     case PCAP_MAGIC: return new PcapReader(name, false, false);

@@ -11,19 +11,10 @@
 import fs from 'node:fs';
 import type { FileRange } from './file.js';
 import { FATAL } from './format.js';
+import { detect } from './parser.js';
 import { PCAP_FILE_HEADER_LENGTH, PCAP_RECORD_HEADER_LENGTH, PcapReader } from './pcap.js';
 
-const PCAP_MAGIC = 0xa1b2c3d4;
-const PCAP_NSEC_MAGIC = 0xa1b23c4d;
 const WALK_CHUNK = 8 << 20;
-
-function pcapReaderFor(name: string, header: Uint8Array): PcapReader | null {
-  const be = ((header[0] << 24) | (header[1] << 16) | (header[2] << 8) | header[3]) >>> 0;
-  const le = ((header[3] << 24) | (header[2] << 16) | (header[1] << 8) | header[0]) >>> 0;
-  if (be === PCAP_MAGIC || be === PCAP_NSEC_MAGIC) return new PcapReader(name, false, be === PCAP_NSEC_MAGIC);
-  if (le === PCAP_MAGIC || le === PCAP_NSEC_MAGIC) return new PcapReader(name, true, le === PCAP_NSEC_MAGIC);
-  return null;
-}
 
 /**
  * Up to `parts` ranges covering the classic pcap file `path`, the last one
@@ -44,9 +35,10 @@ export function splitPcapFile(path: string, parts: number, firstShare = 1): File
     if (!stat.isFile() || stat.size < PCAP_FILE_HEADER_LENGTH) return null;
     const header = new Uint8Array(PCAP_FILE_HEADER_LENGTH);
     if (fs.readSync(fd, header, 0, PCAP_FILE_HEADER_LENGTH, 0) !== PCAP_FILE_HEADER_LENGTH) return null;
-    const reader = pcapReaderFor(path, header);
-    if (reader === null) return null;
+    let reader;
     try {
+      reader = detect(path, header, 0);
+      if (!(reader instanceof PcapReader)) return null;
       reader.take(header, 0, PCAP_FILE_HEADER_LENGTH, 0, () => true);
     } catch {
       return null;
