@@ -356,8 +356,7 @@ export class StatsAggregator {
       packets: this.packets, bytes: this.bytes, seen: this.seen, tsDigits: this.tsDigits, linktypes: this.linktypes,
       issueCounts: this.issueCounts, checksums: this.checksums, superPackets: this.superPackets,
       tunnels: this.tunnels, none: this.none, vnis: this.vnis, tooBig: this.tooBig,
-      capped: this.overflowTunnel !== null || this.overflowFlowPackets > 0 || this.overflowMacPackets > 0
-        || this.tooBigCount >= MAX_TOO_BIG_ENTRIES || this.fragmentOwnerResets > 0,
+      capped: this.capped(),
       fragmentOwners4: this.fragmentOwners4, fragmentOwners6: this.fragmentOwners6, orphans: this.orphans ?? [],
     };
   }
@@ -372,14 +371,24 @@ export class StatsAggregator {
    */
   absorbParts(parts: PartState[]): boolean {
     if (this.orphans !== null) throw new Error('parts are absorbed into the aggregator of the first part');
-    if (this.exportPart().capped) return false;
+    if (this.capped()) return false;
     for (let p = 0; p < parts.length; p++) {
       if (!this.absorb(parts[p], (p + 1) * PART_ORDER_SPAN)) return false;
     }
     return true;
   }
 
-  /** Adds the next part, whose creation orders are offset by `base`; false where the result would not be exact. */
+  /** Whether a table reached its cap, or the fragment owners were forgotten: rows then depend on order. */
+  private capped(): boolean {
+    return this.overflowTunnel !== null || this.overflowFlowPackets > 0 || this.overflowMacPackets > 0
+      || this.tooBigCount >= MAX_TOO_BIG_ENTRIES || this.fragmentOwnerResets > 0;
+  }
+
+  /**
+   * Adds the next part, whose creation orders are offset by `base`; false
+   * where the result would not be exact. A row new to this aggregator takes
+   * the part's order for it; a row it had keeps the smaller order.
+   */
   private absorb(part: PartState, base: number): boolean {
     if (part.capped) return false;
     // A part's orphans come first: an owner of theirs can only be in the parts before.
@@ -397,13 +406,14 @@ export class StatsAggregator {
     // The part's rows are copies (from a worker thread): each is told by its key and mapped to this aggregator's.
     const rows = new Map<TunnelEntry, TunnelEntry>();
     if (part.none !== null) {
-      const none = this.none ?? (this.none = this.newTunnel('none', '', '', null));
-      rows.set(part.none, none);
+      this.order = base + part.none.order;
+      rows.set(part.none, this.none ?? (this.none = this.newTunnel('none', '', '', null)));
     }
     for (const theirs of part.tunnels) {
       const type = theirs.type as TunnelType;
       const found = this.findTunnel(type, theirs.src, theirs.dst, theirs.id);
       if (found === null && this.tunnels.length >= this.maxTunnels) return false;
+      this.order = base + theirs.order;
       const mine = found ?? this.addTunnel(type, theirs.src, theirs.dst, theirs.id);
       if (theirs.src4 >= 0 && mine.src4 < 0) {
         this.addIpv4Tunnel(mine, theirs.src4, theirs.dst4, ipv4TunnelBucket(theirs.src4, theirs.dst4, theirs.id));
@@ -411,7 +421,7 @@ export class StatsAggregator {
       rows.set(theirs, mine);
     }
     for (const [theirs, mine] of rows) {
-      if (base + theirs.order < mine.order || mine.packets === 0) mine.order = base + theirs.order;
+      mine.order = Math.min(mine.order, base + theirs.order);
       absorbTunnelCounts(mine, theirs);
       if (!this.absorbFlows(mine, theirs, base)) return false;
     }
@@ -427,14 +437,7 @@ export class StatsAggregator {
         let mine = this.tooBig.get(key)?.get(reporter);
         if (mine === undefined) {
           if (this.tooBigCount >= MAX_TOO_BIG_ENTRIES) return false;
-          mine = Object.assign(new TooBigEntry(theirs.version, theirs.mtu, theirs.reporter, theirs.to), theirs, { count: 0 });
-          let mineByReporter = this.tooBig.get(key);
-          if (mineByReporter === undefined) {
-            mineByReporter = new Map();
-            this.tooBig.set(key, mineByReporter);
-          }
-          mineByReporter.set(reporter, mine);
-          this.tooBigCount++;
+          mine = this.addTooBig(key, Object.assign(new TooBigEntry(theirs.version, theirs.mtu, reporter, theirs.to), theirs, { count: 0 }));
         }
         mine.count += theirs.count;
       }
@@ -469,7 +472,7 @@ export class StatsAggregator {
   private absorbFlows(mine: TunnelEntry, theirs: TunnelEntry, base: number): boolean {
     if (theirs.overflowFlow !== null) return false;
     const absorb = (flow: FlowEntry, into: FlowEntry) => {
-      if (base + flow.order < into.order || into.packets === 0) into.order = base + flow.order;
+      into.order = Math.min(into.order, base + flow.order);
       absorbFlowCounts(into, flow);
     };
     for (const flow of theirs.flows4) {
@@ -953,21 +956,27 @@ export class StatsAggregator {
 
   private recordTooBig(version: 4 | 6, mtu: number, ipLayer: Layer, layers: Layer[], quotedFrom: number): void {
     const key = mtu * 8 + version;
-    let byReporter = this.tooBig.get(key);
     const reporter = ipLayer.src as string;
-    let entry = byReporter === undefined ? undefined : byReporter.get(reporter);
+    let entry = this.tooBig.get(key)?.get(reporter);
     if (entry === undefined) {
       if (this.tooBigCount >= MAX_TOO_BIG_ENTRIES) return;
-      if (byReporter === undefined) {
-        byReporter = new Map();
-        this.tooBig.set(key, byReporter);
-      }
       entry = new TooBigEntry(version, mtu, reporter, ipLayer.dst as string);
       describeQuotedPacket(entry, layers, quotedFrom);
-      byReporter.set(reporter, entry);
-      this.tooBigCount++;
+      this.addTooBig(key, entry);
     }
     entry.count++;
+  }
+
+  /** A new row of too-big messages, under its MTU-and-version key and its reporter. */
+  private addTooBig(key: number, entry: TooBigEntry): TooBigEntry {
+    let byReporter = this.tooBig.get(key);
+    if (byReporter === undefined) {
+      byReporter = new Map();
+      this.tooBig.set(key, byReporter);
+    }
+    byReporter.set(entry.reporter, entry);
+    this.tooBigCount++;
+    return entry;
   }
 }
 
