@@ -11,14 +11,27 @@ import { parseIPv4 } from '../filter/parse.js';
 export const CHECKSUM_STATUSES = ['good', 'bad', 'offload', 'zero', 'unverified'] as const;
 export const STATUS_COUNT = CHECKSUM_STATUSES.length;
 
-/** First and last timestamp of something seen more than once, exact to the nanosecond. */
+/**
+ * First and last timestamp of something seen more than once, exact to the
+ * nanosecond. Every field starts as a small integer, never Infinity: V8 keeps
+ * a field that ever held a non-integer in a box of its own, one more memory
+ * access each time a packet touches the row.
+ */
 export class Seen {
-  firstSec = Infinity;
+  /** Whether any timestamp was seen; until then the others mean nothing. */
+  seenAny = false;
+  firstSec = 0;
   firstNsec = 0;
-  lastSec = -Infinity;
+  lastSec = 0;
   lastNsec = 0;
 
   touch(sec: number, nsec: number): void {
+    if (!this.seenAny) {
+      this.seenAny = true;
+      this.firstSec = this.lastSec = sec;
+      this.firstNsec = this.lastNsec = nsec;
+      return;
+    }
     if (sec < this.firstSec || (sec === this.firstSec && nsec < this.firstNsec)) {
       this.firstSec = sec;
       this.firstNsec = nsec;
@@ -30,9 +43,10 @@ export class Seen {
   }
 
   /** Widens the span to cover another's (a plain copy will do: a part counted on another thread). */
-  absorbSeen(other: Pick<Seen, 'firstSec' | 'firstNsec' | 'lastSec' | 'lastNsec'>): void {
-    if (other.firstSec !== Infinity) this.touch(other.firstSec, other.firstNsec);
-    if (other.lastSec !== -Infinity) this.touch(other.lastSec, other.lastNsec);
+  absorbSeen(other: Pick<Seen, 'seenAny' | 'firstSec' | 'firstNsec' | 'lastSec' | 'lastNsec'>): void {
+    if (!other.seenAny) return;
+    this.touch(other.firstSec, other.firstNsec);
+    this.touch(other.lastSec, other.lastNsec);
   }
 }
 
