@@ -147,8 +147,8 @@ async function runCapture(device: string, flags: CaptureFlags): Promise<void> {
   }, STATS_REFRESH_MS);
 
   const end = (): void => live.end();
-  process.once('SIGINT', end);
-  process.once('SIGTERM', end);
+  process.on('SIGINT', end);
+  process.on('SIGTERM', end);
   const timer = flags.duration === undefined ? null : setTimeout(end, flags.duration * 1000);
   // A file that cannot be written (disk full) ends the capture with its error, after the summary.
   let writeFailure: unknown = null;

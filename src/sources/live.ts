@@ -277,11 +277,12 @@ export class LiveCapture {
   /**
    * Stop once the kernel has handed over what it holds: packets wait in the
    * ring's current block until it fills or the read timeout ends it, so Ctrl-C
-   * or the end of --duration reads for one more timeout before closing.
+   * or the end of --duration reads for one more timeout before closing. Asked
+   * again meanwhile (a second Ctrl-C), it stops at once.
    */
   end(): void {
-    if (this.stopped || this.ending !== null) return;
-    if (!this.started) {
+    if (this.stopped) return;
+    if (!this.started || this.ending !== null) {
       this.stop();
       return;
     }

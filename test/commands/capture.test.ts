@@ -259,6 +259,21 @@ describe('tunscope capture in a kernel VXLAN lab (veth, VNI 42 and 43, plain UDP
     expect(payloads.map((hex) => Buffer.from(hex, 'hex').toString())).toEqual(Array.from({ length: 20 }, (_, i) => `last ${i}`));
   });
 
+  it('a second Ctrl-C while the ring drains stops at once, and still closes the file whole', async () => {
+    const l = ready();
+    if (!l) return;
+    const capture = l.background([process.execPath, CLI, 'capture', 'va', '--filter', 'vxlan', '-w', l.file('twice.pcap')]);
+    await capture.listening;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    capture.child.kill('SIGINT');
+    // Within the drain, but late enough to be a second signal rather than the same one pending twice.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await capture.stop()).toBe(0);
+    const written = Number(/^(\d+) packets written to /m.exec(capture.stderr())?.[1]);
+    expect(written).toBeGreaterThan(0);
+    expect(vnisPerFrame(l.file('twice.pcap'))).toHaveLength(written);
+  });
+
   it('puts the interface into promiscuous mode unless --no-promisc', async () => {
     const l = ready();
     if (!l) return;
