@@ -832,7 +832,7 @@ export class StatsAggregator {
       let ipSeen: unknown;
       if (arp >= 0) ipSeen = layers[arp].senderIp;
       else if (ip >= 0) ipSeen = layers[ip].src;
-      this.learnAddress(entry, record.bytes, layers[eth], ipSeen);
+      this.learnAddress(entry, flow, record.bytes, layers[eth], ipSeen);
     }
     return flow;
   }
@@ -919,31 +919,36 @@ export class StatsAggregator {
   }
 
   /** Counts the source MAC address of an Ethernet layer (and the IP address it sent from) in the tunnel's VNI. */
-  private learnAddress(entry: TunnelEntry, bytes: Uint8Array, eth: Layer, ip: unknown): void {
+  private learnAddress(entry: TunnelEntry, flow: FlowEntry, bytes: Uint8Array, eth: Layer, ip: unknown): void {
     const mac = eth.src;
     if (typeof mac !== 'string') return;
     const s = eth.offset + 6;
     const high = (bytes[s] << 8) | bytes[s + 1];
     const low = (bytes[s + 2] << 24) | (bytes[s + 3] << 16) | (bytes[s + 4] << 8) | bytes[s + 5];
-    const vni = entry.vni as VniEntry;
-    const bucket = macBucket(high, low);
-    let learned = vni.macIndex.get(bucket) ?? null;
-    while (learned !== null && (learned.low !== low || learned.high !== high)) learned = learned.nextInBucket;
-    if (learned === null) {
-      if (this.macCount >= this.maxAddresses) {
-        this.overflowMacPackets++;
-        return;
+    // A flow's packets nearly always come from one address: the one its last packet came from.
+    let learned = flow.mac;
+    if (learned === null || learned.low !== low || learned.high !== high) {
+      const vni = entry.vni as VniEntry;
+      const bucket = macBucket(high, low);
+      learned = vni.macIndex.get(bucket) ?? null;
+      while (learned !== null && (learned.low !== low || learned.high !== high)) learned = learned.nextInBucket;
+      if (learned === null) {
+        if (this.macCount >= this.maxAddresses) {
+          this.overflowMacPackets++;
+          return;
+        }
+        learned = this.addMac(vni, mac, entry.src, high, low, bucket);
       }
-      learned = this.addMac(vni, mac, entry.src, high, low, bucket);
-    } else if (learned.vtep !== entry.src && learned.movedTo === null) {
-      learned.movedTo = entry.src;
+      flow.mac = learned;
     }
+    if (learned.vtep !== entry.src && learned.movedTo === null) learned.movedTo = entry.src;
     learned.packets++;
     if (typeof ip === 'string' && ip !== learned.lastIp && learned.ips.size < IPS_PER_MAC) {
       learned.ips.add(ip);
       learned.lastIp = ip;
     }
   }
+
 
   private addMac(vni: VniEntry, mac: string, vtep: string, high: number, low: number, bucket: number): MacEntry {
     const learned = new MacEntry(mac, vtep, high, low);

@@ -161,6 +161,8 @@ export class FlowEntry extends Seen {
   /** For a flow in the aggregator's Ipv4FlowTable: both addresses as 32-bit words. */
   src4 = 0;
   dst4 = 0;
+  /** In a VNI: the learned MAC address its last packet came from. */
+  mac: MacEntry | null = null;
 
   constructor(
     readonly tunnel: TunnelEntry,
