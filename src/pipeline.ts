@@ -6,7 +6,7 @@ import { Registry, parseDecodeAs, type DecodeAs } from '../decoders/registry.js'
 import type { Packet } from '../decoders/types.js';
 import { FilterError, parseFilter, type FilterNode } from './filter/parse.js';
 import { matchesFilter } from './filter/evaluate.js';
-import { readCapture } from './sources/file.js';
+import { readCapture, readCaptureFile, type FileRange } from './sources/file.js';
 import type { CaptureRecord, ReadSummary, RecordSink } from './sources/record.js';
 import { UsageError } from './errors.js';
 
@@ -56,8 +56,9 @@ export interface DecodeSummary extends ReadSummary {
 /** Anything that delivers capture records: a file, stdin, a live interface. */
 export type RecordSource = (sink: RecordSink) => Promise<ReadSummary>;
 
-/** A capture file, or standard input for "-". */
-export function fileSource(path: string): RecordSource {
+/** A capture file, or standard input for "-"; or one part of a file (see sources/split.ts). */
+export function fileSource(path: string, range?: FileRange): RecordSource {
+  if (range !== undefined) return (sink) => Promise.resolve(readCaptureFile(path, sink, undefined, range));
   return (sink) => readCapture(path, sink);
 }
 

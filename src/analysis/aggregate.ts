@@ -8,7 +8,7 @@
 import type { Layer, Packet, Tunnel, TunnelType } from '../../decoders/types.js';
 import type { CaptureRecord } from '../sources/record.js';
 import {
-  ETHERTYPE_BASE, FlowEntry, Ipv4FlowTable, KIND_ARP, KIND_OTHER, KIND_OVERFLOW, LATER_FRAGMENT, MacEntry, Seen, STATUS_COUNT,
+  ETHERTYPE_BASE, FlowEntry, addCounts, Ipv4FlowTable, KIND_ARP, KIND_OTHER, KIND_OVERFLOW, LATER_FRAGMENT, MacEntry, Seen, STATUS_COUNT,
   TooBigEntry, TunnelEntry, VniEntry, flowKey, ipv4TunnelBucket, ipv4Word, macBucket,
 } from './entries.js';
 import { buildReport, flowKindOf } from './build-report.js';
@@ -262,8 +262,7 @@ export class StatsAggregator {
     for (let k = 0; k < tunnels.length; k++) this.innerLayers[k] = innerLayerOf(layers, tunnels[k]);
     const anyBad = this.countChecksums(layers, shownEnd, tunnels.length);
     const used = this.depthCountsUsed;
-    while (this.checksums.length < used) this.checksums.push(0);
-    for (let i = 0; i < used; i++) this.checksums[i] += this.depthCounts[i];
+    addCounts(this.checksums, this.depthCounts, used);
 
     let outerIp = -1;
     for (let i = 0; i < shownEnd; i++) {
@@ -983,11 +982,6 @@ export class StatsAggregator {
     this.tooBigCount++;
     return entry;
   }
-}
-
-function addCounts(into: number[], from: number[]): void {
-  while (into.length < from.length) into.push(0);
-  for (let i = 0; i < from.length; i++) into[i] += from[i];
 }
 
 /** A part's counters of one tunnel row into the same row of the whole. */

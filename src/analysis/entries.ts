@@ -50,6 +50,12 @@ export class Seen {
   }
 }
 
+/** Adds the first `used` of `counts` to `into`, element by element, growing `into` as needed. */
+export function addCounts(into: number[], counts: ArrayLike<number>, used = counts.length): void {
+  while (into.length < used) into.push(0);
+  for (let i = 0; i < used; i++) into[i] += counts[i];
+}
+
 /**
  * Flow kinds: an IP protocol number (0-255); the same plus LATER_FRAGMENT
  * for non-first fragments, whose ports are not in the packet; ARP; an
@@ -290,9 +296,7 @@ export class TunnelEntry extends Seen {
     if (len > this.maxOuterLength) this.maxOuterLength = len;
   }
 
-  addChecksums(counts: Float64Array, used: number): void {
-    const own = this.checksums;
-    while (own.length < used) own.push(0);
-    for (let i = 0; i < used; i++) own[i] += counts[i];
+  addChecksums(counts: ArrayLike<number>, used: number): void {
+    addCounts(this.checksums, counts, used);
   }
 }

@@ -6,8 +6,7 @@
 // cap reached), the answer is null and the caller reads the file whole.
 
 import { Worker } from 'node:worker_threads';
-import { decodeRecords, prepareDecode, type DecodeOptions, type DecodeSummary } from '../pipeline.js';
-import { readCaptureFile, type FileRange } from '../sources/file.js';
+import { decodeRecords, fileSource, prepareDecode, type DecodeOptions, type DecodeSummary } from '../pipeline.js';
 import { CaptureError } from '../sources/record.js';
 import { splitPcapFile } from '../sources/split.js';
 import { StatsAggregator, type AggregatorOptions, type PartState } from './aggregate.js';
@@ -43,10 +42,6 @@ function countPart(data: StatsWorkerData): { result: Promise<WorkerResult>; stop
   return { result, stop: () => void worker.terminate() };
 }
 
-function rangeSource(path: string, range: FileRange) {
-  return (sink: Parameters<typeof readCaptureFile>[1]) => Promise.resolve(readCaptureFile(path, sink, undefined, range));
-}
-
 /**
  * The aggregator of the whole file counted on `threads` threads, with the
  * summary of reading it; null when the file cannot be split (not classic
@@ -62,7 +57,7 @@ export async function parallelStats(
   const parts = ranges.slice(1).map((range, i) => countPart({ path, range, decode, options, part: { index: i + 1 } }));
   try {
     const aggregator = new StatsAggregator(options);
-    const first = await decodeRecords(rangeSource(path, ranges[0]), prepareDecode(decode), (n, record, packet) => {
+    const first = await decodeRecords(fileSource(path, ranges[0]), prepareDecode(decode), (n, record, packet) => {
       aggregator.add(n, record, packet);
     });
     const results = await Promise.all(parts.map((p) => p.result));

@@ -1,8 +1,8 @@
 // One part of a capture file, counted on a worker thread for parallel.ts.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { decodeRecords, prepareDecode, type DecodeOptions } from '../pipeline.js';
-import { readCaptureFile, type FileRange } from '../sources/file.js';
+import { decodeRecords, fileSource, prepareDecode, type DecodeOptions } from '../pipeline.js';
+import type { FileRange } from '../sources/file.js';
 import { CaptureError } from '../sources/record.js';
 import { StatsAggregator, type AggregatorOptions, type PartOptions } from './aggregate.js';
 
@@ -18,7 +18,7 @@ const { path, range, decode, options, part } = workerData as StatsWorkerData;
 const aggregator = new StatsAggregator({ ...options, part });
 try {
   const summary = await decodeRecords(
-    (sink) => Promise.resolve(readCaptureFile(path, sink, undefined, range)),
+    fileSource(path, range),
     prepareDecode(decode),
     (n, record, packet) => aggregator.add(n, record, packet),
   );
