@@ -12,6 +12,8 @@ export interface DissectOptions {
   registry: Registry;
   /** Verify checksums (default true). */
   verify?: boolean;
+  /** Build what only printers show (default true); see DecodeContext.detail. */
+  detail?: boolean;
   /** Most tunnels entered before decoding stops (default 8). */
   maxTunnels?: number;
   /** Most layers decoded (default 32). */
@@ -70,7 +72,7 @@ class PacketContext implements DecodeContext {
   quoted = false;
   current = 0;
 
-  constructor(readonly verify: boolean, readonly wireLength: number, readonly issues: Issue[]) {}
+  constructor(readonly verify: boolean, readonly detail: boolean, readonly wireLength: number, readonly issues: Issue[]) {}
 
   issue(kind: IssueKind, message: string, needed?: number, available?: number): void {
     // The packet an ICMP error quotes is cut short by design (RFC 792: IP header + 8 bytes).
@@ -98,7 +100,7 @@ export function dissect(bytes: Uint8Array, linktype: number, wireLength: number,
   const layers: Layer[] = [];
   const tunnels: Tunnel[] = [];
   const issues: Issue[] = [];
-  const ctx = new PacketContext(options.verify ?? true, wireLength, issues);
+  const ctx = new PacketContext(options.verify ?? true, options.detail ?? true, wireLength, issues);
 
   let offset = 0;
   let end = bytes.length;

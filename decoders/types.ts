@@ -116,6 +116,12 @@ export interface IpContext {
 export interface DecodeContext {
   /** Verify checksums (off with --no-verify). */
   verify: boolean;
+  /**
+   * Build the parts of a layer only a printer shows (the list of TCP options):
+   * off for `stats`, which counts packets and never prints one. Off changes no
+   * verdict, issue or field a count or a filter reads.
+   */
+  detail: boolean;
   /** The nearest enclosing IP header, or null. */
   ip: IpContext | null;
   /** The layer decoded just before this one, or null. */

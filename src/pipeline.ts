@@ -14,6 +14,8 @@ export interface DecodeOptions {
   filter?: string;
   decodeAs?: string[];
   verify?: boolean;
+  /** Build what only printers show (default true): off for sinks that only count. */
+  detail?: boolean;
   /** Stop after this many matching packets. */
   count?: number;
 }
@@ -22,6 +24,7 @@ export interface PreparedDecode {
   registry: Registry;
   filter: FilterNode | null;
   verify: boolean;
+  detail: boolean;
   count: number;
 }
 
@@ -43,7 +46,7 @@ export function prepareDecode(options: DecodeOptions): PreparedDecode {
     }
   }
   const count = options.count ?? Infinity;
-  return { registry: new Registry(overrides), filter, verify: options.verify ?? true, count };
+  return { registry: new Registry(overrides), filter, verify: options.verify ?? true, detail: options.detail ?? true, count };
 }
 
 /** Called for each packet that passes the filter, with its 1-based number in the capture; false stops. */
@@ -64,10 +67,10 @@ export function fileSource(path: string, range?: FileRange): RecordSource {
 
 /** Read every record of the source, dissect it, filter it, and hand what matches to the sink. */
 export async function decodeRecords(source: RecordSource, prepared: PreparedDecode, sink: PacketSink): Promise<DecodeSummary> {
-  const { registry, filter, verify, count } = prepared;
+  const { registry, filter, verify, detail, count } = prepared;
   let n = 0;
   let matched = 0;
-  const options = { registry, verify };
+  const options = { registry, verify, detail };
   const summary = await source((record) => {
     n++;
     const packet = dissect(record.bytes, record.linktype, record.len, options);

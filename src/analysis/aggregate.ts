@@ -346,11 +346,13 @@ export class StatsAggregator {
   }
 
   report(): StatsReport {
+    this.flows4.settle();
     return buildReport(this);
   }
 
   /** This part's counters and rows, for merge(). */
   exportPart(): PartState {
+    this.flows4.settle();
     return {
       packets: this.packets, bytes: this.bytes, seen: this.seen, tsDigits: this.tsDigits, linktypes: this.linktypes,
       issueCounts: this.issueCounts, checksums: this.checksums, superPackets: this.superPackets,
@@ -476,6 +478,7 @@ export class StatsAggregator {
     };
     for (const flow of theirs.flows4) {
       this.order = base + flow.order;
+      // Into the FlowEntry: the counts still pending in the slot add to it when the table is settled.
       absorb(flow, this.ipv4FlowOf(mine, flow.kind, flow.src, flow.dst, flow.src4, flow.dst4, flow.srcPort, flow.dstPort));
     }
     for (const byDst of theirs.flows.values()) {
@@ -531,7 +534,10 @@ export class StatsAggregator {
     const dstPort = row.dstPort ?? 0;
     const src4 = kind < KIND_ARP ? ipv4Word(row.src) : -1;
     const dst4 = kind < KIND_ARP ? ipv4Word(row.dst) : -1;
-    if (src4 >= 0 && dst4 >= 0) return this.flows4.find(tunnel.tableId, src4, dst4, kind, srcPort, dstPort);
+    if (src4 >= 0 && dst4 >= 0) {
+      const at = this.flows4.find(tunnel.tableId, src4, dst4, kind, srcPort, dstPort);
+      return at < 0 ? null : this.flows4.flowAt(at);
+    }
     return tunnel.flows.get(row.src)?.get(row.dst)?.get(flowKey(kind, srcPort, dstPort)) ?? null;
   }
 
@@ -799,12 +805,18 @@ export class StatsAggregator {
       dst = typeof ethLayer.dst === 'string' ? ethLayer.dst : '';
     }
 
-    const flow = src4 >= 0
-      ? this.ipv4FlowOf(entry, kind, src, dst, src4, dst4, srcPort, dstPort)
-      : this.flowOf(entry, kind, src, dst, srcPort, dstPort);
-    flow.packets++;
-    flow.bytes += record.len;
-    flow.touch(record.sec, record.nsec);
+    // An IPv4 flow is counted in its slot of flows4; any other in its FlowEntry.
+    const at = src4 >= 0 ? this.ipv4FlowSlot(entry, kind, src, dst, src4, dst4, srcPort, dstPort) : -1;
+    let flow: FlowEntry;
+    if (at >= 0) {
+      this.flows4.count(at, record.len, record.sec, record.nsec);
+      flow = this.flows4.flowAt(at);
+    } else {
+      flow = src4 >= 0 ? this.overflowFlowOf(entry) : this.flowOf(entry, kind, src, dst, srcPort, dstPort);
+      flow.packets++;
+      flow.bytes += record.len;
+      flow.touch(record.sec, record.nsec);
+    }
     if (fragment !== NOT_FRAGMENT) flow.fragments++;
     if (l4 !== null) {
       if (l4.proto === 'tcp' && typeof l4.flags === 'number') {
@@ -831,7 +843,7 @@ export class StatsAggregator {
       let ipSeen: unknown;
       if (arp >= 0) ipSeen = layers[arp].senderIp;
       else if (ip >= 0) ipSeen = layers[ip].src;
-      this.learnAddress(entry, flow, record.bytes, layers[eth], ipSeen);
+      this.learnAddress(entry, flow, at, record.bytes, layers[eth], ipSeen);
     }
     return flow;
   }
@@ -870,24 +882,38 @@ export class StatsAggregator {
     return this.mtu - encapsulation - fixed;
   }
 
-  /** The flow of an IPv4 inner packet: the same rows as flowOf() would make, found by one number-keyed lookup. */
-  private ipv4FlowOf(
+  /**
+   * The slot in flows4 of the flow of an IPv4 inner packet, the same row as
+   * flowOf() would make, found by one number-keyed lookup; -1 when the flow
+   * table is full (the packet then counts in the tunnel's overflow flow).
+   */
+  private ipv4FlowSlot(
     entry: TunnelEntry, kind: number, src: string, dst: string, src4: number, dst4: number, srcPort: number, dstPort: number,
-  ): FlowEntry {
+  ): number {
     const found = this.flows4.find(entry.tableId, src4, dst4, kind, srcPort, dstPort);
-    if (found !== null) return found;
-    if (this.flowCount >= this.maxFlows) {
-      this.overflowFlowPackets++;
-      return entry.overflowFlow ?? (entry.overflowFlow = new FlowEntry(entry, KIND_OVERFLOW, '', '', 0, 0, this.order++));
-    }
+    if (found >= 0) return found;
+    if (this.flowCount >= this.maxFlows) return -1;
     const flow = new FlowEntry(entry, kind, src, dst, srcPort, dstPort, this.order++);
     flow.src4 = src4;
     flow.dst4 = dst4;
-    this.flows4.add(flow);
     entry.flows4.push(flow);
     entry.flowCount++;
     this.flowCount++;
-    return flow;
+    return this.flows4.add(flow);
+  }
+
+  /** The flow of an IPv4 inner packet as a FlowEntry: its own, or the overflow flow when the table is full. */
+  private ipv4FlowOf(
+    entry: TunnelEntry, kind: number, src: string, dst: string, src4: number, dst4: number, srcPort: number, dstPort: number,
+  ): FlowEntry {
+    const at = this.ipv4FlowSlot(entry, kind, src, dst, src4, dst4, srcPort, dstPort);
+    return at >= 0 ? this.flows4.flowAt(at) : this.overflowFlowOf(entry);
+  }
+
+  /** The flow every packet of the tunnel counts in once the flow table is full. */
+  private overflowFlowOf(entry: TunnelEntry): FlowEntry {
+    this.overflowFlowPackets++;
+    return entry.overflowFlow ?? (entry.overflowFlow = new FlowEntry(entry, KIND_OVERFLOW, '', '', 0, 0, this.order++));
   }
 
   private flowOf(entry: TunnelEntry, kind: number, src: string, dst: string, srcPort: number, dstPort: number): FlowEntry {
@@ -896,10 +922,7 @@ export class StatsAggregator {
     const byKey = byDst === undefined ? undefined : byDst.get(dst);
     const found = byKey === undefined ? undefined : byKey.get(key);
     if (found !== undefined) return found;
-    if (this.flowCount >= this.maxFlows) {
-      this.overflowFlowPackets++;
-      return entry.overflowFlow ?? (entry.overflowFlow = new FlowEntry(entry, KIND_OVERFLOW, '', '', 0, 0, this.order++));
-    }
+    if (this.flowCount >= this.maxFlows) return this.overflowFlowOf(entry);
     const flow = new FlowEntry(entry, kind, src, dst, srcPort, dstPort, this.order++);
     let dstMap = byDst;
     if (dstMap === undefined) {
@@ -917,14 +940,21 @@ export class StatsAggregator {
     return flow;
   }
 
-  /** Counts the source MAC address of an Ethernet layer (and the IP address it sent from) in the tunnel's VNI. */
-  private learnAddress(entry: TunnelEntry, flow: FlowEntry, bytes: Uint8Array, eth: Layer, ip: unknown): void {
+  /**
+   * Counts the source MAC address of an Ethernet layer (and the IP address it
+   * sent from) in the tunnel's VNI. `at` is the flow's slot in flows4, or -1.
+   */
+  private learnAddress(entry: TunnelEntry, flow: FlowEntry, at: number, bytes: Uint8Array, eth: Layer, ip: unknown): void {
     const mac = eth.src;
     if (typeof mac !== 'string') return;
     const s = eth.offset + 6;
     const high = (bytes[s] << 8) | bytes[s + 1];
     const low = (bytes[s + 2] << 24) | (bytes[s + 3] << 16) | (bytes[s + 4] << 8) | bytes[s + 5];
-    // A flow's packets nearly always come from one address: the one its last packet came from.
+    // A flow's packets nearly always come from one address: the one its last
+    // packet came from. The flow's source IP address is the same every time,
+    // and the address's VTEP was compared with this tunnel's the first time:
+    // nothing but the count can change, and the slot keeps that.
+    if (at >= 0 && this.flows4.sameMac(at, high, low)) return;
     let learned = flow.mac;
     if (learned === null || learned.low !== low || learned.high !== high) {
       const vni = entry.vni as VniEntry;
@@ -938,6 +968,7 @@ export class StatsAggregator {
         }
         learned = this.addMac(vni, mac, entry.src, high, low, bucket);
       }
+      if (at >= 0) this.flows4.rememberMac(at, flow.mac, learned);
       flow.mac = learned;
     }
     if (learned.vtep !== entry.src && learned.movedTo === null) learned.movedTo = entry.src;

@@ -72,8 +72,39 @@ export function flowKey(kind: number, srcPort: number, dstPort: number): number 
   return kind * 0x100000000 + srcPort * 0x10000 + dstPort;
 }
 
-/** 32-bit words per slot of Ipv4FlowTable: the five of the key, the flow's index plus one (0: empty), two unused. */
-const FLOW_SLOT_WORDS = 8;
+/**
+ * 32-bit words per slot of Ipv4FlowTable: 64 bytes, the key and the counters
+ * a packet adds to. The words at these offsets:
+ */
+const SLOT_WORDS = 16;
+const TUNNEL = 0;
+const SRC = 1;
+const DST = 2;
+const PORTS = 3;
+const KIND = 4;
+/** The flow's index in `flows` plus one; 0: the slot is empty. */
+const INDEX = 5;
+/** Words 6 and 7: bytes since the counters were last settled, as a double. */
+const BYTES_DOUBLE = 3;
+/** Packets since the counters were last settled. */
+const PACKETS = 8;
+/** SEEN and MAC_KNOWN, and the cached MAC address's first two bytes in the upper half. */
+const STATE = 9;
+/** The cached MAC address's last four bytes. */
+const MAC_LOW = 10;
+/** Packets from the cached MAC address since they were last added to its MacEntry. */
+const MAC_PACKETS = 11;
+const FIRST_SEC = 12;
+const FIRST_NSEC = 13;
+const LAST_SEC = 14;
+const LAST_NSEC = 15;
+/** STATE: the slot's timestamps hold something since the counters were last settled. */
+const SEEN = 1;
+/** STATE: flow.mac is the learned entry of the MAC address cached in the slot. */
+const MAC_KNOWN = 2;
+/** A pending count settles into its object before it could leave 32 bits. */
+const PENDING_LIMIT = 0x7fffffff;
+const MAX_SLOT_SECONDS = 0xffffffff;
 const FLOW_TABLE_MIN_SLOTS = 1024;
 
 /** A 32-bit mix of five 32-bit words: the hash of the number-keyed tables. */
@@ -89,56 +120,160 @@ function mixWords(a: number, b: number, c: number, d: number, e: number): number
 /**
  * The IPv4 flows of every tunnel in one open-addressing table (linear
  * probing, at most half full). A slot holds a flow's whole key (tunnel tableId,
- * both address words, both ports, kind) and its index in `flows` in 32
- * aligned bytes, so that finding a flow reads one cache line before the flow
- * itself.
+ * both address words, both ports, kind), its index in `flows`, and what most
+ * packets add to it: packets, bytes, first and last timestamp, and the count
+ * of packets from the MAC address the flow's last packet came from. So
+ * counting a packet of a known flow touches its 64-byte slot and neither the
+ * FlowEntry nor the MacEntry, wherever they are in the heap.
+ *
+ * The slot's counts are pending: settle() adds them to the FlowEntry and the
+ * MacEntry and clears them, and must run before either is read.
  */
 export class Ipv4FlowTable {
   private readonly flows: FlowEntry[] = [];
-  private slots = new Int32Array(FLOW_TABLE_MIN_SLOTS * FLOW_SLOT_WORDS);
+  private slots = new Uint32Array(FLOW_TABLE_MIN_SLOTS * SLOT_WORDS);
+  private doubles = new Float64Array(this.slots.buffer);
   private mask = FLOW_TABLE_MIN_SLOTS - 1;
 
-  find(tunnel: number, src4: number, dst4: number, kind: number, srcPort: number, dstPort: number): FlowEntry | null {
+  /** The slot of a flow (a word offset), or -1. */
+  find(tunnel: number, src4: number, dst4: number, kind: number, srcPort: number, dstPort: number): number {
     const slots = this.slots;
-    const ports = (srcPort << 16) | dstPort;
+    const ports = ((srcPort << 16) | dstPort) >>> 0;
     for (let i = mixWords(src4, dst4, ports, kind, tunnel) & this.mask; ; i = (i + 1) & this.mask) {
-      const at = i * FLOW_SLOT_WORDS;
-      const index = slots[at + 5];
-      if (index === 0) return null;
-      if (slots[at + 1] === (src4 | 0) && slots[at + 2] === (dst4 | 0) && slots[at + 3] === ports
-        && slots[at + 4] === kind && slots[at] === tunnel) {
-        return this.flows[index - 1];
+      const at = i * SLOT_WORDS;
+      if (slots[at + INDEX] === 0) return -1;
+      if (slots[at + SRC] === src4 && slots[at + DST] === dst4 && slots[at + PORTS] === ports
+        && slots[at + KIND] === kind && slots[at + TUNNEL] === tunnel) {
+        return at;
       }
     }
   }
 
-  /** Adds a flow whose src4 and dst4 are set and that find() does not have. */
-  add(flow: FlowEntry): void {
+  /** Adds a flow whose src4 and dst4 are set and that find() does not have; returns its slot. */
+  add(flow: FlowEntry): number {
     this.flows.push(flow);
     if (this.flows.length * 2 > this.mask + 1) this.grow();
-    else this.place(flow, this.flows.length);
-  }
-
-  private place(flow: FlowEntry, index: number): void {
-    const slots = this.slots;
-    const ports = (flow.srcPort << 16) | flow.dstPort;
+    const ports = ((flow.srcPort << 16) | flow.dstPort) >>> 0;
     const tunnel = flow.tunnel.tableId;
-    let i = mixWords(flow.src4, flow.dst4, ports, flow.kind, tunnel) & this.mask;
-    while (slots[i * FLOW_SLOT_WORDS + 5] !== 0) i = (i + 1) & this.mask;
-    const at = i * FLOW_SLOT_WORDS;
-    slots[at] = tunnel;
-    slots[at + 1] = flow.src4;
-    slots[at + 2] = flow.dst4;
-    slots[at + 3] = ports;
-    slots[at + 4] = flow.kind;
-    slots[at + 5] = index;
+    const at = this.freeSlot(mixWords(flow.src4, flow.dst4, ports, flow.kind, tunnel));
+    const slots = this.slots;
+    slots[at + TUNNEL] = tunnel;
+    slots[at + SRC] = flow.src4;
+    slots[at + DST] = flow.dst4;
+    slots[at + PORTS] = ports;
+    slots[at + KIND] = flow.kind;
+    slots[at + INDEX] = this.flows.length;
+    return at;
   }
 
+  flowAt(at: number): FlowEntry {
+    return this.flows[this.slots[at + INDEX] - 1];
+  }
+
+  /** Counts a packet of `len` bytes at sec.nsec in the flow of slot `at`. */
+  count(at: number, len: number, sec: number, nsec: number): void {
+    const slots = this.slots;
+    if (slots[at + PACKETS] === PENDING_LIMIT) this.settleSlot(at);
+    slots[at + PACKETS]++;
+    this.doubles[(at >> 1) + BYTES_DOUBLE] += len;
+    // Beyond the year 2106: the FlowEntry keeps the timestamp.
+    if (sec > MAX_SLOT_SECONDS) {
+      this.flowAt(at).touch(sec, nsec);
+      return;
+    }
+    // Seen.touch() on the slot's words: the first time since settling, and then the span.
+    const state = slots[at + STATE];
+    if ((state & SEEN) === 0) {
+      slots[at + STATE] = state | SEEN;
+      slots[at + FIRST_SEC] = slots[at + LAST_SEC] = sec;
+      slots[at + FIRST_NSEC] = slots[at + LAST_NSEC] = nsec;
+      return;
+    }
+    const lastSec = slots[at + LAST_SEC];
+    if (sec > lastSec || (sec === lastSec && nsec > slots[at + LAST_NSEC])) {
+      slots[at + LAST_SEC] = sec;
+      slots[at + LAST_NSEC] = nsec;
+    }
+    const firstSec = slots[at + FIRST_SEC];
+    if (sec < firstSec || (sec === firstSec && nsec < slots[at + FIRST_NSEC])) {
+      slots[at + FIRST_SEC] = sec;
+      slots[at + FIRST_NSEC] = nsec;
+    }
+  }
+
+  /**
+   * Whether the flow's packet came from the MAC address its last one did
+   * (`high`, `low` as in MacEntry); if so it is counted for that address.
+   */
+  sameMac(at: number, high: number, low: number): boolean {
+    const slots = this.slots;
+    const state = slots[at + STATE];
+    if ((state & MAC_KNOWN) === 0 || state >>> 16 !== high || slots[at + MAC_LOW] !== low >>> 0) return false;
+    if (slots[at + MAC_PACKETS] === PENDING_LIMIT) this.settleMac(at);
+    slots[at + MAC_PACKETS]++;
+    return true;
+  }
+
+  /**
+   * From now on the flow's packets come from the MAC address of `flow.mac`, whose
+   * count the caller has already taken this packet into; the previous
+   * address's pending packets are added to it first.
+   */
+  rememberMac(at: number, previous: MacEntry | null, mac: MacEntry): void {
+    const slots = this.slots;
+    if (previous !== null) previous.packets += slots[at + MAC_PACKETS];
+    slots[at + MAC_PACKETS] = 0;
+    slots[at + STATE] = (slots[at + STATE] & SEEN) | MAC_KNOWN | (mac.high << 16);
+    slots[at + MAC_LOW] = mac.low;
+  }
+
+  /** Adds every slot's pending counts to its FlowEntry and MacEntry. */
+  settle(): void {
+    for (let at = 0; at < this.slots.length; at += SLOT_WORDS) {
+      if (this.slots[at + INDEX] !== 0) this.settleSlot(at);
+    }
+  }
+
+  private settleSlot(at: number): void {
+    const slots = this.slots;
+    const flow = this.flowAt(at);
+    flow.packets += slots[at + PACKETS];
+    slots[at + PACKETS] = 0;
+    flow.bytes += this.doubles[(at >> 1) + BYTES_DOUBLE];
+    this.doubles[(at >> 1) + BYTES_DOUBLE] = 0;
+    if ((slots[at + STATE] & SEEN) !== 0) {
+      flow.touch(slots[at + FIRST_SEC], slots[at + FIRST_NSEC]);
+      flow.touch(slots[at + LAST_SEC], slots[at + LAST_NSEC]);
+      slots[at + STATE] &= ~SEEN;
+    }
+    this.settleMac(at);
+  }
+
+  private settleMac(at: number): void {
+    const mac = this.flowAt(at).mac;
+    if (mac !== null) mac.packets += this.slots[at + MAC_PACKETS];
+    this.slots[at + MAC_PACKETS] = 0;
+  }
+
+  /** The first free slot from the one `hash` picks. */
+  private freeSlot(hash: number): number {
+    let i = hash & this.mask;
+    while (this.slots[i * SLOT_WORDS + INDEX] !== 0) i = (i + 1) & this.mask;
+    return i * SLOT_WORDS;
+  }
+
+  /** Twice the slots: every slot moves whole, pending counts and all. */
   private grow(): void {
+    const old = this.slots;
     const size = (this.mask + 1) * 2;
-    this.slots = new Int32Array(size * FLOW_SLOT_WORDS);
+    this.slots = new Uint32Array(size * SLOT_WORDS);
+    this.doubles = new Float64Array(this.slots.buffer);
     this.mask = size - 1;
-    for (let i = 0; i < this.flows.length; i++) this.place(this.flows[i], i + 1);
+    for (let from = 0; from < old.length; from += SLOT_WORDS) {
+      if (old[from + INDEX] === 0) continue;
+      const at = this.freeSlot(mixWords(old[from + SRC], old[from + DST], old[from + PORTS], old[from + KIND], old[from + TUNNEL]));
+      this.slots.set(old.subarray(from, from + SLOT_WORDS), at);
+    }
   }
 }
 

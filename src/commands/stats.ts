@@ -59,7 +59,8 @@ async function countWhole(file: string, prepared: PreparedDecode, options: Aggre
 /** Read the capture, count it, and print the report; `out` is standard output unless a test gives another. */
 export async function runStats(file: string, flags: StatsFlags, out = new OutputWriter()): Promise<void> {
   if (flags.json && flags.csv) throw new UsageError('--json and --csv cannot be used together; choose one');
-  const decode = decodeOptionsOf(flags);
+  // Counting never prints a packet: the decoders may skip what only printers show.
+  const decode = { ...decodeOptionsOf(flags), detail: false };
   const prepared = prepareDecode(decode);
   const options = { mtu: flags.mtu, maxFlows: flags.maxFlows };
   const threads = flags.threads ?? (fileSize(file) >= PARALLEL_MIN_BYTES ? os.availableParallelism() : 1);

@@ -13,13 +13,14 @@ export interface RecordingContext {
 /**
  * A DecodeContext that records issues as the engine does. Unless `options`
  * says otherwise: checksums verified, no IP header or layer before, not in a
- * tunnel or a quoted packet, and wireLength 0, which means "as captured" (the
+ * tunnel or a quoted packet, every detail built, and wireLength 0, which means "as captured" (the
  * decoders take the larger of it and the captured bytes).
  */
 export function decodeContext(options: Partial<Omit<DecodeContext, 'issue'>> = {}): RecordingContext {
   const issues: Issue[] = [];
   const ctx: DecodeContext = {
     verify: true,
+    detail: true,
     ip: null,
     prev: null,
     tunnelled: false,
