@@ -25,9 +25,20 @@ const DEFAULT_REGISTRY = new Registry();
 /** The smallest IP header, IPv4's (RFC 791). */
 const MIN_IP_HEADER = 20;
 
-const HEADER_TUNNELS = new Map<ProtoName, TunnelType>([
-  ['vxlan', 'vxlan'], ['vxlan-gpe', 'vxlan-gpe'], ['geneve', 'geneve'], ['gre', 'gre'],
-]);
+/**
+ * The tunnel a protocol's header opens, if it has one (IP-in-IP has none of its
+ * own). A switch of string constants: for every layer of every packet, a
+ * handful of identity compares where a Map would hash.
+ */
+function headerTunnel(proto: ProtoName): TunnelType | undefined {
+  switch (proto) {
+    case 'vxlan': return 'vxlan';
+    case 'vxlan-gpe': return 'vxlan-gpe';
+    case 'geneve': return 'geneve';
+    case 'gre': return 'gre';
+    default: return undefined;
+  }
+}
 
 function greTunnelType(protocolType: unknown): TunnelType {
   if (protocolType === 0x6558) return 'gretap';
@@ -155,7 +166,7 @@ export function dissect(bytes: Uint8Array, linktype: number, wireLength: number,
 
     let tunnelType: TunnelType | undefined;
     if (!ctx.quoted) {
-      tunnelType = HEADER_TUNNELS.get(proto);
+      tunnelType = headerTunnel(proto);
       if (tunnelType === undefined && viaIpProto && ctx.ip !== null && (proto === 'ipv4' || proto === 'ipv6')) {
         tunnelType = ipInIpType(ctx.ip, proto);
       }

@@ -5,6 +5,7 @@
 // already made. `report` turns the counters into the `stats --json` shape, as
 // often as a live view wants it.
 
+import { formatIPv4 } from '../../decoders/address.js';
 import type { Layer, Packet, Tunnel, TunnelType } from '../../decoders/types.js';
 import type { CaptureRecord } from '../sources/record.js';
 import {
@@ -78,6 +79,12 @@ export interface PartState {
   superPackets: number;
   tunnels: TunnelEntry[];
   none: TunnelEntry | null;
+  /**
+   * The tunnels' IPv4 flows (their flows4 arrays are emptied), FLOW_FIELDS
+   * numbers each: a worker's message copies one array of numbers much faster
+   * than tens of thousands of objects, and the merge reads it as fast.
+   */
+  flows4: Float64Array;
   /** Anything that reached a table's cap: the parts cannot be merged exactly. */
   capped: boolean;
   vnis: Map<number, VniEntry>;
@@ -350,13 +357,14 @@ export class StatsAggregator {
     return buildReport(this);
   }
 
-  /** This part's counters and rows, for merge(). */
+  /** This part's counters and rows, for absorbParts(); the aggregator is of no use after. */
   exportPart(): PartState {
     this.flows4.settle();
+    const flows4 = encodeIpv4Flows(this.none, this.tunnels);
     return {
       packets: this.packets, bytes: this.bytes, seen: this.seen, tsDigits: this.tsDigits, linktypes: this.linktypes,
       issueCounts: this.issueCounts, checksums: this.checksums, superPackets: this.superPackets,
-      tunnels: this.tunnels, none: this.none, vnis: this.vnis, tooBig: this.tooBig,
+      tunnels: this.tunnels, none: this.none, flows4, vnis: this.vnis, tooBig: this.tooBig,
       capped: this.capped(),
       fragmentOwners4: this.fragmentOwners4, fragmentOwners6: this.fragmentOwners6, orphans: this.orphans ?? [],
     };
@@ -426,6 +434,7 @@ export class StatsAggregator {
       absorbTunnelCounts(mine, theirs);
       if (!this.absorbFlows(mine, theirs, base)) return false;
     }
+    if (!this.absorbIpv4Flows(part, rows, base)) return false;
 
     for (const [key, theirs] of part.vnis) {
       const mine = this.vnis.get(key) as VniEntry;
@@ -469,27 +478,42 @@ export class StatsAggregator {
     this.countUntunnelled(record, layers, orphan.shownEnd, outerIp, orphan.superPacket, counts.length);
   }
 
-  /** The flows of a part's tunnel row `theirs` into `mine`. */
+  /** The flows of a part's tunnel row `theirs` into `mine`, but for its IPv4 flows (absorbIpv4Flows). */
   private absorbFlows(mine: TunnelEntry, theirs: TunnelEntry, base: number): boolean {
     if (theirs.overflowFlow !== null) return false;
-    const absorb = (flow: FlowEntry, into: FlowEntry) => {
-      into.order = Math.min(into.order, base + flow.order);
-      absorbFlowCounts(into, flow);
-    };
-    for (const flow of theirs.flows4) {
-      this.order = base + flow.order;
-      // Into the FlowEntry: the counts still pending in the slot add to it when the table is settled.
-      absorb(flow, this.ipv4FlowOf(mine, flow.kind, flow.src, flow.dst, flow.src4, flow.dst4, flow.srcPort, flow.dstPort));
-    }
     for (const byDst of theirs.flows.values()) {
       for (const byKey of byDst.values()) {
         for (const flow of byKey.values()) {
           this.order = base + flow.order;
-          absorb(flow, this.flowOf(mine, flow.kind, flow.src, flow.dst, flow.srcPort, flow.dstPort));
+          const into = this.flowOf(mine, flow.kind, flow.src, flow.dst, flow.srcPort, flow.dstPort);
+          into.order = Math.min(into.order, base + flow.order);
+          absorbFlowCounts(into, flow);
         }
       }
     }
     return this.overflowFlowPackets === 0;
+  }
+
+  /** The IPv4 flows of a part, as encodeIpv4Flows() wrote them, into the rows `rows` maps the part's tunnels to. */
+  private absorbIpv4Flows(part: PartState, rows: Map<TunnelEntry, TunnelEntry>, base: number): boolean {
+    const encoded = part.flows4;
+    const flow = newEncodedFlow();
+    for (let i = 0; i < encoded.length; i += FLOW_FIELDS) {
+      const ref = encoded[i];
+      const mine = rows.get(ref < 0 ? part.none as TunnelEntry : part.tunnels[ref]) as TunnelEntry;
+      decodeFlow(encoded, i, flow);
+      let at = this.flows4.find(mine.tableId, flow.src4, flow.dst4, flow.kind, flow.srcPort, flow.dstPort);
+      if (at < 0) {
+        this.order = base + flow.order;
+        at = this.ipv4FlowSlot(mine, flow.kind, ipv4Text(flow.src4), ipv4Text(flow.dst4), flow.src4, flow.dst4, flow.srcPort, flow.dstPort);
+        if (at < 0) return false;
+      }
+      // Into the FlowEntry: the counts still pending in the slot add to it when the table is settled.
+      const into = this.flows4.flowAt(at);
+      into.order = Math.min(into.order, base + flow.order);
+      absorbFlowCounts(into, flow);
+    }
+    return true;
   }
 
   /** A part's learned MAC address into this aggregator's VNI; false when the address table is full. */
@@ -507,8 +531,8 @@ export class StatsAggregator {
     }
     mine.packets += theirs.packets;
     for (const ip of theirs.ips) {
-      if (mine.ips.size >= IPS_PER_MAC) break;
-      mine.ips.add(ip);
+      if (mine.ips.length >= IPS_PER_MAC) break;
+      if (!mine.ips.includes(ip)) mine.ips = mine.ips.concat(ip);
     }
     return true;
   }
@@ -902,14 +926,6 @@ export class StatsAggregator {
     return this.flows4.add(flow);
   }
 
-  /** The flow of an IPv4 inner packet as a FlowEntry: its own, or the overflow flow when the table is full. */
-  private ipv4FlowOf(
-    entry: TunnelEntry, kind: number, src: string, dst: string, src4: number, dst4: number, srcPort: number, dstPort: number,
-  ): FlowEntry {
-    const at = this.ipv4FlowSlot(entry, kind, src, dst, src4, dst4, srcPort, dstPort);
-    return at >= 0 ? this.flows4.flowAt(at) : this.overflowFlowOf(entry);
-  }
-
   /** The flow every packet of the tunnel counts in once the flow table is full. */
   private overflowFlowOf(entry: TunnelEntry): FlowEntry {
     this.overflowFlowPackets++;
@@ -973,8 +989,8 @@ export class StatsAggregator {
     }
     if (learned.vtep !== entry.src && learned.movedTo === null) learned.movedTo = entry.src;
     learned.packets++;
-    if (typeof ip === 'string' && ip !== learned.lastIp && learned.ips.size < IPS_PER_MAC) {
-      learned.ips.add(ip);
+    if (typeof ip === 'string' && ip !== learned.lastIp && learned.ips.length < IPS_PER_MAC) {
+      if (!learned.ips.includes(ip)) learned.ips = learned.ips.concat(ip);
       learned.lastIp = ip;
     }
   }
@@ -1045,7 +1061,108 @@ function absorbTunnelCounts(mine: TunnelEntry, theirs: TunnelEntry): void {
   mine.vniFlagClear += theirs.vniFlagClear;
 }
 
-function absorbFlowCounts(mine: FlowEntry, theirs: FlowEntry): void {
+/** A flow's key and what it adds to another: a FlowEntry, or one read back from a part's flows4. */
+type FlowCounts = {
+  -readonly [K in 'kind' | 'src4' | 'dst4' | 'srcPort' | 'dstPort' | 'order' | 'packets' | 'bytes' | 'seenAny' | 'firstSec'
+    | 'firstNsec' | 'lastSec' | 'lastNsec' | 'fragments' | 'syn' | 'fin' | 'rst' | 'mss' | 'mssLimit']: FlowEntry[K];
+};
+
+/**
+ * Numbers per flow in PartState.flows4: its tunnel's index in
+ * PartState.tunnels (-1: the untunnelled row), then the FlowCounts in the
+ * order encodeIpv4Flows() writes them.
+ */
+const FLOW_FIELDS = 20;
+
+/** The IPv4 flows of the untunnelled row and the tunnel rows, FLOW_FIELDS numbers each; the rows' flows4 are emptied. */
+function encodeIpv4Flows(none: TunnelEntry | null, tunnels: TunnelEntry[]): Float64Array {
+  let count = none === null ? 0 : none.flows4.length;
+  for (const entry of tunnels) count += entry.flows4.length;
+  const e = new Float64Array(count * FLOW_FIELDS);
+  let i = 0;
+  const encode = (entry: TunnelEntry, ref: number) => {
+    for (const f of entry.flows4) {
+      e[i] = ref;
+      e[i + 1] = f.kind;
+      e[i + 2] = f.src4;
+      e[i + 3] = f.dst4;
+      e[i + 4] = f.srcPort;
+      e[i + 5] = f.dstPort;
+      e[i + 6] = f.order;
+      e[i + 7] = f.packets;
+      e[i + 8] = f.bytes;
+      e[i + 9] = f.seenAny ? 1 : 0;
+      e[i + 10] = f.firstSec;
+      e[i + 11] = f.firstNsec;
+      e[i + 12] = f.lastSec;
+      e[i + 13] = f.lastNsec;
+      e[i + 14] = f.fragments;
+      e[i + 15] = f.syn;
+      e[i + 16] = f.fin;
+      e[i + 17] = f.rst;
+      e[i + 18] = f.mss;
+      e[i + 19] = f.mssLimit;
+      i += FLOW_FIELDS;
+    }
+    entry.flows4.length = 0;
+  };
+  if (none !== null) encode(none, -1);
+  tunnels.forEach(encode);
+  return e;
+}
+
+function newEncodedFlow(): FlowCounts {
+  return {
+    kind: 0, src4: 0, dst4: 0, srcPort: 0, dstPort: 0, order: 0, packets: 0, bytes: 0, seenAny: false, firstSec: 0,
+    firstNsec: 0, lastSec: 0, lastNsec: 0, fragments: 0, syn: 0, fin: 0, rst: 0, mss: -1, mssLimit: Infinity,
+  };
+}
+
+/**
+ * A number read from a Float64Array as V8 holds an integer: a double read
+ * there is boxed even when whole, and storing a boxed number into a field that
+ * held only small integers changes that field's representation in every
+ * FlowEntry (each moved to the new layout the next time it is touched).
+ */
+function whole(value: number): number {
+  return (value | 0) === value ? value | 0 : value;
+}
+
+/** The flow at `i` of a part's flows4 into `f`. */
+function decodeFlow(e: Float64Array, i: number, f: FlowCounts): void {
+  f.kind = whole(e[i + 1]);
+  f.src4 = whole(e[i + 2]);
+  f.dst4 = whole(e[i + 3]);
+  f.srcPort = whole(e[i + 4]);
+  f.dstPort = whole(e[i + 5]);
+  f.order = whole(e[i + 6]);
+  f.packets = whole(e[i + 7]);
+  f.bytes = whole(e[i + 8]);
+  f.seenAny = e[i + 9] !== 0;
+  f.firstSec = whole(e[i + 10]);
+  f.firstNsec = whole(e[i + 11]);
+  f.lastSec = whole(e[i + 12]);
+  f.lastNsec = whole(e[i + 13]);
+  f.fragments = whole(e[i + 14]);
+  f.syn = whole(e[i + 15]);
+  f.fin = whole(e[i + 16]);
+  f.rst = whole(e[i + 17]);
+  f.mss = whole(e[i + 18]);
+  f.mssLimit = e[i + 19];
+}
+
+const ipv4Bytes = new Uint8Array(4);
+
+/** The text the IPv4 decoder gives the address whose 32-bit word is `word`. */
+function ipv4Text(word: number): string {
+  ipv4Bytes[0] = word >>> 24;
+  ipv4Bytes[1] = (word >>> 16) & 0xff;
+  ipv4Bytes[2] = (word >>> 8) & 0xff;
+  ipv4Bytes[3] = word & 0xff;
+  return formatIPv4(ipv4Bytes, 0);
+}
+
+function absorbFlowCounts(mine: FlowEntry, theirs: FlowCounts): void {
   mine.packets += theirs.packets;
   mine.bytes += theirs.bytes;
   mine.absorbSeen(theirs);

@@ -111,29 +111,29 @@ function flowStats(flow: FlowEntry, tunnel: number, digits: 6 | 9): FlowStats {
   else if (kind === KIND_ARP) proto = 'arp';
   else if (kind < KIND_OTHER) proto = 'eth';
   else if (kind === KIND_OVERFLOW) proto = 'overflow';
-  const ports = kind === 6 || kind === 17;
-  const stats: FlowStats = {
-    tunnel,
-    proto,
-    src: flow.src,
-    ...(ports ? { srcPort: flow.srcPort } : {}),
-    dst: flow.dst,
-    ...(ports ? { dstPort: flow.dstPort } : {}),
-    packets: flow.packets,
-    bytes: flow.bytes,
-    firstTs: timestampNumber(flow.firstSec, flow.firstNsec, digits),
-    lastTs: timestampNumber(flow.lastSec, flow.lastNsec, digits),
-    firstTime: timestampText(flow.firstSec, flow.firstNsec, digits),
-    lastTime: timestampText(flow.lastSec, flow.lastNsec, digits),
-    ...(ip ? { ipProtocol: protocol } : {}),
-    ...(proto === 'eth' ? { ethertype: kind - ETHERTYPE_BASE } : {}),
-    fragments: flow.fragments,
-    ...(ip && kind >= LATER_FRAGMENT ? { laterFragments: true } : {}),
-  };
-  if (kind === 6) {
-    stats.tcp = { syn: flow.syn, fin: flow.fin, rst: flow.rst };
-    if (flow.mss >= 0) stats.tcp.mss = flow.mss;
+  const firstTs = timestampNumber(flow.firstSec, flow.firstNsec, digits);
+  const lastTs = timestampNumber(flow.lastSec, flow.lastNsec, digits);
+  const firstTime = timestampText(flow.firstSec, flow.firstNsec, digits);
+  const lastTime = timestampText(flow.lastSec, flow.lastNsec, digits);
+  const { src, dst, packets, bytes, fragments } = flow;
+  // Keys in the order the JSON shows them; TCP and UDP flows, nearly all of them, in one literal.
+  if (kind === 6 || kind === 17) {
+    const stats: FlowStats = {
+      tunnel, proto, src, srcPort: flow.srcPort, dst, dstPort: flow.dstPort, packets, bytes,
+      firstTs, lastTs, firstTime, lastTime, ipProtocol: protocol, fragments,
+    };
+    if (kind === 6) {
+      stats.tcp = { syn: flow.syn, fin: flow.fin, rst: flow.rst };
+      if (flow.mss >= 0) stats.tcp.mss = flow.mss;
+    }
+    return stats;
   }
+  // `fragments` is added below, in its place among the keys that depend on the kind.
+  const stats = { tunnel, proto, src, dst, packets, bytes, firstTs, lastTs, firstTime, lastTime } as FlowStats;
+  if (ip) stats.ipProtocol = protocol;
+  if (proto === 'eth') stats.ethertype = kind - ETHERTYPE_BASE;
+  stats.fragments = fragments;
+  if (ip && kind >= LATER_FRAGMENT) stats.laterFragments = true;
   return stats;
 }
 
@@ -187,7 +187,7 @@ export function buildReport(agg: StatsAggregator): StatsReport {
     const macs: LearnedAddress[] = [...vni.macs]
       .sort((a, b) => b.packets - a.packets || (a.mac < b.mac ? -1 : 1))
       .map((mac) => {
-        const learned: LearnedAddress = { mac: mac.mac, vtep: mac.vtep, ips: [...mac.ips], packets: mac.packets };
+        const learned: LearnedAddress = { mac: mac.mac, vtep: mac.vtep, ips: mac.ips.slice(), packets: mac.packets };
         if (mac.movedTo !== null) learned.movedTo = mac.movedTo;
         return learned;
       });

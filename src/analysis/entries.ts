@@ -84,26 +84,31 @@ const PORTS = 3;
 const KIND = 4;
 /** The flow's index in `flows` plus one; 0: the slot is empty. */
 const INDEX = 5;
-/** Words 6 and 7: bytes since the counters were last settled, as a double. */
-const BYTES_DOUBLE = 3;
-/** Packets since the counters were last settled. */
-const PACKETS = 8;
+/** Packets and bytes since the counters were last settled. */
+const PACKETS = 6;
+const BYTES = 7;
 /** SEEN and MAC_KNOWN, and the cached MAC address's first two bytes in the upper half. */
-const STATE = 9;
+const STATE = 8;
 /** The cached MAC address's last four bytes. */
-const MAC_LOW = 10;
+const MAC_LOW = 9;
 /** Packets from the cached MAC address since they were last added to its MacEntry. */
-const MAC_PACKETS = 11;
-const FIRST_SEC = 12;
-const FIRST_NSEC = 13;
-const LAST_SEC = 14;
-const LAST_NSEC = 15;
+const MAC_PACKETS = 10;
+const FIRST_SEC = 11;
+const FIRST_NSEC = 12;
+const LAST_SEC = 13;
+const LAST_NSEC = 14;
+// Word 15 is not used.
 /** STATE: the slot's timestamps hold something since the counters were last settled. */
 const SEEN = 1;
 /** STATE: flow.mac is the learned entry of the MAC address cached in the slot. */
 const MAC_KNOWN = 2;
-/** A pending count settles into its object before it could leave 32 bits. */
-const PENDING_LIMIT = 0x7fffffff;
+/**
+ * A pending count goes into its entry before it would pass this: it stays a
+ * small integer, which is what the entry's field holds (a field V8 has seen
+ * hold only small integers changes its representation for every entry the
+ * first time a larger number arrives).
+ */
+const PENDING_LIMIT = 0x3fffffff;
 const MAX_SLOT_SECONDS = 0xffffffff;
 const FLOW_TABLE_MIN_SLOTS = 1024;
 
@@ -119,7 +124,7 @@ function mixWords(a: number, b: number, c: number, d: number, e: number): number
 
 /**
  * The IPv4 flows of every tunnel in one open-addressing table (linear
- * probing, at most half full). A slot holds a flow's whole key (tunnel tableId,
+ * probing, at most three quarters full). A slot holds a flow's whole key (tunnel tableId,
  * both address words, both ports, kind), its index in `flows`, and what most
  * packets add to it: packets, bytes, first and last timestamp, and the count
  * of packets from the MAC address the flow's last packet came from. So
@@ -132,7 +137,6 @@ function mixWords(a: number, b: number, c: number, d: number, e: number): number
 export class Ipv4FlowTable {
   private readonly flows: FlowEntry[] = [];
   private slots = new Uint32Array(FLOW_TABLE_MIN_SLOTS * SLOT_WORDS);
-  private doubles = new Float64Array(this.slots.buffer);
   private mask = FLOW_TABLE_MIN_SLOTS - 1;
 
   /** The slot of a flow (a word offset), or -1. */
@@ -152,7 +156,7 @@ export class Ipv4FlowTable {
   /** Adds a flow whose src4 and dst4 are set and that find() does not have; returns its slot. */
   add(flow: FlowEntry): number {
     this.flows.push(flow);
-    if (this.flows.length * 2 > this.mask + 1) this.grow();
+    if (this.flows.length * 4 > (this.mask + 1) * 3) this.grow();
     const ports = ((flow.srcPort << 16) | flow.dstPort) >>> 0;
     const tunnel = flow.tunnel.tableId;
     const at = this.freeSlot(mixWords(flow.src4, flow.dst4, ports, flow.kind, tunnel));
@@ -173,9 +177,17 @@ export class Ipv4FlowTable {
   /** Counts a packet of `len` bytes at sec.nsec in the flow of slot `at`. */
   count(at: number, len: number, sec: number, nsec: number): void {
     const slots = this.slots;
-    if (slots[at + PACKETS] === PENDING_LIMIT) this.settleSlot(at);
-    slots[at + PACKETS]++;
-    this.doubles[(at >> 1) + BYTES_DOUBLE] += len;
+    const packets = slots[at + PACKETS] + 1;
+    const bytes = slots[at + BYTES] + len;
+    if (packets > PENDING_LIMIT || bytes > PENDING_LIMIT) {
+      const flow = this.flowAt(at);
+      flow.packets += packets;
+      flow.bytes += bytes;
+      slots[at + PACKETS] = slots[at + BYTES] = 0;
+    } else {
+      slots[at + PACKETS] = packets;
+      slots[at + BYTES] = bytes;
+    }
     // Beyond the year 2106: the FlowEntry keeps the timestamp.
     if (sec > MAX_SLOT_SECONDS) {
       this.flowAt(at).touch(sec, nsec);
@@ -229,26 +241,36 @@ export class Ipv4FlowTable {
 
   /** Adds every slot's pending counts to its FlowEntry and MacEntry. */
   settle(): void {
-    for (let at = 0; at < this.slots.length; at += SLOT_WORDS) {
-      if (this.slots[at + INDEX] !== 0) this.settleSlot(at);
-    }
-  }
-
-  private settleSlot(at: number): void {
+    // One loop over the whole table, run once per report: kept free of calls so it is quick before it is optimized.
     const slots = this.slots;
-    const flow = this.flowAt(at);
-    flow.packets += slots[at + PACKETS];
-    slots[at + PACKETS] = 0;
-    flow.bytes += this.doubles[(at >> 1) + BYTES_DOUBLE];
-    this.doubles[(at >> 1) + BYTES_DOUBLE] = 0;
-    if ((slots[at + STATE] & SEEN) !== 0) {
-      flow.touch(slots[at + FIRST_SEC], slots[at + FIRST_NSEC]);
-      flow.touch(slots[at + LAST_SEC], slots[at + LAST_NSEC]);
-      slots[at + STATE] &= ~SEEN;
+    const flows = this.flows;
+    for (let at = 0; at < slots.length; at += SLOT_WORDS) {
+      const index = slots[at + INDEX];
+      if (index === 0) continue;
+      const flow = flows[index - 1];
+      const state = slots[at + STATE];
+      if ((state & SEEN) !== 0) {
+        if (flow.seenAny) {
+          flow.touch(slots[at + FIRST_SEC], slots[at + FIRST_NSEC]);
+          flow.touch(slots[at + LAST_SEC], slots[at + LAST_NSEC]);
+        } else {
+          flow.seenAny = true;
+          flow.firstSec = slots[at + FIRST_SEC];
+          flow.firstNsec = slots[at + FIRST_NSEC];
+          flow.lastSec = slots[at + LAST_SEC];
+          flow.lastNsec = slots[at + LAST_NSEC];
+        }
+        slots[at + STATE] = state & ~SEEN;
+      }
+      flow.packets += slots[at + PACKETS];
+      flow.bytes += slots[at + BYTES];
+      slots[at + PACKETS] = slots[at + BYTES] = 0;
+      if (flow.mac !== null) flow.mac.packets += slots[at + MAC_PACKETS];
+      slots[at + MAC_PACKETS] = 0;
     }
-    this.settleMac(at);
   }
 
+  /** The packets from the flow's MAC address so far into its MacEntry. */
   private settleMac(at: number): void {
     const mac = this.flowAt(at).mac;
     if (mac !== null) mac.packets += this.slots[at + MAC_PACKETS];
@@ -267,7 +289,6 @@ export class Ipv4FlowTable {
     const old = this.slots;
     const size = (this.mask + 1) * 2;
     this.slots = new Uint32Array(size * SLOT_WORDS);
-    this.doubles = new Float64Array(this.slots.buffer);
     this.mask = size - 1;
     for (let from = 0; from < old.length; from += SLOT_WORDS) {
       if (old[from + INDEX] === 0) continue;
@@ -327,7 +348,12 @@ export function macBucket(high: number, low: number): number {
 export class MacEntry {
   packets = 0;
   movedTo: string | null = null;
-  readonly ips = new Set<string>();
+  /**
+   * IP addresses it sent from, each once, in the order first seen. Replaced by
+   * a longer copy on each new one (rare): an array of exactly its length takes
+   * a fifth of the memory of a Set, for each of tens of thousands of addresses.
+   */
+  ips: readonly string[] = [];
   /** The IP address added to `ips` last: seeing it again needs no look into the set. */
   lastIp: string | null = null;
   /** The next address of its bucket in VniEntry.macIndex. */

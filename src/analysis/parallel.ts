@@ -14,9 +14,20 @@ import type { StatsWorkerData } from './stats-worker.js';
 
 /**
  * How much larger this thread's part is than a worker's: starting a worker and
- * copying its counters back cost it about a tenth of its part (measured).
+ * copying its counters back cost it about a sixth of its part (measured on
+ * 1,000,000 packets: at 1.1 this thread waited 0.13 s for the worker, at 1.2
+ * 0.04 s, at 1.3 the worker waited for it).
  */
-const FIRST_PART_SHARE = 1.1;
+const FIRST_PART_SHARE = 1.2;
+
+/**
+ * A worker's young generation, in MiB (V8's default is 32 on 64-bit
+ * machines). Decoding leaves garbage that dies young: a smaller nursery is
+ * collected more often at nearly the same cost, and the whole count on two
+ * threads stays smaller by the difference (measured: 24 MB less at about 2%
+ * of the time).
+ */
+const WORKER_YOUNG_GENERATION_MB = 8;
 
 interface WorkerResult {
   state: PartState;
@@ -26,7 +37,10 @@ interface WorkerResult {
 type WorkerMessage = WorkerResult | { error: string; unreadable: boolean };
 
 function countPart(data: StatsWorkerData): { result: Promise<WorkerResult>; stop: () => void } {
-  const worker = new Worker(new URL('./stats-worker.js', import.meta.url), { workerData: data });
+  const worker = new Worker(new URL('./stats-worker.js', import.meta.url), {
+    workerData: data,
+    resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+  });
   const result = new Promise<WorkerResult>((resolve, reject) => {
     worker.once('message', (message: WorkerMessage) => {
       // Its part is copied over: nothing is left for the worker to do, and its heap can go.
