@@ -36,9 +36,13 @@ export function decodeEthernet(bytes: Uint8Array, offset: number, end: number, c
     return { layer, next: null };
   }
 
+  const type = (bytes[offset + 12] << 8) | bytes[offset + 13];
+  if (type > MAX_802_3_LENGTH && !ctx.detail) {
+    // Counting needs the addresses' bytes, not their text: it reads them from the frame when it does.
+    return { layer: { proto: 'eth', offset, length: HEADER_LENGTH, type }, next: { table: 'ethertype', key: type } };
+  }
   const dst = formatMac(bytes, offset);
   const src = formatMac(bytes, offset + 6);
-  const type = (bytes[offset + 12] << 8) | bytes[offset + 13];
   if (type > MAX_802_3_LENGTH) {
     return { layer: { proto: 'eth', offset, length: HEADER_LENGTH, dst, src, type }, next: { table: 'ethertype', key: type } };
   }

@@ -117,9 +117,10 @@ export interface DecodeContext {
   /** Verify checksums (off with --no-verify). */
   verify: boolean;
   /**
-   * Build the parts of a layer only a printer shows (the list of TCP options):
-   * off for `stats`, which counts packets and never prints one. Off changes no
-   * verdict, issue or field a count or a filter reads.
+   * Build the parts of a layer only a printer shows: the list of TCP options,
+   * the text of an Ethernet II frame's MAC addresses. Off for `stats`, which
+   * counts packets and never prints one. Off changes no verdict, issue or field
+   * a filter reads; a count that needs a MAC address reads its bytes.
    */
   detail: boolean;
   /** The nearest enclosing IP header, or null. */

@@ -5,7 +5,7 @@
 // already made. `report` turns the counters into the `stats --json` shape, as
 // often as a live view wants it.
 
-import { formatIPv4 } from '../../decoders/address.js';
+import { formatIPv4, formatMac } from '../../decoders/address.js';
 import type { Layer, Packet, Tunnel, TunnelType } from '../../decoders/types.js';
 import type { CaptureRecord } from '../sources/record.js';
 import {
@@ -816,7 +816,7 @@ export class StatsAggregator {
     } else if (arp >= 0) {
       const arpLayer = layers[arp];
       kind = KIND_ARP;
-      src = typeof arpLayer.senderIp === 'string' ? arpLayer.senderIp : eth >= 0 ? (layers[eth].src as string) : '';
+      src = typeof arpLayer.senderIp === 'string' ? arpLayer.senderIp : eth >= 0 ? macText(record.bytes, layers[eth], 6) : '';
       dst = typeof arpLayer.targetIp === 'string' ? arpLayer.targetIp : '';
       if (entry.vni !== null) {
         if (arpLayer.opcode === ARP_REQUEST) entry.vni.arpRequests++;
@@ -825,8 +825,8 @@ export class StatsAggregator {
     } else if (eth >= 0) {
       const ethLayer = layers[eth];
       kind = ETHERTYPE_BASE + (typeof ethLayer.type === 'number' ? ethLayer.type : 0);
-      src = typeof ethLayer.src === 'string' ? ethLayer.src : '';
-      dst = typeof ethLayer.dst === 'string' ? ethLayer.dst : '';
+      src = macText(record.bytes, ethLayer, 6);
+      dst = macText(record.bytes, ethLayer, 0);
     }
 
     // An IPv4 flow is counted in its slot of flows4; any other in its FlowEntry.
@@ -961,8 +961,7 @@ export class StatsAggregator {
    * sent from) in the tunnel's VNI. `at` is the flow's slot in flows4, or -1.
    */
   private learnAddress(entry: TunnelEntry, flow: FlowEntry, at: number, bytes: Uint8Array, eth: Layer, ip: unknown): void {
-    const mac = eth.src;
-    if (typeof mac !== 'string') return;
+    if (eth.length < MAC_TEXT_END) return;
     const s = eth.offset + 6;
     const high = (bytes[s] << 8) | bytes[s + 1];
     const low = (bytes[s + 2] << 24) | (bytes[s + 3] << 16) | (bytes[s + 4] << 8) | bytes[s + 5];
@@ -982,7 +981,7 @@ export class StatsAggregator {
           this.overflowMacPackets++;
           return;
         }
-        learned = this.addMac(vni, mac, entry.src, high, low, bucket);
+        learned = this.addMac(vni, macText(bytes, eth, 6), entry.src, high, low, bucket);
       }
       if (at >= 0) this.flows4.rememberMac(at, flow.mac, learned);
       flow.mac = learned;
@@ -1032,6 +1031,20 @@ export class StatsAggregator {
 }
 
 /** A part's counters of one tunnel row into the same row of the whole. */
+/** Bytes an Ethernet layer needs to hold its source MAC address (the destination is bytes 0-5, the source 6-11). */
+const MAC_TEXT_END = 12;
+
+/**
+ * The destination (at 0) or source (at 6) MAC address of an Ethernet layer as
+ * the decoder writes it, from the layer or, when it was decoded without detail,
+ * from the frame; '' when the capture cut it off.
+ */
+function macText(bytes: Uint8Array, eth: Layer, at: 0 | 6): string {
+  const text = at === 0 ? eth.dst : eth.src;
+  if (typeof text === 'string') return text;
+  return eth.length >= at + 6 ? formatMac(bytes, eth.offset + at) : '';
+}
+
 function absorbTunnelCounts(mine: TunnelEntry, theirs: TunnelEntry): void {
   mine.packets += theirs.packets;
   mine.bytes += theirs.bytes;

@@ -171,7 +171,7 @@ export function buildReport(agg: StatsAggregator): StatsReport {
   const flowEntries: FlowEntry[] = [];
   for (const entry of entries) allFlows(entry, flowEntries);
   flowEntries.sort(byBytes);
-  const flows = flowEntries.map((flow) => flowStats(flow, tunnelIndex.get(flow.tunnel) as number, digits));
+  let flows: FlowStats[] | null = null;
 
   const vnis: (VniStats & { order: number })[] = [];
   for (const vni of agg.vnis.values()) {
@@ -203,7 +203,7 @@ export function buildReport(agg: StatsAggregator): StatsReport {
   const issues: Record<string, number> = {};
   for (const [kind, count] of agg.issueCounts) issues[kind] = count;
 
-  const findings = findingsOf(agg, { entries, tunnels, tunnelIndex, flowEntries, flows });
+  const findings = findingsOf(agg, { entries, tunnels, tunnelIndex, flowEntries });
   return {
     packets: agg.packets,
     bytes: agg.bytes,
@@ -213,7 +213,11 @@ export function buildReport(agg: StatsAggregator): StatsReport {
     firstTime: agg.packets === 0 ? null : timestampText(agg.seen.firstSec, agg.seen.firstNsec, digits),
     lastTime: agg.packets === 0 ? null : timestampText(agg.seen.lastSec, agg.seen.lastNsec, digits),
     tunnels,
-    flows,
+    // Made when first read: the tables show a few flows or none, and tens of
+    // thousands of rows took most of the time of a report that prints none.
+    get flows(): FlowStats[] {
+      return (flows ??= flowEntries.map((flow) => flowStats(flow, tunnelIndex.get(flow.tunnel) as number, digits)));
+    },
     vnis: vnis.map(({ order: _order, ...vni }) => vni),
     checksums: depthChecksums(agg.checksums),
     issues,

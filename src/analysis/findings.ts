@@ -6,14 +6,13 @@ import type { TunnelType } from '../../decoders/types.js';
 import type { StatsAggregator } from './aggregate.js';
 import { CHECKSUM_STATUSES, STATUS_COUNT, type FlowEntry, type TooBigEntry, type TunnelEntry } from './entries.js';
 import { encapsulationName, tunnelName, tunnelTitle } from './labels.js';
-import type { Finding, FlowStats, TunnelStats } from './report.js';
+import type { Finding, TunnelStats } from './report.js';
 
 export interface ReportRows {
   entries: TunnelEntry[];
   tunnels: TunnelStats[];
   tunnelIndex: Map<TunnelEntry, number>;
   flowEntries: FlowEntry[];
-  flows: FlowStats[];
 }
 
 const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
