@@ -22,7 +22,9 @@ try {
     prepareDecode(decode),
     (n, record, packet) => aggregator.add(n, record, packet),
   );
-  parentPort!.postMessage({ state: aggregator.exportPart(), summary });
+  const state = aggregator.exportPart();
+  // The flows' numbers move to the receiving thread instead of being copied.
+  parentPort!.postMessage({ state, summary }, [state.flows4.buffer as ArrayBuffer]);
 } catch (err) {
   // A file that cannot be read is reported as reading it whole would report it; anything else is a fault.
   parentPort!.postMessage({ error: err instanceof Error ? err.message : String(err), unreadable: err instanceof CaptureError });
