@@ -1030,7 +1030,6 @@ export class StatsAggregator {
   }
 }
 
-/** A part's counters of one tunnel row into the same row of the whole. */
 /** Bytes an Ethernet layer needs to hold its source MAC address (the destination is bytes 0-5, the source 6-11). */
 const MAC_TEXT_END = 12;
 
@@ -1045,6 +1044,7 @@ function macText(bytes: Uint8Array, eth: Layer, at: 0 | 6): string {
   return eth.length >= at + 6 ? formatMac(bytes, eth.offset + at) : '';
 }
 
+/** A part's counters of one tunnel row into the same row of the whole. */
 function absorbTunnelCounts(mine: TunnelEntry, theirs: TunnelEntry): void {
   mine.packets += theirs.packets;
   mine.bytes += theirs.bytes;

@@ -124,12 +124,13 @@ function mixWords(a: number, b: number, c: number, d: number, e: number): number
 
 /**
  * The IPv4 flows of every tunnel in one open-addressing table (linear
- * probing, at most three quarters full). A slot holds a flow's whole key (tunnel tableId,
- * both address words, both ports, kind), its index in `flows`, and what most
- * packets add to it: packets, bytes, first and last timestamp, and the count
- * of packets from the MAC address the flow's last packet came from. So
- * counting a packet of a known flow touches its 64-byte slot and neither the
- * FlowEntry nor the MacEntry, wherever they are in the heap.
+ * probing, at most three quarters full). A slot holds a flow's whole key
+ * (tunnel tableId, both address words, both ports, kind), its index in
+ * `flows`, and what most packets add to it: packets, bytes, first and last
+ * timestamp, and the count of packets from the MAC address the flow's last
+ * packet came from. So counting a packet of a known flow touches its 64-byte
+ * slot and neither the FlowEntry nor the MacEntry, wherever they are in the
+ * heap.
  *
  * The slot's counts are pending: settle() adds them to the FlowEntry and the
  * MacEntry and clears them, and must run before either is read.

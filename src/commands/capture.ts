@@ -84,7 +84,10 @@ function summary(stats: LiveStats, matched: number, written: string | null): str
 }
 
 async function runCapture(device: string, flags: CaptureFlags): Promise<void> {
-  const prepared = prepareDecode(decodeOptionsOf(flags));
+  // Packets are printed unless they go to a file or into the stats tables, or a print mode asks for them.
+  const printing = (flags.write === undefined && !flags.stats) || flags.verbose || flags.hex || (flags.json && !flags.stats);
+  // What only counts or writes needs no more from the decoders than `stats` does.
+  const prepared = prepareDecode({ ...decodeOptionsOf(flags), detail: printing || flags.tui === true });
   const decodeAs = (flags.decodeAs ?? []).map((spec) => parseDecodeAs(spec) as DecodeAs);
   const live = LiveCapture.open({
     device,
@@ -114,8 +117,6 @@ async function runCapture(device: string, flags: CaptureFlags): Promise<void> {
 
   const out = new OutputWriter();
   const sinks: PacketSink[] = [];
-  // Packets are printed unless they go to a file or into the stats tables, or a print mode asks for them.
-  const printing = (writer === null && !flags.stats) || flags.verbose || flags.hex || (flags.json && !flags.stats);
   let flushScheduled = false;
   const flushOutput = (): void => {
     flushScheduled = false;
