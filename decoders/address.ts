@@ -6,7 +6,7 @@
 // the text of recently seen addresses in a table indexed by a hash of the
 // address bytes, a few entries per hash, the most recently used first: a hit
 // returns the string made before, without allocating; a miss evicts the
-// least recently used entry, so the memory stays fixed (under 7 MiB of
+// least recently used entry, so the memory stays fixed (under 5 MiB of
 // tables in all). A string that is evicted has lived long enough to be moved
 // to the old generation, where it stays until a full collection: every miss
 // beyond an address's first grows the heap. IPv4 addresses, the most
@@ -20,10 +20,10 @@ const CACHE_SHIFT = 32 - CACHE_BITS;
 /** 2^32 divided by the golden ratio: multiplying spreads nearby addresses over the table (Knuth, TAOCP 6.4). */
 const FIBONACCI_HASH = 0x9e3779b1;
 
-function textsOf(zeroAddress: string): string[] {
+function textsOf(zeroAddress: string, size = CACHE_SIZE): string[] {
   // fill(), not Array.from() with a function: every process and worker thread
   // makes these at start, and calling a function per entry took 18 ms.
-  return new Array<string>(CACHE_SIZE).fill(zeroAddress);
+  return new Array<string>(size).fill(zeroAddress);
 }
 
 /** The first of the two entries of a hash: an even index. */
@@ -38,8 +38,10 @@ const ipv4Texts = textsOf('0.0.0.0');
 const macHigh = new Int32Array(CACHE_SIZE);
 const macLow = new Int32Array(CACHE_SIZE);
 const macTexts = textsOf('00:00:00:00:00:00');
-const ipv6Keys = new Int32Array(CACHE_SIZE * 4);
-const ipv6Texts = textsOf('::');
+/** IPv6 addresses are fewer in the captures this serves: a quarter of the entries, one per hash. */
+const IPV6_BITS = CACHE_BITS - 2;
+const ipv6Keys = new Int32Array((1 << IPV6_BITS) * 4);
+const ipv6Texts = textsOf('::', 1 << IPV6_BITS);
 
 const HEX_DIGITS = Array.from({ length: 16 }, (_, i) => i.toString(16).charCodeAt(0));
 const COLON = 0x3a;
@@ -107,8 +109,7 @@ export function formatIPv6(bytes: Uint8Array, offset: number): string {
   const w1 = word(bytes, offset + 4);
   const w2 = word(bytes, offset + 8);
   const w3 = word(bytes, offset + 12);
-  // IPv6 addresses are fewer in the captures this serves: one entry per hash.
-  const slot = Math.imul(w0 ^ Math.imul(w1 ^ Math.imul(w2 ^ Math.imul(w3, FIBONACCI_HASH), FIBONACCI_HASH), FIBONACCI_HASH), FIBONACCI_HASH) >>> CACHE_SHIFT;
+  const slot = Math.imul(w0 ^ Math.imul(w1 ^ Math.imul(w2 ^ Math.imul(w3, FIBONACCI_HASH), FIBONACCI_HASH), FIBONACCI_HASH), FIBONACCI_HASH) >>> (32 - IPV6_BITS);
   const at = slot * 4;
   if (ipv6Keys[at] === w0 && ipv6Keys[at + 1] === w1 && ipv6Keys[at + 2] === w2 && ipv6Keys[at + 3] === w3) return ipv6Texts[slot];
   const text = ipv6Text(bytes, offset);

@@ -94,6 +94,9 @@ export interface PartState {
   orphans: Orphan[];
 }
 
+/** Flows counted before further ones go to a tunnel's overflow row (`--max-flows`). */
+export const DEFAULT_MAX_FLOWS = 1_000_000;
+
 /** Creation orders of one part: a part's rows sort after every earlier part's, in their own order. */
 const PART_ORDER_SPAN = 0x100000000;
 
@@ -237,7 +240,7 @@ export class StatsAggregator {
   private readonly observer: CountObserver | null;
 
   constructor(options: AggregatorOptions = {}) {
-    this.maxFlows = options.maxFlows ?? 1_000_000;
+    this.maxFlows = options.maxFlows ?? DEFAULT_MAX_FLOWS;
     this.maxTunnels = options.maxTunnels ?? 100_000;
     this.maxAddresses = options.maxAddresses ?? 100_000;
     this.mtu = options.mtu ?? 1500;

@@ -33,6 +33,11 @@ describe('parallelStats', () => {
     expect(await parallelStats(path.join(FIXTURES, 'stats-ground-truth.pcap'), {}, { maxFlows: 2 }, 2)).toBeNull();
   });
 
+  it('leaves the file to one thread (null) when a worker runs out of its heap', async () => {
+    // A 1 MiB old generation cannot even hold a worker's modules.
+    expect(await parallelStats(path.join(FIXTURES, 'stats-ground-truth.pcap'), {}, {}, 2, 1)).toBeNull();
+  });
+
   it('counts only what the filter keeps, in every part', async () => {
     const file = path.join(FIXTURES, 'stats-ground-truth.pcap');
     const three = await parallelStats(file, { filter: 'vxlan' }, {}, 3);
