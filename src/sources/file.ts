@@ -37,8 +37,14 @@ export interface FileRange {
   end: number;
 }
 
+/**
+ * Bytes read at a time: 1 MiB reads from the page cache cost no more than
+ * larger ones, and every thread of `stats` keeps its buffer resident.
+ */
+const CHUNK_SIZE = 1 << 20;
+
 /** Reads a capture file (or one part of it) from start to end, or until the sink returns false. */
-export function readCaptureFile(path: string, sink: RecordSink, chunkSize = 4 << 20, range?: FileRange): ReadSummary {
+export function readCaptureFile(path: string, sink: RecordSink, chunkSize = CHUNK_SIZE, range?: FileRange): ReadSummary {
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunk size must be a positive integer, not ${chunkSize}`);
   let fd: number;
   try {
@@ -51,7 +57,7 @@ export function readCaptureFile(path: string, sink: RecordSink, chunkSize = 4 <<
     try {
       const st = fs.fstatSync(fd);
       if (st.isDirectory()) throw new CaptureError(`${path} is a directory`);
-      // A small file needs no 4 MiB buffer; one that is still growing is read in smaller chunks.
+      // A small file needs no whole chunk; one that is still growing is read in smaller chunks.
       if (st.isFile()) size = Math.min(chunkSize, Math.max(st.size, 65536));
     } catch (err) {
       throw readError(path, err);
