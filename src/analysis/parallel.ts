@@ -29,7 +29,7 @@ const FIRST_PART_SHARE = 1.2;
  */
 const WORKER_YOUNG_GENERATION_MB = 4;
 
-/** Old generation a worker needs besides its flows, in MiB, and bytes per flow it may hold (measured: about 300). */
+/** Old generation a worker needs besides its flows, in MiB, and per flow, in bytes (about 300 measured, with room to spare). */
 const WORKER_OLD_GENERATION_BASE_MB = 256;
 const WORKER_BYTES_PER_FLOW = 400;
 
