@@ -75,15 +75,36 @@ function settleLocalChecksumOffload(layers: Layer[], issues: Issue[], shownEnd: 
   }
 }
 
-/** The decode context of one packet: issues are filed under the layer being decoded, `current`. */
+/**
+ * The decode context of the packet being decoded: issues are filed under the
+ * layer being decoded, `current`. There is one, set again for each packet
+ * (decoding runs to the end without yielding, and decoders keep nothing of
+ * the context), rather than one more object per packet.
+ */
 class PacketContext implements DecodeContext {
   ip: IpContext | null = null;
   prev: Layer | null = null;
   tunnelled = false;
   quoted = false;
   current = 0;
+  verify = true;
+  detail = true;
+  wireLength = 0;
+  issues: Issue[] = [];
 
-  constructor(readonly verify: boolean, readonly detail: boolean, readonly wireLength: number, readonly issues: Issue[]) {}
+  /** Ready for the next packet, whose issues go to `issues`. */
+  reset(verify: boolean, detail: boolean, wireLength: number, issues: Issue[]): this {
+    this.ip = null;
+    this.prev = null;
+    this.tunnelled = false;
+    this.quoted = false;
+    this.current = 0;
+    this.verify = verify;
+    this.detail = detail;
+    this.wireLength = wireLength;
+    this.issues = issues;
+    return this;
+  }
 
   issue(kind: IssueKind, message: string, needed?: number, available?: number): void {
     // The packet an ICMP error quotes is cut short by design (RFC 792: IP header + 8 bytes).
@@ -94,6 +115,8 @@ class PacketContext implements DecodeContext {
     this.issues.push(issue);
   }
 }
+
+const CONTEXT = new PacketContext();
 
 function hasBadChecksumIssue(issues: Issue[]): boolean {
   for (let i = 0; i < issues.length; i++) if (issues[i].kind === 'bad-checksum') return true;
@@ -111,7 +134,7 @@ export function dissect(bytes: Uint8Array, linktype: number, wireLength: number,
   const layers: Layer[] = [];
   const tunnels: Tunnel[] = [];
   const issues: Issue[] = [];
-  const ctx = new PacketContext(options.verify ?? true, options.detail ?? true, wireLength, issues);
+  const ctx = CONTEXT.reset(options.verify ?? true, options.detail ?? true, wireLength, issues);
 
   let offset = 0;
   let end = bytes.length;

@@ -32,6 +32,7 @@
 //  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 
 import type { DecodeContext, DecodeResult, Layer } from './types.js';
+import { ETHERNET_NEXT } from './next.js';
 
 const ERSPAN_TYPE_I_II = 0x88be;
 
@@ -55,7 +56,7 @@ export function decodeErspan(bytes: Uint8Array, offset: number, end: number, ctx
   // Type I shares protocol type 0x88BE with type II but its GRE
   // header has no sequence number, and no ERSPAN header follows.
   if (prev !== null && prev.proto === 'gre' && prev.protocolType === ERSPAN_TYPE_I_II && prev.sequencePresent === false) {
-    return { layer: { proto: 'erspan', offset, length: 0, version: 0 }, next: { proto: 'eth' } };
+    return { layer: { proto: 'erspan', offset, length: 0, version: 0 }, next: ETHERNET_NEXT };
   }
 
   const captured = end - offset;
@@ -82,7 +83,7 @@ export function decodeErspan(bytes: Uint8Array, offset: number, end: number, ctx
   if (version === 1) {
     if (captured < 8) return truncated(layer, ctx, 8, captured);
     layer.index = ((bytes[offset + 5] & 0x0f) << 16) | (bytes[offset + 6] << 8) | bytes[offset + 7];
-    return { layer, next: { proto: 'eth' } };
+    return { layer, next: ETHERNET_NEXT };
   }
 
   if (captured < 8) return truncated(layer, ctx, 12, captured);

@@ -16,6 +16,7 @@
 
 import { formatMac } from './address.js';
 import type { DecodeContext, DecodeResult, Layer } from './types.js';
+import { ethertypeNext } from './next.js';
 
 const HEADER_LENGTH = 14;
 const LLC_LENGTH = 3;
@@ -39,12 +40,12 @@ export function decodeEthernet(bytes: Uint8Array, offset: number, end: number, c
   const type = (bytes[offset + 12] << 8) | bytes[offset + 13];
   if (type > MAX_802_3_LENGTH && !ctx.detail) {
     // Counting needs the addresses' bytes, not their text: it reads them from the frame when it does.
-    return { layer: { proto: 'eth', offset, length: HEADER_LENGTH, type }, next: { table: 'ethertype', key: type } };
+    return { layer: { proto: 'eth', offset, length: HEADER_LENGTH, type }, next: ethertypeNext(type) };
   }
   const dst = formatMac(bytes, offset);
   const src = formatMac(bytes, offset + 6);
   if (type > MAX_802_3_LENGTH) {
-    return { layer: { proto: 'eth', offset, length: HEADER_LENGTH, dst, src, type }, next: { table: 'ethertype', key: type } };
+    return { layer: { proto: 'eth', offset, length: HEADER_LENGTH, dst, src, type }, next: ethertypeNext(type) };
   }
 
   // An 802.3 frame: the field counts the MAC client data, which begins with

@@ -24,6 +24,7 @@
 //  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 
 import type { DecodeContext, DecodeResult, Layer } from './types.js';
+import { ethertypeNext } from './next.js';
 
 const FIXED_LENGTH = 8;
 const OPTION_HEADER_LENGTH = 4;
@@ -89,5 +90,5 @@ export function decodeGeneve(bytes: Uint8Array, offset: number, end: number, ctx
     return { layer, next: null };
   }
   layer.length = headerLength;
-  return { layer, next: { table: 'ethertype', key: (bytes[offset + 2] << 8) | bytes[offset + 3] } };
+  return { layer, next: ethertypeNext((bytes[offset + 2] << 8) | bytes[offset + 3]) };
 }

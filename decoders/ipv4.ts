@@ -21,6 +21,7 @@
 import { formatIPv4, hex16 } from './address.js';
 import { unverified, verifyPlain } from './checksum.js';
 import type { Checksum, DecodeContext, DecodeResult, IpContext, Layer } from './types.js';
+import { ipprotoNext } from './next.js';
 
 const MIN_HEADER_LENGTH = 20;
 /** RFC 894: the largest IP datagram an Ethernet frame carries without jumbo frames. */
@@ -245,7 +246,7 @@ export function decodeIPv4(bytes: Uint8Array, offset: number, end: number, ctx: 
     superPacket,
   };
   // RFC 791: only the fragment at offset 0 carries the upper-layer header.
-  const result: DecodeResult = { layer, next: fragmentOffset > 0 ? null : { table: 'ipproto', key: protocol }, ip };
+  const result: DecodeResult = { layer, next: fragmentOffset > 0 ? null : ipprotoNext(protocol), ip };
   if (payloadEnd >= 0) result.payloadEnd = payloadEnd;
   return result;
 }

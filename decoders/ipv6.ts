@@ -39,6 +39,7 @@
 
 import { formatIPv6 } from './address.js';
 import type { DecodeContext, DecodeResult, IpContext, Layer } from './types.js';
+import { ipprotoNext } from './next.js';
 
 const FIXED_LENGTH = 40;
 /** The largest Payload Length field; a jumbogram's length lies beyond it (RFC 2675). */
@@ -297,7 +298,7 @@ export function decodeIPv6(bytes: Uint8Array, offset: number, end: number, ctx: 
   };
   const result: DecodeResult = {
     layer,
-    next: stopped || laterFragment || protocol === NO_NEXT_HEADER ? null : { table: 'ipproto', key: protocol },
+    next: stopped || laterFragment || protocol === NO_NEXT_HEADER ? null : ipprotoNext(protocol),
     ip,
   };
   if (payloadEnd >= 0 && payloadEnd < end) result.payloadEnd = payloadEnd;

@@ -10,6 +10,7 @@
 //    PCP: Priority Code Point, D: Drop Eligible Indicator, VID: VLAN Identifier
 
 import type { DecodeContext, DecodeResult, Layer } from './types.js';
+import { ethertypeNext } from './next.js';
 
 const HEADER_LENGTH = 4;
 
@@ -34,6 +35,6 @@ export function decodeVlan(bytes: Uint8Array, offset: number, end: number, ctx: 
       vid: ((bytes[offset] & 0x0f) << 8) | bytes[offset + 1],
       type,
     },
-    next: { table: 'ethertype', key: type },
+    next: ethertypeNext(type),
   };
 }

@@ -10,6 +10,7 @@
 //  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 
 import type { DecodeContext, DecodeResult, Layer } from './types.js';
+import { ETHERNET_NEXT } from './next.js';
 
 const HEADER_LENGTH = 8;
 const FLAG_I = 0x08;
@@ -30,5 +31,5 @@ export function decodeVxlan(bytes: Uint8Array, offset: number, end: number, ctx:
   }
   // RFC 7348 section 5: the I flag must be set for a valid VNI; a clear flag is
   // a finding about the sender, not a reason to stop decoding the frame.
-  return { layer, next: { proto: 'eth' } };
+  return { layer, next: ETHERNET_NEXT };
 }
