@@ -489,8 +489,7 @@ export class StatsAggregator {
         for (const flow of byKey.values()) {
           this.order = base + flow.order;
           const into = this.flowOf(mine, flow.kind, flow.src, flow.dst, flow.srcPort, flow.dstPort);
-          into.order = Math.min(into.order, base + flow.order);
-          absorbFlowCounts(into, flow);
+          absorbFlowCounts(into, flow, base);
         }
       }
     }
@@ -513,8 +512,7 @@ export class StatsAggregator {
       }
       // Into the FlowEntry: the counts still pending in the slot add to it when the table is settled.
       const into = this.flows4.flowAt(at);
-      into.order = Math.min(into.order, base + flow.order);
-      absorbFlowCounts(into, flow);
+      absorbFlowCounts(into, flow, base);
     }
     return true;
   }
@@ -1178,7 +1176,9 @@ function ipv4Text(word: number): string {
   return formatIPv4(ipv4Bytes, 0);
 }
 
-function absorbFlowCounts(mine: FlowEntry, theirs: FlowCounts): void {
+/** A part's flow, whose creation order is offset by `base`, into the same flow of the whole. */
+function absorbFlowCounts(mine: FlowEntry, theirs: FlowCounts, base: number): void {
+  mine.order = Math.min(mine.order, base + theirs.order);
   mine.packets += theirs.packets;
   mine.bytes += theirs.bytes;
   mine.absorbSeen(theirs);

@@ -242,32 +242,19 @@ export class Ipv4FlowTable {
 
   /** Adds every slot's pending counts to its FlowEntry and MacEntry. */
   settle(): void {
-    // One loop over the whole table, run once per report: kept free of calls so it is quick before it is optimized.
     const slots = this.slots;
-    const flows = this.flows;
     for (let at = 0; at < slots.length; at += SLOT_WORDS) {
-      const index = slots[at + INDEX];
-      if (index === 0) continue;
-      const flow = flows[index - 1];
-      const state = slots[at + STATE];
-      if ((state & SEEN) !== 0) {
-        if (flow.seenAny) {
-          flow.touch(slots[at + FIRST_SEC], slots[at + FIRST_NSEC]);
-          flow.touch(slots[at + LAST_SEC], slots[at + LAST_NSEC]);
-        } else {
-          flow.seenAny = true;
-          flow.firstSec = slots[at + FIRST_SEC];
-          flow.firstNsec = slots[at + FIRST_NSEC];
-          flow.lastSec = slots[at + LAST_SEC];
-          flow.lastNsec = slots[at + LAST_NSEC];
-        }
-        slots[at + STATE] = state & ~SEEN;
+      if (slots[at + INDEX] === 0) continue;
+      const flow = this.flowAt(at);
+      if ((slots[at + STATE] & SEEN) !== 0) {
+        flow.touch(slots[at + FIRST_SEC], slots[at + FIRST_NSEC]);
+        flow.touch(slots[at + LAST_SEC], slots[at + LAST_NSEC]);
+        slots[at + STATE] &= ~SEEN;
       }
       flow.packets += slots[at + PACKETS];
       flow.bytes += slots[at + BYTES];
       slots[at + PACKETS] = slots[at + BYTES] = 0;
-      if (flow.mac !== null) flow.mac.packets += slots[at + MAC_PACKETS];
-      slots[at + MAC_PACKETS] = 0;
+      this.settleMac(at);
     }
   }
 
