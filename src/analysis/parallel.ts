@@ -2,11 +2,14 @@
 // boundaries (sources/split.ts), this thread counts the first part while
 // worker threads count the others, and the others' counters are merged, in
 // file order, into what one aggregator reading the whole file would hold
-// (StatsAggregator.absorbParts). Where a merge could not be exact (a table
-// cap reached), the answer is null and the caller reads the file whole.
+// (StatsAggregator.absorbParts). Where the parts are not the file (a cut
+// fell inside a record, or the file is damaged before its last part) or a
+// merge could not be exact (a table cap reached), the answer is null and the
+// caller reads the file whole.
 
 import { Worker } from 'node:worker_threads';
 import { decodeRecords, fileSource, prepareDecode, type DecodeOptions, type DecodeSummary } from '../pipeline.js';
+import { readCaptureFile } from '../sources/file.js';
 import { CaptureError } from '../sources/record.js';
 import { splitPcapFile } from '../sources/split.js';
 import { DEFAULT_MAX_FLOWS, StatsAggregator, type AggregatorOptions, type PartState } from './aggregate.js';
@@ -85,8 +88,8 @@ function countPart(data: StatsWorkerData, oldGenerationMb: number): { result: Pr
 /**
  * The aggregator of the whole file counted on `threads` threads, with the
  * summary of reading it; null when the file cannot be split (not classic
- * pcap, too small), the parts cannot be merged exactly, or a worker ran out
- * of its `oldGenerationMb`.
+ * pcap, too small), the parts are not the file, the parts cannot be merged
+ * exactly, or a worker ran out of its `oldGenerationMb`.
  */
 export async function parallelStats(
   path: string, decode: DecodeOptions, options: AggregatorOptions, threads: number,
@@ -102,19 +105,27 @@ export async function parallelStats(
     const first = await decodeRecords(fileSource(path, ranges[0]), prepareDecode(decode), (n, record, packet) => {
       aggregator.add(n, record, packet);
     });
+    // A part that does not end exactly where the next one starts was cut where no record begins
+    // (sources/split.ts), or the file is damaged before its last part: the parts are not the file.
+    if (first.warning !== null) return null;
     const settled = await Promise.all(parts.map((p) => p.result));
     if (settled.includes(null)) return null;
     const results = settled as WorkerResult[];
-    let matched = first.matched;
-    const states: PartState[] = [];
-    for (const result of results) {
-      states.push(result.state);
-      matched += result.summary.matched;
+    const summaries = [first, ...results.map((result) => result.summary)];
+    if (summaries.slice(0, -1).some((summary) => summary.warning !== null)) return null;
+    if (!aggregator.absorbParts(results.map((result) => result.state))) return null;
+    let records = 0;
+    let matched = 0;
+    for (const summary of summaries) {
+      records += summary.records;
+      matched += summary.matched;
     }
-    if (!aggregator.absorbParts(states)) return null;
-    // The last part's reader went on from the records before it, to the end of the file: its summary is the file's.
-    const last = results[results.length - 1].summary;
-    return { aggregator, summary: { ...last, matched } };
+    // Each part numbered its records from 1; a warning of the last names a packet by its number in
+    // the file, so that part's records are read once more (only on a damaged or cut file), numbered from there.
+    const last = summaries[summaries.length - 1];
+    const warning = last.warning === null ? null
+      : readCaptureFile(path, () => true, undefined, { ...ranges[ranges.length - 1], recordsBefore: records - last.records }).warning;
+    return { aggregator, summary: { ...last, records, matched, warning } };
   } finally {
     for (const p of parts) p.stop();
   }

@@ -30,9 +30,10 @@ function readError(name: string, err: unknown): CaptureError {
 export interface FileRange {
   /** The file's header: pushed first, so that the parser knows the format. */
   header: Uint8Array;
-  /** Byte offset of the part's first record, and how many records come before it. */
+  /** Byte offset of the part's first record. */
   start: number;
-  recordsBefore: number;
+  /** How many records come before it: its packets are numbered from there (from 1 when not given). */
+  recordsBefore?: number;
   /** Byte offset where the part ends: a record boundary, or the end of the file. */
   end: number;
 }
@@ -69,7 +70,7 @@ export function readCaptureFile(path: string, sink: RecordSink, chunkSize = CHUN
     let end = Infinity;
     if (range !== undefined) {
       parser.push(range.header, sink);
-      parser.skipTo(range.start, range.recordsBefore);
+      parser.skipTo(range.start, range.recordsBefore ?? 0);
       position = range.start;
       end = range.end;
     }

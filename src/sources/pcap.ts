@@ -54,7 +54,7 @@ export class PcapReader implements FormatReader {
 
   constructor(
     private readonly name: string,
-    private readonly le: boolean,
+    readonly le: boolean,
     private readonly nano: boolean,
   ) {
     this.fracPerSec = nano ? 1_000_000_000 : 1_000_000;
@@ -72,6 +72,21 @@ export class PcapReader implements FormatReader {
         packetsBefore(this.records);
       return FATAL;
     }
+    return PCAP_RECORD_HEADER_LENGTH + caplen;
+  }
+
+  /**
+   * Whether the 16 bytes at `o` look like a record header of this file: a
+   * captured length this reader takes, no longer than the original length
+   * (which is at least 1), and a fraction of a second below a whole second.
+   * The length of the record if so, else -1. For finding a record boundary
+   * at an arbitrary offset (sources/split.ts).
+   */
+  plausibleRecordLength(b: Uint8Array, o: number): number {
+    const le = this.le;
+    const caplen = rd32(b, o + 8, le);
+    const len = rd32(b, o + 12, le);
+    if (caplen > this.maxCaplen || len === 0 || caplen > len || rd32(b, o + 4, le) >= this.fracPerSec) return -1;
     return PCAP_RECORD_HEADER_LENGTH + caplen;
   }
 
