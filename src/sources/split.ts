@@ -39,12 +39,12 @@ const MAX_SPREAD = 366 * 86_400;
  * that ends exactly there will do. A record the end of the file cuts short
  * ends no chain: a cut near the end is simply not made.
  */
-function chainAt(reader: PcapReader, le: boolean, firstSec: number, b: Uint8Array, o: number, n: number, atEnd: boolean): boolean {
+function chainAt(reader: PcapReader, firstSec: number, b: Uint8Array, o: number, n: number, atEnd: boolean): boolean {
   for (let k = 0; k < CHAIN; k++) {
     if (o === n && atEnd) return k > 0;
     if (o + PCAP_RECORD_HEADER_LENGTH > n) return false;
     const length = reader.plausibleRecordLength(b, o);
-    if (length < 0 || Math.abs(rd32(b, o, le) - firstSec) > MAX_SPREAD) return false;
+    if (length < 0 || Math.abs(rd32(b, o, reader.le) - firstSec) > MAX_SPREAD) return false;
     o += length;
     if (o > n) return false;
   }
@@ -52,13 +52,11 @@ function chainAt(reader: PcapReader, le: boolean, firstSec: number, b: Uint8Arra
 }
 
 /** The first offset from `from` at which a chain of records starts; -1 if none does within SEARCH_BYTES. */
-function boundaryFrom(
-  fd: number, size: number, reader: PcapReader, le: boolean, firstSec: number, buffer: Uint8Array, from: number,
-): number {
+function boundaryFrom(fd: number, size: number, reader: PcapReader, firstSec: number, buffer: Uint8Array, from: number): number {
   const n = fs.readSync(fd, buffer, 0, buffer.length, from);
   const atEnd = from + n >= size;
   for (let o = 0; o + PCAP_RECORD_HEADER_LENGTH <= n; o++) {
-    if (chainAt(reader, le, firstSec, buffer, o, n, atEnd)) return from + o;
+    if (chainAt(reader, firstSec, buffer, o, n, atEnd)) return from + o;
   }
   return -1;
 }
@@ -92,15 +90,14 @@ export function splitPcapFile(path: string, parts: number, firstShare = 1): File
     } catch {
       return null;
     }
-    const le = reader.le;
     const buffer = new Uint8Array(Math.min(SEARCH_BYTES, stat.size));
     if (fs.readSync(fd, buffer, 0, 4, PCAP_FILE_HEADER_LENGTH) !== 4) return null;
-    const firstSec = rd32(buffer, 0, le);
+    const firstSec = rd32(buffer, 0, reader.le);
 
     const starts = [PCAP_FILE_HEADER_LENGTH];
     for (let i = 1; i < parts; i++) {
       const target = Math.floor((stat.size * (firstShare + i - 1)) / (firstShare + parts - 1));
-      const start = boundaryFrom(fd, stat.size, reader, le, firstSec, buffer, Math.max(target, starts[i - 1] + 1));
+      const start = boundaryFrom(fd, stat.size, reader, firstSec, buffer, Math.max(target, starts[i - 1] + 1));
       if (start < 0 || start >= stat.size) break;
       starts.push(start);
     }
