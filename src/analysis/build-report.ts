@@ -6,7 +6,7 @@ import { linktypeName } from '../../decoders/registry.js';
 import type { StatsAggregator } from './aggregate.js';
 import {
   CHECKSUM_STATUSES, ETHERTYPE_BASE, FlowEntry, KIND_ARP, KIND_OTHER, KIND_OVERFLOW, LATER_FRAGMENT, STATUS_COUNT,
-  type Seen, type TunnelEntry,
+  type Seen, type TunnelEntry, type VniEntry,
 } from './entries.js';
 import { findingsOf } from './findings.js';
 import type { DepthChecksums, FlowStats, LearnedAddress, StatsReport, TunnelStats, VniStats } from './report.js';
@@ -158,6 +158,17 @@ function allFlows(entry: TunnelEntry, into: FlowEntry[]): void {
   if (entry.overflowFlow !== null) into.push(entry.overflowFlow);
 }
 
+/** A VNI's learned MAC addresses, by packets (ties by address). */
+function learnedAddresses(vni: VniEntry): LearnedAddress[] {
+  return [...vni.macs]
+    .sort((a, b) => b.packets - a.packets || (a.mac < b.mac ? -1 : 1))
+    .map((mac) => {
+      const learned: LearnedAddress = { mac: mac.mac, vtep: mac.vtep, ips: mac.ips.slice(), packets: mac.packets };
+      if (mac.movedTo !== null) learned.movedTo = mac.movedTo;
+      return learned;
+    });
+}
+
 export function buildReport(agg: StatsAggregator): StatsReport {
   const digits = agg.tsDigits;
   const entries: TunnelEntry[] = [...agg.tunnels];
@@ -170,10 +181,15 @@ export function buildReport(agg: StatsAggregator): StatsReport {
 
   const flowEntries: FlowEntry[] = [];
   for (const entry of entries) allFlows(entry, flowEntries);
-  flowEntries.sort(byBytes);
+  let sorted = false;
+  const sortedFlows = (): FlowEntry[] => {
+    if (!sorted) flowEntries.sort(byBytes);
+    sorted = true;
+    return flowEntries;
+  };
   let flows: FlowStats[] | null = null;
 
-  const vnis: (VniStats & { order: number })[] = [];
+  const vnis: (Ranked & { row: VniStats })[] = [];
   for (const vni of agg.vnis.values()) {
     const indices = vni.tunnels.map((entry) => tunnelIndex.get(entry) as number).sort((a, b) => a - b);
     let packets = 0;
@@ -184,17 +200,16 @@ export function buildReport(agg: StatsAggregator): StatsReport {
       bytes += tunnels[i].bytes;
       flowCount += tunnels[i].flows;
     }
-    const macs: LearnedAddress[] = [...vni.macs]
-      .sort((a, b) => b.packets - a.packets || (a.mac < b.mac ? -1 : 1))
-      .map((mac) => {
-        const learned: LearnedAddress = { mac: mac.mac, vtep: mac.vtep, ips: mac.ips.slice(), packets: mac.packets };
-        if (mac.movedTo !== null) learned.movedTo = mac.movedTo;
-        return learned;
-      });
-    vnis.push({
-      type: vni.type, id: vni.id, tunnels: indices, packets, bytes, flows: flowCount, macs,
-      arp: { requests: vni.arpRequests, replies: vni.arpReplies }, order: Math.min(...indices),
-    });
+    // Made when first read, as the flow rows are: only the VNI table and JSON show them.
+    let macs: LearnedAddress[] | null = null;
+    const row: VniStats = {
+      type: vni.type, id: vni.id, tunnels: indices, packets, bytes, flows: flowCount,
+      get macs(): LearnedAddress[] {
+        return (macs ??= learnedAddresses(vni));
+      },
+      arp: { requests: vni.arpRequests, replies: vni.arpReplies },
+    };
+    vnis.push({ row, packets, bytes, order: Math.min(...indices) });
   }
   vnis.sort(byBytes);
 
@@ -203,7 +218,7 @@ export function buildReport(agg: StatsAggregator): StatsReport {
   const issues: Record<string, number> = {};
   for (const [kind, count] of agg.issueCounts) issues[kind] = count;
 
-  const findings = findingsOf(agg, { entries, tunnels, tunnelIndex, flowEntries });
+  const findings = findingsOf(agg, { entries, tunnels, tunnelIndex, flowEntries, sortedFlows });
   return {
     packets: agg.packets,
     bytes: agg.bytes,
@@ -213,12 +228,13 @@ export function buildReport(agg: StatsAggregator): StatsReport {
     firstTime: agg.packets === 0 ? null : timestampText(agg.seen.firstSec, agg.seen.firstNsec, digits),
     lastTime: agg.packets === 0 ? null : timestampText(agg.seen.lastSec, agg.seen.lastNsec, digits),
     tunnels,
-    // Made when first read: the tables show a few flows or none, and tens of
-    // thousands of rows took most of the time of a report that prints none.
+    // Made (and sorted) when first read: the tables show a few flows or none,
+    // and sorting and making tens of thousands of rows took most of the time
+    // of a report that prints none.
     get flows(): FlowStats[] {
-      return (flows ??= flowEntries.map((flow) => flowStats(flow, tunnelIndex.get(flow.tunnel) as number, digits)));
+      return (flows ??= sortedFlows().map((flow) => flowStats(flow, tunnelIndex.get(flow.tunnel) as number, digits)));
     },
-    vnis: vnis.map(({ order: _order, ...vni }) => vni),
+    vnis: vnis.map((vni) => vni.row),
     checksums: depthChecksums(agg.checksums),
     issues,
     findings,

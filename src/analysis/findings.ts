@@ -12,7 +12,10 @@ export interface ReportRows {
   entries: TunnelEntry[];
   tunnels: TunnelStats[];
   tunnelIndex: Map<TunnelEntry, number>;
+  /** Every flow, in no order. */
   flowEntries: FlowEntry[];
+  /** The same, sorted as the report's flow rows (sorting is left until something needs it). */
+  sortedFlows: () => FlowEntry[];
 }
 
 const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
@@ -272,9 +275,12 @@ export function findingsOf(agg: StatsAggregator, rows: ReportRows): Finding[] {
   for (const byReporter of agg.tooBig.values()) {
     for (const entry of byReporter.values()) out.push(tooBigFinding(agg, entry, rows));
   }
-  rows.flowEntries.forEach((flow, index) => {
-    if (flow.mss > flow.mssLimit) out.push(mssFinding(agg, flow, index, rows));
-  });
+  // A finding names its flow's row, so the rows' order is needed only when there is one.
+  if (rows.flowEntries.some((flow) => flow.mss > flow.mssLimit)) {
+    rows.sortedFlows().forEach((flow, index) => {
+      if (flow.mss > flow.mssLimit) out.push(mssFinding(agg, flow, index, rows));
+    });
+  }
   for (const vni of agg.vnis.values()) {
     for (const mac of vni.macs) {
       if (mac.movedTo === null) continue;

@@ -137,6 +137,22 @@ describe('SYNs whose MSS does not fit the tunnel (tcp-mss.pcap)', () => {
     expect(v4.message).toContain('SYN 10.1.0.1:40060 → 10.1.0.2:443 advertises MSS 1460');
     expect(v4.message).toContain('fits 1410');
     expect(report.flows[v4.flow as number]).toMatchObject({ proto: 'tcp', srcPort: 40060, dstPort: 443, tcp: { syn: 1, mss: 1460 } });
+    const v6 = found.find((f) => f.figures.mss === 1440) as Finding;
+    expect(report.flows[v6.flow as number]).toMatchObject({ proto: 'tcp', src: 'fd00:1::1', srcPort: 40061, tcp: { mss: 1440 } });
+  });
+
+  it('names the row of its flow in every capture that has one (rows sorted by bytes, not by when first seen)', async () => {
+    let named = 0;
+    for (const name of ['tcp-mss.pcap', 'ip4in6.pcap', 'ip6in6.pcap', 'ipip.pcap', 'sit.pcap', 'gretap.pcap', 'geneve-options.pcap']) {
+      const all = await statsOf(fixture(name));
+      for (const finding of findingsOf(all, 'mss')) {
+        const row = all.flows[finding.flow as number];
+        expect(row.tcp?.mss, name).toBe(finding.figures.mss);
+        expect(finding.message, name).toContain(`SYN ${row.src}:${row.srcPort} → ${row.dst}:${row.dstPort} `);
+        named++;
+      }
+    }
+    expect(named).toBe(11);
   });
 
   it('leaves the SYN-ACK alone: its MSS 1410 fits exactly', () => {
