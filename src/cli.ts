@@ -12,6 +12,7 @@
 //   every core busy with its own threads, and helpers that must wait for a core
 //   made each collection longer (over 1,000,000 packets on two threads, 0.67 s
 //   of pauses in all against 0.75-0.88 s).
+//
 // Command-line wiring only: each command defines its options in src/commands/.
 
 import { Command, CommanderError } from 'commander';
