@@ -33,6 +33,12 @@ describe('the bin file, run as a program', () => {
     expect(result.stderr).toContain('execArgv ["--max-semi-space-size=4","--no-parallel-scavenge"]');
   });
 
+  it('is executable as built (`npm run build`), and the kernel runs it through /bin/sh', () => {
+    const result = spawnSync(CLI, ['--version'], { encoding: 'utf8' });
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
   it('passes arguments with spaces, standard input and the exit code through, and says nothing of its own', () => {
     const file = path.join(dir, 'a capture.pcap');
     fs.copyFileSync(path.join(FIXTURES, 'vxlan-lab.pcap'), file);
