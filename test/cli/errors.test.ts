@@ -89,6 +89,24 @@ describe('wrong command lines: exit 2', () => {
     expectFailure(runCli(['bogus', FIXTURE]), EXIT_USAGE, "error: unknown command 'bogus'\n(run with --help for usage)\n");
   });
 
+  it('a misspelt command: the nearest is suggested, from every command (only the one run is loaded otherwise)', () => {
+    expectFailure(runCli(['stat', FIXTURE]), EXIT_USAGE,
+      "error: unknown command 'stat'\n(Did you mean stats?)\n(run with --help for usage)\n");
+    expectFailure(runCli(['--debug', 'decpa', FIXTURE]), EXIT_USAGE,
+      "error: unknown command 'decpa'\n(Did you mean decap?)\n(run with --help for usage)\n");
+  });
+
+  it('--help lists every command, in order; a command after the program\'s own option still runs', () => {
+    const help = runCli(['--help']);
+    expect(help.status).toBe(0);
+    const names = help.stdout.split('Commands:')[1].split('\n').map((line) => /^ {2}(\w+)/.exec(line)?.[1]).filter(Boolean);
+    expect(names).toEqual(['read', 'tui', 'stats', 'capture', 'interfaces', 'decap', 'test', 'help']);
+    expect(runCli(['help', 'stats']).stdout).toMatch(/^Usage: tunscope stats \[options\] <file>/);
+    const debug = runCli(['--debug', 'stats', FIXTURE, '--json']);
+    expect(debug.status).toBe(0);
+    expect(debug.stdout).toBe(runCli(['stats', FIXTURE, '--json']).stdout);
+  });
+
   it('a missing file argument', () => {
     expectFailure(runCli(['read']), EXIT_USAGE, "error: missing required argument 'file'\n(run with --help for usage)\n");
   });
