@@ -301,7 +301,7 @@ export class StatsAggregator {
         }
       }
       const flow = this.countUntunnelled(record, layers, shownEnd, outerIp, superPacket, used);
-      if (this.observer !== null) this.observer.counted(n, flow.tunnel, flow);
+      if (this.observer !== null) this.observer.counted(n, (flow as FlowEntry).tunnel, flow);
       return;
     }
 
@@ -342,7 +342,7 @@ export class StatsAggregator {
   /** A packet outside any tunnel, and not the tail of a tunnelled one: the untunnelled row and its flow. */
   private countUntunnelled(
     record: CaptureRecord, layers: Layer[], shownEnd: number, outerIp: number, superPacket: boolean, used: number,
-  ): FlowEntry {
+  ): FlowEntry | null {
     const len = record.len;
     const entry = this.none ?? (this.none = this.newTunnel('none', '', '', null));
     entry.packets++;
@@ -765,7 +765,7 @@ export class StatsAggregator {
   private scanSegment(
     entry: TunnelEntry, record: CaptureRecord, layers: Layer[], start: number, end: number,
     outerIp: number, carrier: number, superPacket: boolean,
-  ): FlowEntry {
+  ): FlowEntry | null {
     let eth = -1;
     let arp = -1;
     let ip = -1;
@@ -830,28 +830,34 @@ export class StatsAggregator {
       dst = macText(record.bytes, ethLayer, 0);
     }
 
-    // An IPv4 flow is counted in its slot of flows4; any other in its FlowEntry.
+    // An IPv4 flow is counted in its slot of flows4, and its FlowEntry looked
+    // up only for what the slot does not hold (a fragment, a SYN, FIN or RST,
+    // a MAC address other than the last): most packets need none of it, and
+    // the lookup was one more cache miss each. Any other flow is counted in
+    // its FlowEntry.
     const at = src4 >= 0 ? this.ipv4FlowSlot(entry, kind, src, dst, src4, dst4, srcPort, dstPort) : -1;
-    let flow: FlowEntry;
+    let flow: FlowEntry | null = null;
     if (at >= 0) {
       this.flows4.count(at, record.len, record.sec, record.nsec);
-      flow = this.flows4.flowAt(at);
     } else {
       flow = src4 >= 0 ? this.overflowFlowOf(entry) : this.flowOf(entry, kind, src, dst, srcPort, dstPort);
       flow.packets++;
       flow.bytes += record.len;
       flow.touch(record.sec, record.nsec);
     }
-    if (fragment !== NOT_FRAGMENT) flow.fragments++;
+    if (fragment !== NOT_FRAGMENT) (flow ??= this.flows4.flowAt(at)).fragments++;
     if (l4 !== null) {
       if (l4.proto === 'tcp' && typeof l4.flags === 'number') {
         const flags = l4.flags;
-        if (flags & TCP_FIN) flow.fin++;
-        if (flags & TCP_RST) flow.rst++;
-        if (flags & TCP_SYN) {
-          flow.syn++;
-          if (typeof l4.mss === 'number' && l4.mss > flow.mss) flow.mss = l4.mss;
-          if (mssLimit < flow.mssLimit) flow.mssLimit = mssLimit;
+        if ((flags & (TCP_FIN | TCP_RST | TCP_SYN)) !== 0) {
+          flow ??= this.flows4.flowAt(at);
+          if (flags & TCP_FIN) flow.fin++;
+          if (flags & TCP_RST) flow.rst++;
+          if (flags & TCP_SYN) {
+            flow.syn++;
+            if (typeof l4.mss === 'number' && l4.mss > flow.mss) flow.mss = l4.mss;
+            if (mssLimit < flow.mssLimit) flow.mssLimit = mssLimit;
+          }
         }
       } else if (l4.proto === 'icmp') {
         if (l4.type === ICMP_DESTINATION_UNREACHABLE && l4.code === ICMP_FRAGMENTATION_NEEDED && typeof l4.mtu === 'number') {
@@ -870,7 +876,8 @@ export class StatsAggregator {
       else if (ip >= 0) ipSeen = layers[ip].src;
       this.learnAddress(entry, flow, at, record.bytes, layers[eth], ipSeen);
     }
-    return flow;
+    // Only an observer is handed the flow.
+    return flow ?? (this.observer === null ? null : this.flows4.flowAt(at));
   }
 
   /** Inner fragments, inner size against the path MTU; returns the largest MSS the path fits. */
@@ -961,7 +968,8 @@ export class StatsAggregator {
    * Counts the source MAC address of an Ethernet layer (and the IP address it
    * sent from) in the tunnel's VNI. `at` is the flow's slot in flows4, or -1.
    */
-  private learnAddress(entry: TunnelEntry, flow: FlowEntry, at: number, bytes: Uint8Array, eth: Layer, ip: unknown): void {
+  /** `found` is the flow, or null for an IPv4 flow not looked up yet: the one in slot `at` of flows4. */
+  private learnAddress(entry: TunnelEntry, found: FlowEntry | null, at: number, bytes: Uint8Array, eth: Layer, ip: unknown): void {
     if (eth.length < MAC_TEXT_END) return;
     const s = eth.offset + 6;
     const high = (bytes[s] << 8) | bytes[s + 1];
@@ -971,6 +979,7 @@ export class StatsAggregator {
     // and the address's VTEP was compared with this tunnel's the first time:
     // nothing but the count can change, and the slot keeps that.
     if (at >= 0 && this.flows4.sameMac(at, high, low)) return;
+    const flow = found ?? this.flows4.flowAt(at);
     let learned = flow.mac;
     if (learned === null || learned.low !== low || learned.high !== high) {
       const vni = entry.vni as VniEntry;
