@@ -966,9 +966,10 @@ export class StatsAggregator {
 
   /**
    * Counts the source MAC address of an Ethernet layer (and the IP address it
-   * sent from) in the tunnel's VNI. `at` is the flow's slot in flows4, or -1.
+   * sent from) in the tunnel's VNI. `at` is the flow's slot in flows4, or -1;
+   * `found` is the flow, or null for an IPv4 flow not looked up yet (the one
+   * in slot `at`).
    */
-  /** `found` is the flow, or null for an IPv4 flow not looked up yet: the one in slot `at` of flows4. */
   private learnAddress(entry: TunnelEntry, found: FlowEntry | null, at: number, bytes: Uint8Array, eth: Layer, ip: unknown): void {
     if (eth.length < MAC_TEXT_END) return;
     const s = eth.offset + 6;
