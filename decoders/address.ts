@@ -1,5 +1,7 @@
 // Text forms of addresses, as tcpdump and tshark print them.
 
+import type { Layer } from './types.js';
+
 // A capture repeats a few thousand addresses millions of times, and building
 // their text was the largest cost of decoding; the same string object each
 // time also makes the aggregator's maps find it by identity. Each form keeps
@@ -141,6 +143,24 @@ function ipv6Text(bytes: Uint8Array, offset: number): string {
   const head = groups.slice(0, bestStart).map((g) => g.toString(16)).join(':');
   const tail = groups.slice(bestStart + bestLen).map((g) => g.toString(16)).join(':');
   return `${head}::${tail}`;
+}
+
+/** The text of the IPv4 (version 4) or IPv6 (version 6) address at `offset`. */
+export function formatIP(bytes: Uint8Array, version: 4 | 6, offset: number): string {
+  return version === 4 ? formatIPv4(bytes, offset) : formatIPv6(bytes, offset);
+}
+
+/**
+ * The source or destination address of an IPv4 or IPv6 layer as text. A whole
+ * header decoded without detail holds '' (see DecodeContext.detail): its text
+ * is made here from the header's bytes. Undefined when the capture cut the
+ * header before the address.
+ */
+export function ipLayerAddress(bytes: Uint8Array, layer: Layer, which: 'src' | 'dst'): string | undefined {
+  const text = layer[which];
+  if (text !== '') return typeof text === 'string' ? text : undefined;
+  if (layer.proto === 'ipv4') return formatIPv4(bytes, layer.offset + (which === 'src' ? 12 : 16));
+  return formatIPv6(bytes, layer.offset + (which === 'src' ? 8 : 24));
 }
 
 export function hex16(value: number): string {

@@ -143,8 +143,9 @@ export function decodeIPv6(bytes: Uint8Array, offset: number, end: number, ctx: 
   const payloadLength = (bytes[offset + 4] << 8) | bytes[offset + 5];
   const nextHeader = bytes[offset + 6];
   const hopLimit = bytes[offset + 7];
-  const src = formatIPv6(bytes, offset + 8);
-  const dst = formatIPv6(bytes, offset + 24);
+  // Without detail, as for IPv4: counting reads the address bytes.
+  const src = ctx.detail ? formatIPv6(bytes, offset + 8) : '';
+  const dst = ctx.detail ? formatIPv6(bytes, offset + 24) : '';
 
   if (version !== 6) {
     ctx.issue('malformed', `ipv6 header with version ${version}`);

@@ -99,6 +99,7 @@ export interface IpContext {
   /** Offsets of the 4- or 16-byte addresses in the record's bytes. */
   srcOffset: number;
   dstOffset: number;
+  /** The addresses as text; '' when decoded without detail. */
   src: string;
   dst: string;
   /** Upper-layer protocol number (after IPv6 extension headers). */
@@ -118,9 +119,11 @@ export interface DecodeContext {
   verify: boolean;
   /**
    * Build the parts of a layer only a printer shows: the list of TCP options,
-   * the text of an Ethernet II frame's MAC addresses. Off for `stats`, which
-   * counts packets and never prints one. Off changes no verdict, issue or field
-   * a filter reads; a count that needs a MAC address reads its bytes.
+   * the text of an Ethernet II frame's MAC addresses, the text of a whole IP
+   * header's addresses (its `src` and `dst` are then '', see ipLayerAddress).
+   * Off for `stats`, which counts packets and never prints one. Off changes no
+   * verdict, issue or number; a count or filter that needs an address reads
+   * its bytes, or makes its text when it needs that.
    */
   detail: boolean;
   /** The nearest enclosing IP header, or null. */

@@ -1,11 +1,11 @@
 // Per-tunnel and per-flow counters over a stream of decoded packets. `add`
 // runs once per packet and only counts: rows are found through tables keyed
 // by numbers (IPv4 flows and tunnels by their header's address words, MAC
-// addresses by their bytes) and otherwise by the address strings the decoders
-// already made. `report` turns the counters into the `stats --json` shape, as
-// often as a live view wants it.
+// addresses by their bytes) and otherwise by address strings, the decoders'
+// or, for packets decoded without detail, made from the bytes. `report` turns
+// the counters into the `stats --json` shape, as often as a live view wants it.
 
-import { formatIPv4, formatMac } from '../../decoders/address.js';
+import { formatIPv4, formatMac, ipLayerAddress } from '../../decoders/address.js';
 import type { Layer, Packet, Tunnel, TunnelType } from '../../decoders/types.js';
 import type { CaptureRecord } from '../sources/record.js';
 import {
@@ -507,7 +507,7 @@ export class StatsAggregator {
       let at = this.flows4.find(mine.tableId, flow.src4, flow.dst4, flow.kind, flow.srcPort, flow.dstPort);
       if (at < 0) {
         this.order = base + flow.order;
-        at = this.ipv4FlowSlot(mine, flow.kind, ipv4Text(flow.src4), ipv4Text(flow.dst4), flow.src4, flow.dst4, flow.srcPort, flow.dstPort);
+        at = this.ipv4FlowSlot(mine, flow.kind, flow.src4, flow.dst4, flow.srcPort, flow.dstPort);
         if (at < 0) return false;
       }
       // Into the FlowEntry: the counts still pending in the slot add to it when the table is settled.
@@ -615,16 +615,16 @@ export class StatsAggregator {
   }
 
   /**
-   * The row of a tunnel; `carrier` is the IP layer that carries it. When that
-   * is the IPv4 header whose addresses the tunnel names, the row is found by
-   * its address words in tunnels4; otherwise, and the first time, through the
-   * address strings of tunnelIndex.
+   * The row of a tunnel; `carrier` is the IP layer that carries it, the header
+   * whose addresses the engine gave the tunnel. When that is IPv4, the row is
+   * found by its address words in tunnels4; otherwise, and the first time,
+   * through the address strings of tunnelIndex.
    */
   private tunnelEntry(tunnel: Tunnel, bytes: Uint8Array, carrier: Layer | null): TunnelEntry {
     let src4 = -1;
     let dst4 = -1;
     let bucket = 0;
-    if (carrier !== null && carrier.proto === 'ipv4' && carrier.src === tunnel.src && carrier.dst === tunnel.dst) {
+    if (carrier !== null && carrier.proto === 'ipv4') {
       const a = carrier.offset + 12;
       src4 = ((bytes[a] << 24) | (bytes[a + 1] << 16) | (bytes[a + 2] << 8) | bytes[a + 3]) >>> 0;
       dst4 = ((bytes[a + 4] << 24) | (bytes[a + 5] << 16) | (bytes[a + 6] << 8) | bytes[a + 7]) >>> 0;
@@ -730,7 +730,9 @@ export class StatsAggregator {
       owners.clear();
       this.fragmentOwnerResets++;
     }
-    owners.set(this.fragmentKey(bytes, ip), { tunnel, src: ip.src as string, dst: ip.dst as string });
+    owners.set(this.fragmentKey(bytes, ip), {
+      tunnel, src: ipLayerAddress(bytes, ip, 'src') as string, dst: ipLayerAddress(bytes, ip, 'dst') as string,
+    });
   }
 
   /** Whether a first fragment left an owner under this fragment's key, whatever its addresses. */
@@ -742,7 +744,7 @@ export class StatsAggregator {
     const owners = ip.proto === 'ipv4' ? this.fragmentOwners4 : this.fragmentOwners6;
     if (owners.size === 0) return null;
     const owner = owners.get(this.fragmentKey(bytes, ip));
-    if (owner === undefined || owner.src !== ip.src || owner.dst !== ip.dst) return null;
+    if (owner === undefined || owner.src !== ipLayerAddress(bytes, ip, 'src') || owner.dst !== ipLayerAddress(bytes, ip, 'dst')) return null;
     return owner.tunnel;
   }
 
@@ -795,13 +797,15 @@ export class StatsAggregator {
     let mssLimit = Infinity;
     if (ip >= 0) {
       const ipLayer = layers[ip];
-      src = ipLayer.src as string;
-      dst = ipLayer.dst as string;
-      if (ipLayer.proto === 'ipv4' && typeof dst === 'string') {
-        const bytes = record.bytes;
+      const bytes = record.bytes;
+      if (ipLayer.proto === 'ipv4' && typeof ipLayer.dst === 'string') {
+        // A whole header: its flow is found by the address words, and its text made only for a new flow.
         const a = ipLayer.offset + 12;
         src4 = ((bytes[a] << 24) | (bytes[a + 1] << 16) | (bytes[a + 2] << 8) | bytes[a + 3]) >>> 0;
         dst4 = ((bytes[a + 4] << 24) | (bytes[a + 5] << 16) | (bytes[a + 6] << 8) | bytes[a + 7]) >>> 0;
+      } else {
+        src = ipLayerAddress(bytes, ipLayer, 'src') as string;
+        dst = ipLayerAddress(bytes, ipLayer, 'dst') as string;
       }
       const protocol = typeof ipLayer.protocol === 'number' ? ipLayer.protocol : 0;
       fragment = fragmentState(ipLayer);
@@ -835,7 +839,7 @@ export class StatsAggregator {
     // a MAC address other than the last): most packets need none of it, and
     // the lookup was one more cache miss each. Any other flow is counted in
     // its FlowEntry.
-    const at = src4 >= 0 ? this.ipv4FlowSlot(entry, kind, src, dst, src4, dst4, srcPort, dstPort) : -1;
+    const at = src4 >= 0 ? this.ipv4FlowSlot(entry, kind, src4, dst4, srcPort, dstPort) : -1;
     let flow: FlowEntry | null = null;
     if (at >= 0) {
       this.flows4.count(at, record.len, record.sec, record.nsec);
@@ -861,20 +865,17 @@ export class StatsAggregator {
         }
       } else if (l4.proto === 'icmp') {
         if (l4.type === ICMP_DESTINATION_UNREACHABLE && l4.code === ICMP_FRAGMENTATION_NEEDED && typeof l4.mtu === 'number') {
-          this.recordTooBig(4, l4.mtu, layers[ip], layers, end);
+          this.recordTooBig(4, l4.mtu, record.bytes, layers[ip], layers, end);
         }
       } else if (l4.proto === 'icmpv6') {
         if (l4.type === ICMPV6_PACKET_TOO_BIG && typeof l4.mtu === 'number') {
-          this.recordTooBig(6, l4.mtu, layers[ip], layers, end);
+          this.recordTooBig(6, l4.mtu, record.bytes, layers[ip], layers, end);
         }
       }
     }
 
     if (entry.vni !== null && eth >= 0) {
-      let ipSeen: unknown;
-      if (arp >= 0) ipSeen = layers[arp].senderIp;
-      else if (ip >= 0) ipSeen = layers[ip].src;
-      this.learnAddress(entry, flow, at, record.bytes, layers[eth], ipSeen);
+      this.learnAddress(entry, flow, at, record.bytes, layers[eth], arp >= 0 ? layers[arp] : ip >= 0 ? layers[ip] : null);
     }
     // Only an observer is handed the flow.
     return flow ?? (this.observer === null ? null : this.flows4.flowAt(at));
@@ -919,13 +920,11 @@ export class StatsAggregator {
    * flowOf() would make, found by one number-keyed lookup; -1 when the flow
    * table is full (the packet then counts in the tunnel's overflow flow).
    */
-  private ipv4FlowSlot(
-    entry: TunnelEntry, kind: number, src: string, dst: string, src4: number, dst4: number, srcPort: number, dstPort: number,
-  ): number {
+  private ipv4FlowSlot(entry: TunnelEntry, kind: number, src4: number, dst4: number, srcPort: number, dstPort: number): number {
     const found = this.flows4.find(entry.tableId, src4, dst4, kind, srcPort, dstPort);
     if (found >= 0) return found;
     if (this.flowCount >= this.maxFlows) return -1;
-    const flow = new FlowEntry(entry, kind, src, dst, srcPort, dstPort, this.order++);
+    const flow = new FlowEntry(entry, kind, ipv4Text(src4), ipv4Text(dst4), srcPort, dstPort, this.order++);
     flow.src4 = src4;
     flow.dst4 = dst4;
     entry.flows4.push(flow);
@@ -966,11 +965,13 @@ export class StatsAggregator {
 
   /**
    * Counts the source MAC address of an Ethernet layer (and the IP address it
-   * sent from) in the tunnel's VNI. `at` is the flow's slot in flows4, or -1;
-   * `found` is the flow, or null for an IPv4 flow not looked up yet (the one
-   * in slot `at`).
+   * sent from, read from `from`, the frame's ARP or IP layer) in the tunnel's
+   * VNI. `at` is the flow's slot in flows4, or -1; `found` is the flow, or
+   * null for an IPv4 flow not looked up yet (the one in slot `at`).
    */
-  private learnAddress(entry: TunnelEntry, found: FlowEntry | null, at: number, bytes: Uint8Array, eth: Layer, ip: unknown): void {
+  private learnAddress(
+    entry: TunnelEntry, found: FlowEntry | null, at: number, bytes: Uint8Array, eth: Layer, from: Layer | null,
+  ): void {
     if (eth.length < MAC_TEXT_END) return;
     const s = eth.offset + 6;
     const high = (bytes[s] << 8) | bytes[s + 1];
@@ -999,6 +1000,8 @@ export class StatsAggregator {
     }
     if (learned.vtep !== entry.src && learned.movedTo === null) learned.movedTo = entry.src;
     learned.packets++;
+    if (from === null) return;
+    const ip = from.proto === 'arp' ? from.senderIp : ipLayerAddress(bytes, from, 'src');
     if (typeof ip === 'string' && ip !== learned.lastIp && learned.ips.length < IPS_PER_MAC) {
       if (!learned.ips.includes(ip)) learned.ips = learned.ips.concat(ip);
       learned.lastIp = ip;
@@ -1015,14 +1018,14 @@ export class StatsAggregator {
     return learned;
   }
 
-  private recordTooBig(version: 4 | 6, mtu: number, ipLayer: Layer, layers: Layer[], quotedFrom: number): void {
+  private recordTooBig(version: 4 | 6, mtu: number, bytes: Uint8Array, ipLayer: Layer, layers: Layer[], quotedFrom: number): void {
     const key = mtu * 8 + version;
-    const reporter = ipLayer.src as string;
+    const reporter = ipLayerAddress(bytes, ipLayer, 'src') as string;
     let entry = this.tooBig.get(key)?.get(reporter);
     if (entry === undefined) {
       if (this.tooBigCount >= MAX_TOO_BIG_ENTRIES) return;
-      entry = new TooBigEntry(version, mtu, reporter, ipLayer.dst as string);
-      describeQuotedPacket(entry, layers, quotedFrom);
+      entry = new TooBigEntry(version, mtu, reporter, ipLayerAddress(bytes, ipLayer, 'dst') as string);
+      describeQuotedPacket(entry, bytes, layers, quotedFrom);
       this.addTooBig(key, entry);
     }
     entry.count++;
@@ -1201,11 +1204,11 @@ function absorbFlowCounts(mine: FlowEntry, theirs: FlowCounts, base: number): vo
 }
 
 /** What the packet an ICMP error quotes was: its addresses, length, and the tunnel it carried. */
-function describeQuotedPacket(entry: TooBigEntry, layers: Layer[], quotedFrom: number): void {
+function describeQuotedPacket(entry: TooBigEntry, bytes: Uint8Array, layers: Layer[], quotedFrom: number): void {
   if (quotedFrom >= layers.length || !isIp(layers[quotedFrom])) return;
   const quoted = layers[quotedFrom];
-  entry.quotedSrc = quoted.src as string;
-  entry.quotedDst = quoted.dst as string;
+  entry.quotedSrc = ipLayerAddress(bytes, quoted, 'src') as string;
+  entry.quotedDst = ipLayerAddress(bytes, quoted, 'dst') as string;
   entry.quotedLength = ipPacketLength(quoted);
   for (let i = quotedFrom + 1; i < layers.length; i++) {
     const proto = layers[i].proto;

@@ -1,8 +1,7 @@
 // The aggregator's mutable rows: counters only, keyed by numbers (IPv4 flows
 // and tunnels by their header's address words, MAC addresses by their bytes)
-// and otherwise by the address strings the decoders already made, so that
-// counting a packet builds nothing. Report objects are made from these on
-// demand.
+// and otherwise by address strings, so that counting a packet builds nothing
+// but a new row. Report objects are made from these on demand.
 
 import type { TunnelType } from '../../decoders/types.js';
 import { parseIPv4 } from '../filter/parse.js';

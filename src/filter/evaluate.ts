@@ -13,6 +13,7 @@
 // the tunnels carry, so `outer host 10.0.0.1 and inner host 172.18.1.1` holds
 // whichever tunnel level 172.18.1.1 is found on.
 
+import { ipLayerAddress } from '../../decoders/address.js';
 import type { Layer, Packet } from '../../decoders/types.js';
 import type { FilterNode, Primitive, Scope } from './parse.js';
 
@@ -60,8 +61,9 @@ function layerMatches(prim: Primitive, layer: Layer, bytes: Uint8Array): boolean
       let src: unknown;
       let dst: unknown;
       if (layer.proto === 'ipv4' || layer.proto === 'ipv6') {
-        src = layer.src;
-        dst = layer.dst;
+        // Decoded without detail, a whole header holds '' for the text: it is made when asked for.
+        src = ipLayerAddress(bytes, layer, 'src');
+        dst = ipLayerAddress(bytes, layer, 'dst');
       } else if (layer.proto === 'arp') {
         src = layer.senderIp;
         dst = layer.targetIp;
