@@ -4,7 +4,6 @@
 
 import { APPLICATION_TABLES, RAW_IP_LINKTYPES, Registry, linktypeName, DECODERS } from './registry.js';
 import { completesAfterInnerOffload } from './checksum.js';
-import { formatIP } from './address.js';
 import type {
   Checksum, DecodeContext, IpContext, Issue, IssueKind, Layer, NextProtocol, Packet, ProtoName, Tunnel, TunnelType,
 } from './types.js';
@@ -50,14 +49,6 @@ function greTunnelType(protocolType: unknown): TunnelType {
 function ipInIpType(outer: IpContext, inner: ProtoName): TunnelType {
   if (outer.version === 4) return inner === 'ipv4' ? 'ipip' : 'sit';
   return inner === 'ipv4' ? 'ip4in6' : 'ip6in6';
-}
-
-/**
- * A tunnel's outer address as text, made here when the IP header was decoded
- * without detail: a tunnel's endpoints are few, so their text is found, not made.
- */
-function addressOf(bytes: Uint8Array, ip: IpContext, text: string, offset: number): string {
-  return text !== '' ? text : formatIP(bytes, ip.version, offset);
 }
 
 function hexKey(key: number): string {
@@ -230,11 +221,7 @@ export function dissect(bytes: Uint8Array, linktype: number, wireLength: number,
       } else if (typeof layer.vni === 'number') {
         id = layer.vni;
       }
-      const ip = ctx.ip;
-      tunnels.push({
-        type: tunnelType, id, src: ip === null ? '' : addressOf(bytes, ip, ip.src, ip.srcOffset),
-        dst: ip === null ? '' : addressOf(bytes, ip, ip.dst, ip.dstOffset), layer: ctx.current,
-      });
+      tunnels.push({ type: tunnelType, id, src: ctx.ip?.src ?? '', dst: ctx.ip?.dst ?? '', layer: ctx.current });
     } else if (proto === 'erspan' && !ctx.quoted && tunnels.length > 0) {
       // The ERSPAN session id names the tunnel its GRE header opened.
       const tunnel = tunnels[tunnels.length - 1];

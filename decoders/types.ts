@@ -86,7 +86,7 @@ export interface Tunnel {
   type: TunnelType;
   /** VNI, GRE key, ERSPAN session id, or null. */
   id: number | null;
-  /** Outer (enclosing IP) source and destination. */
+  /** Outer (enclosing IP) source and destination; '' when decoded without detail, like the header's own. */
   src: string;
   dst: string;
   /** Index of the first layer of the tunnel (its header; the inner IP for IP-in-IP). */

@@ -9,7 +9,7 @@ import { formatIPv4, formatMac, ipLayerAddress } from '../../decoders/address.js
 import type { Layer, Packet, Tunnel, TunnelType } from '../../decoders/types.js';
 import type { CaptureRecord } from '../sources/record.js';
 import {
-  ETHERTYPE_BASE, FlowEntry, addCounts, Ipv4FlowTable, KIND_ARP, KIND_OTHER, KIND_OVERFLOW, LATER_FRAGMENT, MacEntry, Seen, STATUS_COUNT,
+  ETHERTYPE_BASE, FlowEntry, addCounts, countVerdicts, Ipv4FlowTable, KIND_ARP, KIND_OTHER, KIND_OVERFLOW, LATER_FRAGMENT, MacEntry, Seen, STATUS_COUNT,
   TooBigEntry, TunnelEntry, VniEntry, flowKey, ipv4TunnelBucket, ipv4Word, macBucket,
 } from './entries.js';
 import { buildReport, flowKindOf } from './build-report.js';
@@ -56,8 +56,8 @@ interface Orphan {
   shownEnd: number;
   outerIp: number;
   superPacket: boolean;
-  /** The packet's checksum verdicts by depth, as countChecksums() left them. */
-  counts: number[];
+  /** The packet's checksum verdicts, as countChecksums() left them. */
+  verdicts: number[];
   /** Two creation orders kept free for it: for the untunnelled row and its flow, should it make them. */
   order: number;
   /** The part had a first fragment under the same key, from other addresses: no owner before it counts. */
@@ -234,8 +234,12 @@ export class StatsAggregator {
   private readonly orphans: Orphan[] | null;
   private order = 0;
   private tunnelsMade = 0;
-  private readonly depthCounts = new Float64Array(MAX_DEPTH * STATUS_COUNT);
-  private depthCountsUsed = 0;
+  /**
+   * The checksum verdicts of the packet being counted: for each checksum, the
+   * index of its counter in `checksums`, depth * STATUS_COUNT + status.
+   */
+  private verdicts = new Int32Array(MAX_DEPTH);
+  private verdictCount = 0;
   private innerLayers = new Int32Array(16);
   private readonly observer: CountObserver | null;
 
@@ -271,8 +275,7 @@ export class StatsAggregator {
     if (this.innerLayers.length < tunnels.length) this.innerLayers = new Int32Array(tunnels.length * 2);
     for (let k = 0; k < tunnels.length; k++) this.innerLayers[k] = innerLayerOf(layers, tunnels[k]);
     const anyBad = this.countChecksums(layers, shownEnd, tunnels.length);
-    const used = this.depthCountsUsed;
-    addCounts(this.checksums, this.depthCounts, used);
+    countVerdicts(this.checksums, this.verdicts, this.verdictCount);
 
     let outerIp = -1;
     for (let i = 0; i < shownEnd; i++) {
@@ -286,21 +289,21 @@ export class StatsAggregator {
       if (outerIp >= 0 && fragmentState(layers[outerIp]) === LATER_FRAGMENT_STATE) {
         const owner = this.fragmentOwnerOf(record.bytes, layers[outerIp]);
         if (owner !== null) {
-          this.addFragmentTail(owner, record, layers[outerIp], used);
+          this.addFragmentTail(owner, record, layers[outerIp]);
           if (this.observer !== null) this.observer.counted(n, owner, null);
           return;
         }
         if (this.orphans !== null) {
           this.orphans.push({
             record: { ...record, bytes: record.bytes.slice() }, layers, shownEnd, outerIp, superPacket,
-            counts: Array.from(this.depthCounts.subarray(0, used)), order: this.order,
+            verdicts: Array.from(this.verdicts.subarray(0, this.verdictCount)), order: this.order,
             keyedInPart: this.fragmentOwnerKeyed(record.bytes, layers[outerIp]),
           });
           this.order += 2;
           return;
         }
       }
-      const flow = this.countUntunnelled(record, layers, shownEnd, outerIp, superPacket, used);
+      const flow = this.countUntunnelled(record, layers, shownEnd, outerIp, superPacket);
       if (this.observer !== null) this.observer.counted(n, (flow as FlowEntry).tunnel, flow);
       return;
     }
@@ -321,7 +324,7 @@ export class StatsAggregator {
         : layers[inner - 1].offset + layers[inner - 1].length;
       if (innerStart > len) innerStart = len;
       entry.countFrame(len, innerStart, record.sec, record.nsec);
-      entry.addChecksums(this.depthCounts, used);
+      entry.addChecksums(this.verdicts, this.verdictCount);
       if (anyBad) this.countInnerBad(entry, layers, inner, shownEnd);
 
       if (carrier >= 0) this.countCarrier(entry, record.bytes, layers[carrier], true);
@@ -341,7 +344,7 @@ export class StatsAggregator {
 
   /** A packet outside any tunnel, and not the tail of a tunnelled one: the untunnelled row and its flow. */
   private countUntunnelled(
-    record: CaptureRecord, layers: Layer[], shownEnd: number, outerIp: number, superPacket: boolean, used: number,
+    record: CaptureRecord, layers: Layer[], shownEnd: number, outerIp: number, superPacket: boolean,
   ): FlowEntry | null {
     const len = record.len;
     const entry = this.none ?? (this.none = this.newTunnel('none', '', '', null));
@@ -350,7 +353,7 @@ export class StatsAggregator {
     entry.innerBytes += len;
     entry.touch(record.sec, record.nsec);
     if (len > entry.maxOuterLength) entry.maxOuterLength = len;
-    entry.addChecksums(this.depthCounts, used);
+    entry.addChecksums(this.verdicts, this.verdictCount);
     if (outerIp >= 0) this.countCarrier(entry, record.bytes, layers[outerIp], false);
     return this.scanSegment(entry, record, layers, 0, shownEnd, -1, -1, superPacket);
   }
@@ -467,18 +470,18 @@ export class StatsAggregator {
 
   /** A part's orphan counted where one reading would have: in the tunnel of its first fragment, or untunnelled. */
   private countOrphan(orphan: Orphan, base: number): void {
-    const { record, layers, outerIp, counts } = orphan;
+    const { record, layers, outerIp, verdicts } = orphan;
     const ip = layers[outerIp];
-    this.depthCounts.set(counts);
-    this.depthCountsUsed = counts.length;
+    this.verdicts.set(verdicts);
+    this.verdictCount = verdicts.length;
     const owner = orphan.keyedInPart ? null : this.fragmentOwnerOf(record.bytes, ip);
     if (owner !== null) {
-      this.addFragmentTail(owner, record, ip, counts.length);
+      this.addFragmentTail(owner, record, ip);
       return;
     }
     // The rows it makes take the orders kept for it in its part; rows made later in the part sort after them.
     this.order = base + orphan.order;
-    this.countUntunnelled(record, layers, orphan.shownEnd, outerIp, orphan.superPacket, counts.length);
+    this.countUntunnelled(record, layers, orphan.shownEnd, outerIp, orphan.superPacket);
   }
 
   /** The flows of a part's tunnel row `theirs` into `mine`, but for its IPv4 flows (absorbIpv4Flows). */
@@ -581,13 +584,13 @@ export class StatsAggregator {
     return false;
   }
 
-  /** Verdict counts by depth into depthCounts; true when any checksum is bad. */
+  /** The packet's checksum verdicts into `verdicts`; true when any is bad. */
   private countChecksums(layers: Layer[], shownEnd: number, tunnelCount: number): boolean {
-    const counts = this.depthCounts;
-    counts.fill(0, 0, this.depthCountsUsed);
+    if (this.verdicts.length < shownEnd) this.verdicts = new Int32Array(shownEnd);
+    const verdicts = this.verdicts;
+    let count = 0;
     let depth = 0;
     let next = 0;
-    let deepest = 0;
     let anyBad = false;
     for (let i = 0; i < shownEnd; i++) {
       while (next < tunnelCount && this.innerLayers[next] <= i) {
@@ -597,11 +600,10 @@ export class StatsAggregator {
       const checksum = layers[i].checksum;
       if (checksum === undefined) continue;
       const d = depth < MAX_DEPTH ? depth : MAX_DEPTH - 1;
-      counts[d * STATUS_COUNT + STATUS_INDEX[checksum.status]]++;
-      if (d > deepest) deepest = d;
+      verdicts[count++] = d * STATUS_COUNT + STATUS_INDEX[checksum.status];
       if (checksum.status === 'bad') anyBad = true;
     }
-    this.depthCountsUsed = (deepest + 1) * STATUS_COUNT;
+    this.verdictCount = count;
     return anyBad;
   }
 
@@ -616,9 +618,9 @@ export class StatsAggregator {
 
   /**
    * The row of a tunnel; `carrier` is the IP layer that carries it, the header
-   * whose addresses the engine gave the tunnel. When that is IPv4, the row is
-   * found by its address words in tunnels4; otherwise, and the first time,
-   * through the address strings of tunnelIndex.
+   * whose addresses the engine gave the tunnel (as '' without detail). When
+   * that is IPv4, the row is found by its address words in tunnels4;
+   * otherwise, and the first time, through the address strings of tunnelIndex.
    */
   private tunnelEntry(tunnel: Tunnel, bytes: Uint8Array, carrier: Layer | null): TunnelEntry {
     let src4 = -1;
@@ -636,8 +638,10 @@ export class StatsAggregator {
       }
     }
     const key = TUNNEL_TYPE_CODES[tunnel.type] * 2 * NO_ID + (tunnel.id === null ? NO_ID : tunnel.id);
-    const bySrc = this.tunnelIndex.get(tunnel.src);
-    const byDst = bySrc === undefined ? undefined : bySrc.get(tunnel.dst);
+    const src = carrier === null ? tunnel.src : ipLayerAddress(bytes, carrier, 'src') as string;
+    const dst = carrier === null ? tunnel.dst : ipLayerAddress(bytes, carrier, 'dst') as string;
+    const bySrc = this.tunnelIndex.get(src);
+    const byDst = bySrc === undefined ? undefined : bySrc.get(dst);
     const found = byDst === undefined ? undefined : byDst.get(key);
     if (found !== undefined) {
       // A row first found through a header that did not name it, now through one that does.
@@ -647,7 +651,7 @@ export class StatsAggregator {
     if (this.tunnels.length >= this.maxTunnels) {
       return this.overflowTunnel ?? (this.overflowTunnel = this.newTunnel('overflow', '', '', null));
     }
-    const entry = this.addTunnel(tunnel.type, tunnel.src, tunnel.dst, tunnel.id);
+    const entry = this.addTunnel(tunnel.type, src, dst, tunnel.id);
     if (src4 >= 0) this.addIpv4Tunnel(entry, src4, dst4, bucket);
     return entry;
   }
@@ -749,12 +753,12 @@ export class StatsAggregator {
   }
 
   /** A later fragment of an outer packet whose first fragment carried a tunnel: all of it belongs to that tunnel. */
-  private addFragmentTail(entry: TunnelEntry, record: CaptureRecord, ip: Layer, used: number): void {
+  private addFragmentTail(entry: TunnelEntry, record: CaptureRecord, ip: Layer): void {
     const len = record.len;
     let headerEnd = ip.offset + ip.length;
     if (headerEnd > len) headerEnd = len;
     entry.countFrame(len, headerEnd, record.sec, record.nsec);
-    entry.addChecksums(this.depthCounts, used);
+    entry.addChecksums(this.verdicts, this.verdictCount);
     this.countCarrier(entry, record.bytes, ip, false);
   }
 

@@ -49,10 +49,29 @@ export class Seen {
   }
 }
 
-/** Adds the first `used` of `counts` to `into`, element by element, growing `into` as needed. */
-export function addCounts(into: number[], counts: ArrayLike<number>, used = counts.length): void {
-  while (into.length < used) into.push(0);
-  for (let i = 0; i < used; i++) into[i] += counts[i];
+/** Adds `counts` to `into`, element by element, growing `into` as needed. */
+export function addCounts(into: number[], counts: ArrayLike<number>): void {
+  while (into.length < counts.length) into.push(0);
+  for (let i = 0; i < counts.length; i++) into[i] += counts[i];
+}
+
+/**
+ * Counts the first `count` of `verdicts` into `into`, counters by depth and
+ * checksum status: each verdict is the index of its counter, depth *
+ * STATUS_COUNT + status. A packet has a few checksums: a counter it does not
+ * touch is not visited. `into` grows by whole depths, and holds depth 0 once
+ * any packet was counted, with checksums or not.
+ */
+export function countVerdicts(into: number[], verdicts: ArrayLike<number>, count: number): void {
+  while (into.length < STATUS_COUNT) into.push(0);
+  for (let i = 0; i < count; i++) {
+    const at = verdicts[i];
+    if (at >= into.length) {
+      const depthEnd = at - (at % STATUS_COUNT) + STATUS_COUNT;
+      while (into.length < depthEnd) into.push(0);
+    }
+    into[at]++;
+  }
 }
 
 /**
@@ -444,7 +463,7 @@ export class TunnelEntry extends Seen {
     if (len > this.maxOuterLength) this.maxOuterLength = len;
   }
 
-  addChecksums(counts: ArrayLike<number>, used: number): void {
-    addCounts(this.checksums, counts, used);
+  addChecksums(verdicts: ArrayLike<number>, count: number): void {
+    countVerdicts(this.checksums, verdicts, count);
   }
 }
