@@ -1,6 +1,7 @@
 // The aggregator's bounds and its live use: memory held by tunnels and flows
-// up to their caps, overflow rows and notices beyond them, and a report that
-// can be taken again and again while packets keep coming.
+// up to their caps, overflow rows and notices beyond them, a report that can
+// be taken again and again while packets keep coming; and its checksum
+// counters by depth.
 
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -112,5 +113,29 @@ describe('report() during a live capture', () => {
   it('reports an empty capture as zeros', () => {
     const report = new StatsAggregator().report();
     expect(report).toMatchObject({ packets: 0, bytes: 0, firstTs: null, lastTs: null, tunnels: [], flows: [], vnis: [], findings: [] });
+  });
+});
+
+describe('checksum verdicts by depth', () => {
+  const zeros = { bad: 0, offload: 0, zero: 0, unverified: 0 };
+
+  it('counts each verdict at the depth of its tunnel, for the whole capture and for the tunnel', () => {
+    // tshark on tcp-mss.pcap frame 1: both IPv4 checksums, UDP's and TCP's are good.
+    const aggregator = new StatsAggregator();
+    for (let n = 1; n <= 3; n++) aggregator.add(n, TEMPLATE, dissect(TEMPLATE.bytes, TEMPLATE.linktype, TEMPLATE.len, { registry }));
+    const report = aggregator.report();
+    const byDepth = [{ depth: 0, good: 6, ...zeros }, { depth: 1, good: 6, ...zeros }];
+    expect(report.checksums).toEqual(byDepth);
+    expect(report.tunnels[0].checksumsByDepth).toEqual(byDepth);
+  });
+
+  it('has a row for depth 0 once a packet was counted, even a packet without a checksum', () => {
+    const aggregator = new StatsAggregator();
+    // The Ethernet header alone: the IPv4 header it announces was not captured.
+    const record = { ...TEMPLATE, bytes: TEMPLATE.bytes.slice(0, 14) };
+    aggregator.add(1, record, dissect(record.bytes, record.linktype, record.len, { registry }));
+    const report = aggregator.report();
+    expect(report.checksums).toEqual([{ depth: 0, good: 0, ...zeros }]);
+    expect(report.tunnels[0].checksumsByDepth).toEqual([{ depth: 0, good: 0, ...zeros }]);
   });
 });
