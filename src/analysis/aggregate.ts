@@ -236,9 +236,10 @@ export class StatsAggregator {
   private tunnelsMade = 0;
   /**
    * The checksum verdicts of the packet being counted: for each checksum, the
-   * index of its counter in `checksums`, depth * STATUS_COUNT + status.
+   * index of its counter in `checksums`, depth * STATUS_COUNT + status. At
+   * most one per layer (32 by default), grown for a packet of more.
    */
-  private verdicts = new Int32Array(MAX_DEPTH);
+  private verdicts = new Int32Array(32);
   private verdictCount = 0;
   private innerLayers = new Int32Array(16);
   private readonly observer: CountObserver | null;
@@ -748,7 +749,8 @@ export class StatsAggregator {
     const owners = ip.proto === 'ipv4' ? this.fragmentOwners4 : this.fragmentOwners6;
     if (owners.size === 0) return null;
     const owner = owners.get(this.fragmentKey(bytes, ip));
-    if (owner === undefined || owner.src !== ipLayerAddress(bytes, ip, 'src') || owner.dst !== ipLayerAddress(bytes, ip, 'dst')) return null;
+    if (owner === undefined) return null;
+    if (owner.src !== ipLayerAddress(bytes, ip, 'src') || owner.dst !== ipLayerAddress(bytes, ip, 'dst')) return null;
     return owner.tunnel;
   }
 
