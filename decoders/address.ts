@@ -145,11 +145,6 @@ function ipv6Text(bytes: Uint8Array, offset: number): string {
   return `${head}::${tail}`;
 }
 
-/** The text of the IPv4 (version 4) or IPv6 (version 6) address at `offset`. */
-export function formatIP(bytes: Uint8Array, version: 4 | 6, offset: number): string {
-  return version === 4 ? formatIPv4(bytes, offset) : formatIPv6(bytes, offset);
-}
-
 /**
  * The source or destination address of an IPv4 or IPv6 layer as text. A whole
  * header decoded without detail holds '' (see DecodeContext.detail): its text

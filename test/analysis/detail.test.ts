@@ -79,7 +79,7 @@ describe('decoding without detail', () => {
       const packet = dissect(bytes, record.linktype, record.len, { registry, detail: true });
       full.push(packet);
       lean.push(dissect(bytes, record.linktype, record.len, { registry, detail: false }));
-      // A filter looks past the packet an ICMP error quotes.
+      // A filter does not look into the packet an ICMP error quotes.
       for (const layer of packet.layers.slice(0, packet.quotedFrom)) {
         if ((layer.proto === 'ipv4' || layer.proto === 'ipv6') && typeof layer.dst === 'string') {
           addresses.add(layer.src as string);
