@@ -107,6 +107,18 @@ export class Registry {
     for (const o of overrides) this.tables[o.table].set(o.key, o.proto);
   }
 
+  /** A copy of this registry with one more override. */
+  withOverride(override: DecodeAs): Registry {
+    const copy = new Registry();
+    for (const name of Object.keys(this.tables) as TableName[]) {
+      const table = copy.tables[name];
+      table.clear();
+      for (const [key, proto] of this.tables[name]) table.set(key, proto);
+    }
+    copy.tables[override.table].set(override.key, override.proto);
+    return copy;
+  }
+
   lookup(table: TableName, key: number): ProtoName | undefined {
     const found = this.table(table).get(key);
     // A GRE protocol type that is not GRE-specific is an ethertype.

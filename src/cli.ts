@@ -33,6 +33,7 @@ const COMMANDS: Record<string, () => Promise<DefineCommand>> = {
   stats: async () => (await import('./commands/stats.js')).defineStatsCommand,
   capture: async () => (await import('./commands/capture.js')).defineCaptureCommand,
   interfaces: async () => (await import('./commands/interfaces.js')).defineInterfacesCommand,
+  trace: async () => (await import('./commands/trace.js')).defineTraceCommand,
   decap: async () => (await import('./commands/decap.js')).defineDecapCommand,
   test: async () => (await import('./commands/test.js')).defineTestCommand,
 };

@@ -18,7 +18,8 @@ const SYSTEM_ERRORS: Record<string, (name: string) => string> = {
   EIO: (name) => `cannot read ${name}: input/output error`,
 };
 
-function readError(name: string, err: unknown): CaptureError {
+/** A CaptureError that names the file and says plainly what the system refused. */
+export function readError(name: string, err: unknown): CaptureError {
   if (err instanceof CaptureError) return err;
   const code = (err as NodeJS.ErrnoException | null)?.code;
   const known = code === undefined ? undefined : SYSTEM_ERRORS[code];

@@ -47,6 +47,8 @@ export interface FormatReader {
    * bytes; throws CaptureError when that unit is the file header.
    */
   partial(b: Uint8Array, avail: number, pos: number, need: number): string;
+  /** pcapng: the name of an interface described so far ('' when it has none). */
+  interfaceName?(id: number): string | undefined;
 }
 
 export function rd16(b: Uint8Array, o: number, le: boolean): number {

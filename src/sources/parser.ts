@@ -150,6 +150,11 @@ export class CaptureParser {
     return true;
   }
 
+  /** The name the file gives an interface (pcapng if_name: '' when it has none); undefined for an interface not described (so far). */
+  interfaceName(id: number): string | undefined {
+    return this.reader?.interfaceName?.(id);
+  }
+
   /** Ends the input: reports a cut-off last unit, or throws when there never was a capture header. */
   finish(): ReadSummary {
     const reader = this.reader;

@@ -69,7 +69,10 @@ export const BT_ISB = 0x00000005;
 export const BT_EPB = 0x00000006;
 export const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 
+const utf8 = new TextDecoder();
+
 const OPT_ENDOFOPT = 0;
+const IF_NAME = 2;
 const IF_TSRESOL = 9;
 const IF_TSOFFSET = 14;
 
@@ -108,6 +111,8 @@ interface Interface {
   /** if_tsoffset, seconds. */
   offset: number;
   digits: 6 | 9;
+  /** if_name, or '' when the block has none. */
+  name: string;
 }
 
 export class PcapngReader implements FormatReader {
@@ -122,6 +127,11 @@ export class PcapngReader implements FormatReader {
 
   constructor(private readonly name: string, le: boolean) {
     this.le = le;
+  }
+
+  /** The if_name of an interface of the current section ('' when it has none), or undefined. */
+  interfaceName(id: number): string | undefined {
+    return this.ifaces[id]?.name;
   }
 
   need(b: Uint8Array, o: number, avail: number, pos: number): number {
@@ -226,6 +236,7 @@ export class PcapngReader implements FormatReader {
     let tsresol = 6;
     let binary = false;
     let offset = 0;
+    let name = '';
     const end = o + n - 4;
     for (let p = o + 16; p + 4 <= end;) {
       const code = rd16(b, p, le);
@@ -235,7 +246,9 @@ export class PcapngReader implements FormatReader {
         this.fail(pos, `interface description block at byte offset ${pos} has an option (code ${code}, ${length} bytes) running past the block's end`);
         return TAKE_FATAL;
       }
-      if (code === IF_TSRESOL && length >= 1) {
+      if (code === IF_NAME) {
+        name = utf8.decode(b.subarray(p + 4, p + 4 + length)).replace(/\0+$/, '');
+      } else if (code === IF_TSRESOL && length >= 1) {
         // Section 4.2: the high bit picks a power of two, otherwise a power of ten.
         binary = (b[p + 4] & 0x80) !== 0;
         tsresol = b[p + 4] & 0x7f;
@@ -246,7 +259,7 @@ export class PcapngReader implements FormatReader {
       }
       p += 4 + ((length + 3) & ~3);
     }
-    this.ifaces.push(makeInterface(rd16(b, o + 8, le), rd32(b, o + 12, le), tsresol, binary, offset));
+    this.ifaces.push(makeInterface(rd16(b, o + 8, le), rd32(b, o + 12, le), tsresol, binary, offset, name));
     return TAKE_OK;
   }
 
@@ -367,7 +380,7 @@ export class PcapngReader implements FormatReader {
  * The number path of timestamp() needs units per second of at most 2^37 (10^11
  * and 2^32 are the largest it is given); finer resolutions take the BigInt path.
  */
-function makeInterface(linktype: number, snaplen: number, tsresol: number, binary: boolean, offset: number): Interface {
+function makeInterface(linktype: number, snaplen: number, tsresol: number, binary: boolean, offset: number, name = ''): Interface {
   const unitsBig = binary ? 1n << BigInt(tsresol) : 10n ** BigInt(tsresol);
   let units = 0;
   let nsMul = 1;
@@ -388,5 +401,5 @@ function makeInterface(linktype: number, snaplen: number, tsresol: number, binar
     nsDiv = 2 ** (tsresol - 9);
   }
   const finerThanMicro = binary ? 2 ** tsresol > 1_000_000 : tsresol > 6;
-  return { linktype, snaplen, units, unitsBig, nsMul, nsDiv, offset, digits: finerThanMicro ? 9 : 6 };
+  return { linktype, snaplen, units, unitsBig, nsMul, nsDiv, offset, digits: finerThanMicro ? 9 : 6, name };
 }
