@@ -60,6 +60,7 @@ export function describeHop(a: Sight, b: Sight): string[] {
   if (x.tos !== null && y.tos !== null && x.tos !== y.tos) changes.push(`dscp/ecn ${hex8(x.tos)} -> ${hex8(y.tos)}`);
   if (y.fragment !== null && x.fragment === null) changes.push(`fragmented into ${b.pieces}`);
   else if (x.fragment !== null && y.fragment === null) changes.push(`reassembled from ${a.pieces} fragments`);
+  else if (x.fragment !== null && b.pieces < a.pieces) changes.push(`${a.pieces - b.pieces} of ${a.pieces} fragments lost`);
   else if (x.tcpFlow !== null) {
     if (b.merged || y.payloadLength > x.payloadLength) changes.push('merged (GRO)');
     else if (b.pieces > a.pieces) changes.push(`split (GSO) into ${b.pieces}`);

@@ -134,7 +134,8 @@ function nextExpected(group: Group, span: Span, k: number, d: 1 | -1, ctx: Conte
 
 function stageOf(group: Group, span: Span, k: number, j: number, d: 1 | -1, ctx: Context): Stage {
   if (d < 0) return 'reply-path';
-  if (ctx.points[k].host !== ctx.points[j].host) return 'underlay';
+  // Without a tunnel anywhere on the path, what lies between the points is the plain network.
+  if (ctx.points[k].host !== ctx.points[j].host || !ctx.underlay.includes(true)) return 'underlay';
   if (!ctx.underlay[k] && ctx.underlay[j]) return 'encapsulation';
   if (ctx.underlay[k] && !ctx.underlay[j]) return 'decapsulation';
   if (ctx.underlay[k]) return 'underlay';
@@ -324,10 +325,11 @@ function hintOf(loss: LossReport): string {
   const mtu = /\(mtu (\d+)\)/.exec(said);
   if (mtu !== null) return ` (MTU: fragmentation needed, mtu ${mtu[1]})`;
   if (said.includes('only packets of')) return ' (only the large ones: MTU?)';
+  if (/ttl exceeded|hop limit exceeded/.test(said)) return ' (the TTL ran out: a routing loop, or too low a TTL?)';
   switch (loss.stage) {
     case 'decapsulation': return ' (VNI or dstport mismatch?)';
     case 'encapsulation': return ' (no route or neighbour for the remote VTEP, or MTU?)';
-    case 'underlay': return ' (the remote VTEP address, underlay routing or a firewall?)';
+    case 'underlay': return loss.tunnel === null ? ' (routing or a firewall between the points?)' : ' (the remote VTEP address, underlay routing or a firewall?)';
     case 'reply-path': return ' (the route back?)';
     default: return '';
   }
