@@ -47,7 +47,7 @@ export function defineTraceCommand(program: Command): void {
     .option('--json', 'print the report as one JSON object')
     .option('--offset <name=seconds>', 'seconds to add to the timestamps of a point or host (repeatable)', collect)
     .option('--host <name=point,point>', 'these points share one host and its clock (default: the name up to the first - or :)', collect)
-    .option('--window <seconds>', 'how long after its first sighting a packet may still be seen elsewhere', positiveNumber, 2);
+    .option('--window <seconds>', 'how long after its first sighting a packet may still be seen elsewhere', positiveNumber, 1);
   addDecodeOptions(command).action((specs: string[], flags: TraceFlags) => {
     if (specs.length === 0) throw new UsageError('trace needs at least one point');
     runTrace(specs, flags);

@@ -163,7 +163,7 @@ describe('trace on the kernel labs', () => {
       const frames = run('tshark', ['-r', path.join(LABS, 'ok', point.file), '-Y', `frame.interface_name == "${point.interface}"`, '-T', 'fields', '-e', 'frame.number']);
       expect(point.packets, point.name).toBe(frames.split('\n').filter(Boolean).length);
     }
-  });
+  }, 300_000);
 });
 
 /** A lab's points in path order, with the loopback capture first where the lab has one (evidence only). */
