@@ -51,6 +51,10 @@ export interface HopTally {
   samples: number[];
   max: number;
   changes: Map<string, number>;
+  /** The last pair of sightings described, and its changes. */
+  lastA: Sight | null;
+  lastB: Sight | null;
+  lastChanges: string[] | null;
 }
 
 export interface Group {
@@ -75,6 +79,27 @@ function endFacts(fp: Fingerprint): EndFacts {
 function flowText(fp: Fingerprint): string {
   if (fp.srcPort === null || fp.dstPort === null) return `${fp.src} > ${fp.dst}`;
   return `${fp.src}:${fp.srcPort} > ${fp.dst}:${fp.dstPort}`;
+}
+
+/** Whether two sightings have every fact describeHop reads alike. */
+function sameFacts(a: Sight, b: Sight): boolean {
+  const x = a.fp;
+  const y = b.fp;
+  if (a.pieces !== b.pieces || a.merged !== b.merged || x.src !== y.src || x.dst !== y.dst || x.srcPort !== y.srcPort
+    || x.dstPort !== y.dstPort || x.ttl !== y.ttl || x.tos !== y.tos || (x.fragment === null) !== (y.fragment === null)
+    || (x.tcpFlow === null) !== (y.tcpFlow === null) || x.checksum !== y.checksum
+    || x.tunnels.length !== y.tunnels.length) return false;
+  for (let i = 0; i < x.tunnels.length; i++) {
+    const t = x.tunnels[i];
+    const u = y.tunnels[i];
+    if (t.type !== u.type || t.id !== u.id || t.src !== u.src || t.dst !== u.dst || t.port !== u.port) return false;
+  }
+  return true;
+}
+
+/** Whether the payload grew from one sighting to the next (GRO). */
+function grew(a: Sight, b: Sight): boolean {
+  return b.fp.payloadLength > a.fp.payloadLength;
 }
 
 /** A deterministic sample: every value until the sample is full, then one in every so many. */
@@ -195,7 +220,10 @@ export class GroupTable {
   private addHop(group: Group, from: number, a: Sight, to: number, b: Sight): void {
     const hopKey = from * 1024 + to;
     let hop = group.hops.get(hopKey);
-    if (hop === undefined) group.hops.set(hopKey, hop = { from, to, packets: 0, samples: [], max: -Infinity, changes: new Map() });
+    if (hop === undefined) {
+      hop = { from, to, packets: 0, samples: [], max: -Infinity, changes: new Map(), lastA: null, lastB: null, lastChanges: null };
+      group.hops.set(hopKey, hop);
+    }
     hop.packets++;
     if (!b.merged && !a.merged) {
       const delay = b.time - a.time;
@@ -213,6 +241,13 @@ export class GroupTable {
         }
       }
     }
-    for (const change of describeHop(a, b)) hop.changes.set(change, (hop.changes.get(change) ?? 0) + 1);
+    // Most packets of a hop change the same way as the one before: the words are made once.
+    let changes = hop.lastChanges;
+    if (changes === null || !sameFacts(hop.lastA!, a) || !sameFacts(hop.lastB!, b) || grew(hop.lastA!, hop.lastB!) !== grew(a, b)) {
+      changes = hop.lastChanges = describeHop(a, b);
+      hop.lastA = a;
+      hop.lastB = b;
+    }
+    for (const change of changes) hop.changes.set(change, (hop.changes.get(change) ?? 0) + 1);
   }
 }
