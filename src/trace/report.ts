@@ -184,8 +184,13 @@ function lossesOf(group: Group, d: 1 | -1, ctx: Context, counted: { outside: num
     }
     loss.packets += packets;
     for (const line of evidenceOf(span, ctx, d, k)) if (!loss.evidence.includes(line)) loss.evidence.push(line);
+    const short = j === null ? 0 : fragmentsLostInto(group, k, d);
+    if (short > 0) {
+      const line = `${short} reached ${after} with fragments missing (nothing there to reassemble)`;
+      if (!loss.evidence.includes(line)) loss.evidence.push(line);
+    }
     const late = j !== null && ctx.tallies[j].records > 0 && span.last > ctx.tallies[j].last;
-    if (late && span.evidence === null && !(span.minSize > largestPassed && largestPassed > 0)) {
+    if (late && short === 0 && span.evidence === null && !(span.minSize > largestPassed && largestPassed > 0)) {
       const line = `the last of them came after the last packet captured at ${before}: was that capture still running?`;
       if (!loss.evidence.includes(line)) loss.evidence.push(line);
     }
@@ -195,6 +200,16 @@ function lossesOf(group: Group, d: 1 | -1, ctx: Context, counted: { outside: num
     }
   }
   return [...losses.values()];
+}
+
+/** Packets that came into point k with fragments lost on the hop before it. */
+function fragmentsLostInto(group: Group, k: number, d: 1 | -1): number {
+  let count = 0;
+  for (const hop of group.hops.values()) {
+    if (hop.to !== k || hop.from !== k - d) continue;
+    for (const [change, packets] of hop.changes) if (change.endsWith(' fragments lost')) count += packets;
+  }
+  return count;
 }
 
 function hopReport(hop: HopTally, clocks: ClockEstimate[], ctx: Context): HopReport {

@@ -27,6 +27,7 @@ function hintOf(loss: LossReport): string {
   const mtu = /\(mtu (\d+)\)/.exec(said);
   if (mtu !== null) return ` (MTU: fragmentation needed, mtu ${mtu[1]})`;
   if (said.includes('only packets of')) return ' (only the large ones: MTU?)';
+  if (said.includes('fragments missing')) return ' (a fragment was lost on the way: nothing to reassemble)';
   if (/ttl exceeded|hop limit exceeded/.test(said)) return ' (the TTL ran out: a routing loop, or too low a TTL?)';
   switch (loss.stage) {
     case 'decapsulation': return ' (VNI or dstport mismatch?)';
