@@ -22,7 +22,7 @@ export function collect(value: string, previous: string[] | undefined): string[]
 /** The options every packet-reading command takes: --filter, --decode-as, --no-verify. */
 export function addDecodeOptions(command: Command): Command {
   return command
-    .option('-f, --filter <expr>', 'keep only packets that match the filter expression (see README, "Filters")')
+    .option('-f, --filter <expr>', 'keep only packets that match the filter expression (see docs/filters.md)')
     .option('--decode-as <table:value=proto>', 'decode a port or type as a protocol, e.g. udp:9999=vxlan (repeatable)', collect)
     .option('--no-verify', 'do not verify checksums');
 }
