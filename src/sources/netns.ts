@@ -90,15 +90,17 @@ export interface IpLink {
   link_index?: number;
   link_netnsid?: number;
   linkinfo?: { info_kind?: string; info_slave_kind?: string; info_data?: Record<string, unknown> };
+  addr_info?: { family: string; local: string; prefixlen: number }[];
 }
 
 /**
- * The links of a namespace, read from the kernel by iproute2 (`ip -details
- * -json link show`) run inside it; null when iproute2 cannot be run there.
+ * The links of a namespace with their addresses, read from the kernel by
+ * iproute2 (`ip -details -json address show`) run inside it; null when
+ * iproute2 cannot be run there.
  */
 export function namespaceLinks(netns: Netns | null): IpLink[] | null {
-  const command = netns === null ? ['ip', '-details', '-json', 'link', 'show']
-    : ['nsenter', `--net=${netns.file}`, 'ip', '-details', '-json', 'link', 'show'];
+  const command = netns === null ? ['ip', '-details', '-json', 'address', 'show']
+    : ['nsenter', `--net=${netns.file}`, 'ip', '-details', '-json', 'address', 'show'];
   const result = spawnSync(command[0], command.slice(1), { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (result.error !== undefined || result.status !== 0) return null;
   try {

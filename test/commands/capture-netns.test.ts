@@ -259,3 +259,44 @@ describe('tunscope capture: bad interfaces and namespaces', () => {
     expect(none.stderr).toMatch(/^tunscope: capture needs an interface/);
   });
 });
+
+describe('tunscope interfaces --netns', () => {
+  const cli = (args: string[]) => spawnSync(process.execPath, [CLI, 'interfaces', ...args], { encoding: 'utf8', timeout: 20_000 });
+
+  it('shows the VXLAN id, remote, local, dstport and device that `ip -d link` shows, the MTU, and the veth peer\'s namespace', () => {
+    if (!ready()) return;
+    const link = JSON.parse(inNetns(lab.ns1, ['ip', '-d', '-j', 'link', 'show', 'vx42']).stdout)[0] as {
+      mtu: number; linkinfo: { info_data: { id: number; remote: string; local: string; port: number; link: string } };
+    };
+    const d = link.linkinfo.info_data;
+    const result = cli(['--netns', lab.ns1]);
+    expect(result.status).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe(`network namespace ${lab.ns1}:`);
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^  vx42 +up,running,broadcast,multicast  ether  ` +
+      `vxlan id ${d.id} remote ${d.remote} local ${d.local} dstport ${d.port} dev ${d.link}  mtu ${link.mtu}  172\\.18\\.42\\.1/24$`)));
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^  ${lab.veth1} +up,running.*  veth peer ${lab.ns2}/${lab.veth2}  mtu 1500  192\\.168\\.77\\.2/24$`)));
+
+    const json = JSON.parse(cli(['--netns', lab.ns2, '--json']).stdout) as { netns: string; interfaces: { name: string; kind: string | null; peer: string | null; mtu: number }[] }[];
+    expect(json.map((l) => l.netns)).toEqual([lab.ns2]);
+    const byName = new Map(json[0].interfaces.map((i) => [i.name, i]));
+    expect(byName.get('vx42')).toMatchObject({ kind: 'vxlan', mtu: link.mtu });
+    expect(byName.get(lab.veth2)).toMatchObject({ kind: 'veth', peer: `${lab.ns1}/${lab.veth1}` });
+    expect(byName.get('lo')).toMatchObject({ kind: null, peer: null });
+  });
+
+  it('all: this namespace and every namespace ip netns knows', () => {
+    if (!ready()) return;
+    const result = cli(['--netns', 'all']);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^this network namespace:\n  lo /);
+    for (const ns of [lab.ns1, lab.ns2]) expect(result.stdout).toContain(`\nnetwork namespace ${ns}:\n`);
+  });
+
+  it('an unknown namespace: one line listing those that exist (exit 1)', () => {
+    if (!ready()) return;
+    const result = cli(['--netns', `${lab.ns2}x`]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`^tunscope: no network namespace named "${lab.ns2}x"; ip netns knows: .*\\b${lab.ns2}\\b.*\n$`));
+  });
+});
