@@ -114,6 +114,16 @@ async function runCapture(positional: string[], flags: CaptureFlags): Promise<vo
     live.stop();
     throw err;
   }
+  // Ctrl-C from the moment `listening on` is said: what the rings hold by then is still read and written.
+  const end = (): void => live.end();
+  process.on('SIGINT', end);
+  process.on('SIGTERM', end);
+  const timer = flags.duration === undefined ? null : setTimeout(end, flags.duration * 1000);
+  const unlisten = (): void => {
+    process.removeListener('SIGINT', end);
+    process.removeListener('SIGTERM', end);
+    if (timer !== null) clearTimeout(timer);
+  };
   for (const iface of live.interfaces) if (iface.warning !== null) warn(`${iface.spec.given}: ${iface.warning}`);
   warn(listeningLine(live.interfaces));
   live.onWarning = (message) => warn(`warning: ${message}`);
@@ -127,6 +137,7 @@ async function runCapture(positional: string[], flags: CaptureFlags): Promise<vo
       });
     } finally {
       live.stop();
+      unlisten();
     }
     return;
   }
@@ -135,6 +146,7 @@ async function runCapture(positional: string[], flags: CaptureFlags): Promise<vo
     if (flags.write !== undefined && format === 'pcapng') writer = openLiveWriter(live, flags.write, format, flags.snaplen);
   } catch (err) {
     live.stop();
+    unlisten();
     throw err;
   }
 
@@ -179,10 +191,6 @@ async function runCapture(positional: string[], flags: CaptureFlags): Promise<vo
     out.flush();
   }, STATS_REFRESH_MS);
 
-  const end = (): void => live.end();
-  process.on('SIGINT', end);
-  process.on('SIGTERM', end);
-  const timer = flags.duration === undefined ? null : setTimeout(end, flags.duration * 1000);
   // A file that cannot be written (disk full) ends the capture with its error, after the summary.
   let writeFailure: unknown = null;
   const flusher = fileWriter === null ? null : setInterval(() => {
@@ -203,9 +211,7 @@ async function runCapture(positional: string[], flags: CaptureFlags): Promise<vo
     });
   } finally {
     live.stop();
-    process.removeListener('SIGINT', end);
-    process.removeListener('SIGTERM', end);
-    if (timer !== null) clearTimeout(timer);
+    unlisten();
     if (refresher !== null) clearInterval(refresher);
     if (flusher !== null) clearInterval(flusher);
     if (fileWriter instanceof PcapWriter) fileWriter.closeWithLinktype(live.interfaces[0].linktype);

@@ -96,6 +96,8 @@ export class LiveCapture {
   private ending: NodeJS.Timeout | null = null;
   private started = false;
   private stopped = false;
+  /** end() was called before reading began. */
+  private endAsked = false;
   /** The sink asked to stop, or threw: nothing more is handed to it. */
   private sinkDone = false;
   /** What a sink threw, or the last interface gone: it ends the capture and rejects the source's promise. */
@@ -184,6 +186,7 @@ export class LiveCapture {
       const cutoff = Date.now() - HOLD_MS;
       setImmediate(() => this.release(cutoff));
     }, RELEASE_EVERY_MS);
+    if (this.endAsked) this.ending = setTimeout(() => this.stop(), DRAIN_MS);
   });
 
   private hold(record: CaptureRecord): void {
@@ -232,11 +235,13 @@ export class LiveCapture {
    */
   end(): void {
     if (this.stopped) return;
-    if (!this.started || this.ending !== null) {
+    if (this.ending !== null || (!this.started && this.endAsked)) {
       this.stop();
       return;
     }
-    this.ending = setTimeout(() => this.stop(), DRAIN_MS);
+    // Before reading has begun, the drain starts with it.
+    if (!this.started) this.endAsked = true;
+    else this.ending = setTimeout(() => this.stop(), DRAIN_MS);
   }
 
   /** Stop capturing now: what was read is handed on, in order, unless the sink asked to stop. Safe to call more than once. */

@@ -175,6 +175,18 @@ describe('tunscope capture on four interfaces in two namespaces', () => {
   });
 });
 
+describe('tunscope capture: Ctrl-C at once after `listening on`', () => {
+  it('still ends as Ctrl-C should: exit 0, the summary, a whole pcapng with every interface', async () => {
+    if (!ready()) return;
+    const file = path.join(dir, 'at-once.pcapng');
+    const capture = background([`${lab.ns1}/vx42`, `${lab.ns2}/vx42`, '-w', file]);
+    await capture.listening;
+    expect(await capture.stop()).toBe(0);
+    expect(capture.stderr()).toMatch(/^\d+ packets? written to /m);
+    expect(spawnSync('capinfos', [file], { encoding: 'utf8' }).stdout).toMatch(/Number of interfaces in file: 2/);
+  });
+});
+
 describe('tunscope capture: an interface that disappears', () => {
   it('warns naming it, goes on with the others, and leaves a whole file', async () => {
     if (!ready()) return;
@@ -298,5 +310,53 @@ describe('tunscope interfaces --netns', () => {
     const result = cli(['--netns', `${lab.ns2}x`]);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(new RegExp(`^tunscope: no network namespace named "${lab.ns2}x"; ip netns knows: .*\\b${lab.ns2}\\b.*\n$`));
+  });
+});
+
+describe('tunscope trace on live points', () => {
+  interface Loss { kind: string; after: string | null; before: string | null; stage: string; packets: number }
+  const lossesOf = (report: { groups: { kind: string; losses: Omit<Loss, 'kind'>[] }[] }): Loss[] =>
+    report.groups.flatMap((g) => g.losses.map((l) => ({ ...l, kind: g.kind })));
+
+  it('captures the four points during a VNI mismatch, names the decapsulation loss, and keeps the capture with -w', async () => {
+    if (!ready()) return;
+    // Host 2's vxlan device now has VNI 43; host 1 knows host 2's overlay address, so the echo requests themselves leave.
+    for (const args of [['link', 'del', 'vx42'],
+      ['link', 'add', 'vx42', 'type', 'vxlan', 'id', '43', 'remote', '192.168.77.2', 'local', '192.168.77.3', 'dstport', '4789', 'dev', lab.veth2],
+      ['addr', 'add', '172.18.42.2/24', 'dev', 'vx42'], ['link', 'set', 'vx42', 'up']]) {
+      expect(inNetns(lab.ns2, ['ip', ...args]).status).toBe(0);
+    }
+    expect(inNetns(lab.ns1, ['ip', 'neigh', 'replace', '172.18.42.2', 'lladdr', '02:00:ac:12:2a:02', 'dev', 'vx42', 'nud', 'permanent']).status).toBe(0);
+    const points = [`${lab.ns1}/vx42`, `${lab.ns1}/${lab.veth1}`, `${lab.ns2}/${lab.veth2}`, `${lab.ns2}/vx42`];
+    const file = path.join(dir, 'trace.pcapng');
+    const child = spawn(process.execPath, [CLI, 'trace', ...points, '--duration', '3', '-w', file, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    await new Promise<void>((resolve) => child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (/listening on/.test(stderr)) resolve();
+    }));
+    inNetns(lab.ns1, ['ping', '-c', '3', '-i', '0.2', '-W', '1', '172.18.42.2']);
+    expect(await exited).toBe(0);
+    const report = JSON.parse(stdout) as Parameters<typeof lossesOf>[0] & { points: { name: string; packets: number }[] };
+    expect(report.points.map((p) => p.name)).toEqual(points);
+    expect(lossesOf(report).filter((l) => l.kind === 'icmp-echo-request')).toEqual([
+      expect.objectContaining({ after: `${lab.ns2}/${lab.veth2}`, before: `${lab.ns2}/vx42`, stage: 'decapsulation', packets: 3 }),
+    ]);
+
+    // The kept capture traces again offline, to the same loss.
+    const offline = spawnSync(process.execPath, [CLI, 'trace', `live=${file}`, '--json'], { encoding: 'utf8' });
+    expect(offline.status).toBe(0);
+    expect(lossesOf(JSON.parse(offline.stdout)).filter((l) => l.kind === 'icmp-echo-request')).toEqual([
+      expect.objectContaining({ after: `live:${lab.ns2}/${lab.veth2}`, before: `live:${lab.ns2}/vx42`, stage: 'decapsulation', packets: 3 }),
+    ]);
+  });
+
+  it('-w without --duration or -c is a usage error (exit 2)', () => {
+    const result = spawnSync(process.execPath, [CLI, 'trace', 'a.pcap', '-w', 'x.pcapng'], { encoding: 'utf8' });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe('tunscope: -w keeps a live capture: give --duration or -c with live points\n');
   });
 });
