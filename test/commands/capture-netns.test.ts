@@ -175,6 +175,44 @@ describe('tunscope capture on four interfaces in two namespaces', () => {
   });
 });
 
+describe('tunscope capture: per interface in --stats and --json', () => {
+  async function captureDuringPing(args: string[]): Promise<{ stdout: string; stderr: string }> {
+    const child = spawn(process.execPath, [CLI, 'capture', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    await new Promise<void>((resolve) => child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (/listening on/.test(stderr)) resolve();
+    }));
+    inNetns(lab.ns1, ['ping', '-c', '3', '-i', '0.2', '172.18.42.2']);
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    return { stdout, stderr };
+  }
+
+  it('--stats --json has an interfaces array with each interface\'s counts', async () => {
+    if (!ready()) return;
+    const names = [`${lab.ns1}/${lab.veth1}`, `${lab.ns2}/${lab.veth2}`];
+    const { stdout } = await captureDuringPing([...names, '--filter', 'vxlan vni 42 and inner icmp', '--stats', '--json']);
+    const report = JSON.parse(stdout) as { packets: number; interfaces: { name: string; received: number; matched: number; droppedByKernel: number }[] };
+    expect(report.interfaces.map((i) => i.name)).toEqual(names);
+    // Three echo requests and three replies cross each veth.
+    for (const i of report.interfaces) expect(i, i.name).toMatchObject({ matched: 6, droppedByKernel: 0 });
+    expect(report.packets).toBe(12);
+  });
+
+  it('--json gives each packet its interface and direction', async () => {
+    if (!ready()) return;
+    const { stdout } = await captureDuringPing([`${lab.ns1}/vx42`, '--filter', 'icmp', '--json']);
+    const packets = stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { n: number; interface: string; direction: string; layers: { proto: string; type?: number }[] });
+    expect(packets.map((p) => `${p.interface} ${p.direction} ${p.layers.find((l) => l.proto === 'icmp')?.type}`)).toEqual(
+      Array(3).fill([`${lab.ns1}/vx42 out 8`, `${lab.ns1}/vx42 in 0`]).flat());
+    expect(packets.map((p) => p.n)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+});
+
 describe('tunscope capture: Ctrl-C at once after `listening on`', () => {
   it('still ends as Ctrl-C should: exit 0, the summary, a whole pcapng with every interface', async () => {
     if (!ready()) return;
