@@ -6,7 +6,8 @@ import type { Packet } from '../../decoders/types.js';
 import { decodeCapture, prepareDecode } from '../pipeline.js';
 import { OutputWriter } from '../output/writer.js';
 import { packetJson } from '../output/json.js';
-import { packetLine } from '../output/line.js';
+import { packetLine, packetSummary } from '../output/line.js';
+import { timeOfDayText } from '../output/timestamp.js';
 import { packetTree } from '../output/tree.js';
 import { hexDump } from '../output/hex.js';
 import type { CaptureRecord } from '../sources/record.js';
@@ -18,12 +19,33 @@ export interface PrintFlags {
   json?: boolean;
 }
 
-/** The per-packet printer `read` and `capture` share: lines, tree (-v), JSON, hex (-x). */
-export function packetPrinter(flags: PrintFlags, out: OutputWriter): (n: number, record: CaptureRecord, packet: Packet) => boolean {
+const DIRECTION_WORDS = { in: 'In', out: 'Out' } as const;
+
+/**
+ * The per-packet printer `read` and `capture` share: lines, tree (-v), JSON,
+ * hex (-x). Given the names of the interfaces, each packet also says its
+ * interface and direction, as `tcpdump -i any` does (`vx42 Out`).
+ */
+export function packetPrinter(
+  flags: PrintFlags, out: OutputWriter, interfaces?: string[],
+): (n: number, record: CaptureRecord, packet: Packet) => boolean {
+  const where = (record: CaptureRecord): string => {
+    const name = interfaces?.[record.interfaceId] ?? `if${record.interfaceId}`;
+    return record.direction === undefined ? name : `${name} ${DIRECTION_WORDS[record.direction]}`;
+  };
   return (n, record, packet) => {
-    if (flags.json) out.line(packetJson(n, record, packet));
-    else if (flags.verbose) out.line(packetTree(n, record, packet));
-    else out.line(packetLine(record, packet));
+    if (flags.json) {
+      const json = packetJson(n, record, packet);
+      out.line(interfaces === undefined ? json
+        : `{"n":${n},"interface":${JSON.stringify(interfaces[record.interfaceId])},` +
+          `"direction":${JSON.stringify(record.direction ?? null)},${json.slice(json.indexOf(',') + 1)}`);
+    } else if (flags.verbose) {
+      const tree = packetTree(n, record, packet);
+      out.line(interfaces === undefined ? tree : tree.replace('\n', `, ${where(record)}\n`));
+    } else {
+      out.line(interfaces === undefined ? packetLine(record, packet)
+        : `${timeOfDayText(record)} ${where(record)} ${packetSummary(packet)}`);
+    }
     if (flags.hex) out.line(hexDump(record.bytes));
     if (flags.verbose && !flags.json) out.line('');
     return !out.closed;

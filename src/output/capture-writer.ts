@@ -10,6 +10,19 @@ export interface WritableRecord {
   nsec: number;
   len: number;
   bytes: Uint8Array;
+  /** The interface, for a pcapng writer whose interfaces were declared (addInterface). */
+  interfaceId?: number;
+  /** Written as the direction bits of epb_flags, in pcapng. */
+  direction?: 'in' | 'out';
+}
+
+/** An interface of a pcapng file: its interface description block. */
+export interface PcapngInterface {
+  linktype: number;
+  /** if_name */
+  name?: string;
+  /** if_description */
+  description?: string;
 }
 
 export type CaptureFormat = 'pcap' | 'pcapng';
@@ -112,9 +125,37 @@ export class PcapWriter extends BufferedFileWriter {
   }
 }
 
-/** pcapng: one section, an interface (if_tsresol 10^-9) for each link type, enhanced packet blocks. */
+// pcapng option codes (draft-ietf-opsawg-pcapng, 4.2 and 4.3).
+const OPT_ENDOFOPT = 0;
+const IF_NAME = 2;
+const IF_DESCRIPTION = 3;
+const IF_TSRESOL = 9;
+const EPB_FLAGS = 2;
+/** epb_flags bits 0-1: 01 inbound, 10 outbound. */
+const EPB_DIRECTION = { in: 1, out: 2 } as const;
+
+/** Options as pcapng lays them out: code, length, value padded to 32 bits; then opt_endofopt. */
+function optionsBlock(options: [number, Uint8Array][]): Buffer {
+  const parts: Buffer[] = [];
+  for (const [code, value] of options) {
+    const head = Buffer.alloc(4);
+    head.writeUInt16LE(code, 0);
+    head.writeUInt16LE(value.length, 2);
+    parts.push(head, Buffer.from(value), Buffer.alloc((4 - (value.length % 4)) % 4));
+  }
+  parts.push(Buffer.alloc(4, OPT_ENDOFOPT));
+  return Buffer.concat(parts);
+}
+
+/**
+ * pcapng: one section and enhanced packet blocks, nanosecond timestamps.
+ * Interfaces are either declared (addInterface: a live capture's, with their
+ * names; each record says its interfaceId) or made as packets come, one per
+ * link type.
+ */
 export class PcapngWriter extends BufferedFileWriter {
   private readonly interfaces = new Map<number, number>();
+  private declared = 0;
 
   constructor(path: string, private readonly snaplen = DEFAULT_SNAPLEN) {
     super(path);
@@ -129,32 +170,41 @@ export class PcapngWriter extends BufferedFileWriter {
     this.put(shb);
   }
 
+  /** Writes an interface description block (if_tsresol 10^-9, and the name and description given); returns its id. */
+  addInterface(iface: PcapngInterface): number {
+    const options: [number, Uint8Array][] = [];
+    if (iface.name !== undefined) options.push([IF_NAME, Buffer.from(iface.name)]);
+    if (iface.description !== undefined) options.push([IF_DESCRIPTION, Buffer.from(iface.description)]);
+    options.push([IF_TSRESOL, Uint8Array.of(9)]);
+    const body = optionsBlock(options);
+    const total = 16 + body.length + 4;
+    const head = Buffer.alloc(16);
+    head.writeUInt32LE(1, 0);
+    head.writeUInt32LE(total, 4);
+    head.writeUInt16LE(iface.linktype, 8);
+    head.writeUInt32LE(this.snaplen, 12);
+    const tail = Buffer.alloc(4);
+    tail.writeUInt32LE(total, 0);
+    this.put(Buffer.concat([head, body, tail]));
+    return this.declared++;
+  }
+
   /** The interface id for a link type, adding its interface description block the first time. */
   interfaceFor(linktype: number): number {
     const known = this.interfaces.get(linktype);
     if (known !== undefined) return known;
-    const id = this.interfaces.size;
-    // IDB with one option, if_tsresol = 9 (nanoseconds), then opt_endofopt.
-    const idb = Buffer.alloc(32);
-    idb.writeUInt32LE(1, 0);
-    idb.writeUInt32LE(32, 4);
-    idb.writeUInt16LE(linktype, 8);
-    idb.writeUInt32LE(this.snaplen, 12);
-    idb.writeUInt16LE(9, 16); // if_tsresol
-    idb.writeUInt16LE(1, 18);
-    idb.writeUInt8(9, 20);
-    idb.writeUInt32LE(0, 24); // opt_endofopt
-    idb.writeUInt32LE(32, 28);
-    this.put(idb);
+    const id = this.addInterface({ linktype });
     this.interfaces.set(linktype, id);
     return id;
   }
 
   write(record: WritableRecord, linktype: number): void {
-    const id = this.interfaceFor(linktype);
+    const id = record.interfaceId !== undefined && this.interfaces.size === 0 && record.interfaceId < this.declared
+      ? record.interfaceId : this.interfaceFor(linktype);
     const caplen = record.bytes.length;
     const padded = (caplen + 3) & ~3;
-    const total = 32 + padded;
+    const options = record.direction === undefined ? 0 : 12; // epb_flags, then opt_endofopt
+    const total = 32 + padded + options;
     const epb = Buffer.alloc(28);
     epb.writeUInt32LE(6, 0);
     epb.writeUInt32LE(total, 4);
@@ -165,9 +215,14 @@ export class PcapngWriter extends BufferedFileWriter {
     epb.writeUInt32LE(caplen, 20);
     epb.writeUInt32LE(record.len, 24);
     this.put(epb);
-    const body = Buffer.alloc(padded + 4);
+    const body = Buffer.alloc(padded + options + 4);
     body.set(record.bytes, 0);
-    body.writeUInt32LE(total, padded);
+    if (record.direction !== undefined) {
+      body.writeUInt16LE(EPB_FLAGS, padded);
+      body.writeUInt16LE(4, padded + 2);
+      body.writeUInt32LE(EPB_DIRECTION[record.direction], padded + 4);
+    }
+    body.writeUInt32LE(total, padded + options);
     this.put(body);
     this.packets++;
   }

@@ -26,7 +26,7 @@ function clockLine(report: TraceReport): string[] {
   const first = report.hosts[0].name;
   return report.hosts.slice(1).map(({ name, clock }) => {
     switch (clock.source) {
-      case 'given': return `  ${name}: offset given on the command line`;
+      case 'given': return `  ${name}: offset given (--offset, or 0 for live points, which read one kernel clock)`;
       case 'unknown': return `  ${name}: no packet crossed both ways between ${name} and a placed host: clock taken as ${first}'s`;
       default: {
         const ahead = clock.offset >= 0 ? `+${formatSeconds(clock.offset)}` : formatSeconds(clock.offset);
