@@ -278,7 +278,7 @@ class Parser {
         return this.etherPrimitive(tok);
       case 'len': {
         const opTok = this.peek();
-        const op = opTok ? LENGTH_OPS[opTok.text] : undefined;
+        const op = opTok && Object.hasOwn(LENGTH_OPS, opTok.text) ? LENGTH_OPS[opTok.text] : undefined;
         if (op === undefined) throw this.error('expected <, >, <=, >=, == or != after "len"', opTok);
         this.pos++;
         return { kind: 'len', op, length: this.expectNumber(opTok!.text, MAX_LENGTH) };
@@ -306,7 +306,7 @@ class Parser {
     const tok = this.peek();
     if (!tok) throw this.error('expected a protocol number from 0 to 255 or a name such as tcp after "proto"');
     const name = tok.text.toLowerCase().replace(/^\\/, '');
-    const n = parseNumber(name, 255) ?? IP_PROTOCOL_NAMES[name] ?? null;
+    const n = parseNumber(name, 255) ?? (Object.hasOwn(IP_PROTOCOL_NAMES, name) ? IP_PROTOCOL_NAMES[name] : null);
     if (n === null) {
       throw this.error(/^\d/.test(name) ? 'expected a protocol number from 0 to 255 after "proto"'
         : `unknown IP protocol "${tok.text}": give its number from 0 to 255`, tok);

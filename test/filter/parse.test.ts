@@ -190,6 +190,9 @@ describe('parseFilter: errors point at their column', () => {
     expect(caret('ip proto 256')).toMatchObject({ column: 9, message: 'expected a protocol number from 0 to 255 after "proto"' });
     expect(caret('ip proto ipip')).toMatchObject({ column: 9, message: 'unknown IP protocol "ipip": give its number from 0 to 255' });
     expect(caret('ip6 proto')).toMatchObject({ column: 9 });
+    // Names are looked up as data, not as properties every object has.
+    expect(caret('ip proto constructor')).toMatchObject({ column: 9 });
+    expect(caret('len toString 5')).toMatchObject({ column: 4 });
   });
 });
 
