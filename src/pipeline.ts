@@ -74,7 +74,7 @@ export async function decodeRecords(source: RecordSource, prepared: PreparedDeco
   const summary = await source((record) => {
     n++;
     const packet = dissect(record.bytes, record.linktype, record.len, options);
-    if (filter !== null && !matchesFilter(filter, packet, record.bytes)) return true;
+    if (filter !== null && !matchesFilter(filter, packet, record.bytes, record.len)) return true;
     matched++;
     if (sink(n, record, packet) === false) return false;
     return matched < count;

@@ -62,7 +62,9 @@ const CLEAR_SCREEN = '\x1b[H\x1b[2J';
  */
 function kernelFilterFor(bpf: string | undefined, filter: FilterNode | null, decodeAs: DecodeAs[]): string | ((linktype: number) => string) {
   if (bpf !== undefined) return bpf;
-  return (linktype) => derivePrefilter(filter, { decodeAs, vlanTags: linktype === LINKTYPE_ETHERNET ? 1 : 0 });
+  return (linktype) => derivePrefilter(filter, {
+    decodeAs, vlanTags: linktype === LINKTYPE_ETHERNET ? 1 : 0, ethernet: linktype === LINKTYPE_ETHERNET,
+  });
 }
 
 /** libpcap takes the ring size as an int of bytes. */

@@ -19,6 +19,7 @@ export interface StatsFlags extends DecodeFlags {
   json?: boolean;
   csv?: boolean;
   top?: number;
+  wide?: boolean;
   by: StatsGrouping;
   mtu: number;
   maxFlows?: number;
@@ -69,7 +70,7 @@ export async function runStats(file: string, flags: StatsFlags, out = new Output
   const report = aggregator.report();
   if (flags.json) out.line(JSON.stringify(report));
   else if (flags.csv) out.line(statsCsv(report, flags.by, flags.top ?? 0));
-  else out.line(statsText(report, { by: flags.by, top: flags.top ?? DEFAULT_TOP, source: file }));
+  else out.line(statsText(report, { by: flags.by, top: flags.top ?? DEFAULT_TOP, source: file, wide: flags.wide }));
   out.flush();
   if (summary.warning && !out.closed) warn(`warning: ${summary.warning}`);
 }
@@ -84,6 +85,7 @@ export function defineStatsCommand(program: Command): void {
     .option('--top <n>', `rows per table (default ${DEFAULT_TOP}; 0 for all; CSV: all unless given)`, rowCount)
     .option('--json', 'print the whole report as one JSON object (--top does not apply)')
     .option('--csv', 'print the --by table as CSV, for spreadsheets')
+    .option('--wide', 'show every cell whole, however wide the lines (default: fit the terminal, COLUMNS or 80)')
     .option('--mtu <bytes>', 'the underlay MTU findings measure against', mtuValue, 1500)
     .option('--max-flows <n>', 'most flows kept; further flows are summed in one overflow row per tunnel (default 1000000)',
       positiveInteger)

@@ -21,12 +21,14 @@
 //   either way         `not X` lets everything through (the complement of a
 //                      superset is not one), as do vlan, bad-cksum,
 //                      offload-cksum and malformed: only the decoder can tell
+//   always             the frame's length (`len`, `greater`, `less`) is the
+//                      kernel's `len`, whatever the frame carries
 //
 // So `vxlan` is "any tunnel": the VXLAN a filter asks for may travel inside
 // GRE or Geneve. libpcap does not follow IPv6 extension headers to a tunnel
 // header, and checks an outer VNI over IPv4 only (it has no `udp[]` over IPv6).
 
-import { formatIPv4, formatIPv6 } from '../../decoders/address.js';
+import { formatIPv4, formatIPv6, formatMac } from '../../decoders/address.js';
 import { Registry, type DecodeAs } from '../../decoders/registry.js';
 import type { ProtoName, TunnelType } from '../../decoders/types.js';
 import type { FilterNode, Primitive } from './parse.js';
@@ -48,6 +50,8 @@ export interface PrefilterOptions {
    * already sees through it; each further tag needs a libpcap `vlan`.
    */
   vlanTags?: number;
+  /** The link is Ethernet: libpcap refuses `ether host` on any other link (Linux cooked, raw IP). */
+  ethernet?: boolean;
 }
 
 const UDP_TUNNELS: Partial<Record<TunnelType, ProtoName>> = {
@@ -66,6 +70,16 @@ function followsDecodeAs(entry: DecodeAs): boolean {
 function atom(text: string): Bpf {
   return { op: 'atom', text };
 }
+
+/**
+ * IPv6 packets whose first next header is an extension header (RFC 8200
+ * section 4: hop-by-hop 0, routing 43, fragment 44, destination options 60).
+ * libpcap reads ports only right after the fixed header, and `ip6 proto`
+ * there or after a fragment header; the evaluator follows the whole chain.
+ */
+const IPV6_EXTENSION_FIRST: Bpf = {
+  op: 'or', args: [0, 43, 44, 60].map((n) => atom(`ip6[6] = ${n}`)),
+};
 
 function render(b: Bpf): string {
   if (b.op === 'atom') return b.text;
@@ -120,7 +134,7 @@ class PrefilterBuilder {
   private readonly registry: Registry;
   private readonly anyTunnelSignature: Prefilter;
 
-  constructor(decodeAs: DecodeAs[]) {
+  constructor(decodeAs: DecodeAs[], private readonly ethernet: boolean) {
     this.registry = new Registry(decodeAs);
     const types = [...Object.keys(UDP_TUNNELS), 'gre', 'ipip', 'sit', 'ip4in6', 'ip6in6'] as TunnelType[];
     this.anyTunnelSignature = anyOf(types.map((type) => this.tunnelSignature(type, null)));
@@ -167,7 +181,19 @@ class PrefilterBuilder {
         return atom(`${dir}net ${text}/${prim.bits}`);
       }
       case 'port':
-        return atom(`${dir}port ${prim.port}`);
+        return anyOf([atom(`${dir}port ${prim.port}`), IPV6_EXTENSION_FIRST]);
+      case 'portrange':
+        return anyOf([atom(`${dir}portrange ${prim.low}-${prim.high}`), IPV6_EXTENSION_FIRST]);
+      case 'ether':
+        if (!this.ethernet) return EVERY;
+        return atom(`ether ${dir}host ${formatMac(prim.mac, 0)}`);
+      case 'ipproto': {
+        const v6 = anyOf([atom(`ip6 proto ${prim.protocol}`), IPV6_EXTENSION_FIRST]);
+        if (prim.version === 4) return atom(`ip proto ${prim.protocol}`);
+        return prim.version === 6 ? v6 : anyOf([atom(`ip proto ${prim.protocol}`), v6]);
+      }
+      case 'len':
+        return atom(`len ${prim.op === '==' ? '=' : prim.op} ${prim.length}`);
       case 'frag':
         // IPv4: MF set or a fragment offset. IPv6: the fragment header may follow other extension headers.
         return anyOf([atom('(ip[6:2] & 0x3fff != 0)'), atom('ip6')]);
@@ -187,6 +213,8 @@ class PrefilterBuilder {
         return EVERY;
       case 'prim': {
         const { scope, prim } = node;
+        // The frame's length is the same whatever it carries.
+        if (prim.kind === 'len') return this.outerSignature(prim);
         if (!tunnelled) return prim.kind === 'tunnel' || scope === 'inner' ? NEVER : this.outerSignature(prim);
         return scope === 'outer' ? this.outerSignature(prim) : EVERY;
       }
@@ -222,7 +250,7 @@ export function derivePrefilter(filter: FilterNode | null, options: PrefilterOpt
   // An override that moves what the outer headers mean (an ethertype, an IP
   // protocol, UDP carrying Ethernet) leaves the outer signatures unreliable.
   if (!decodeAs.every(followsDecodeAs)) return '';
-  const prefilter = new PrefilterBuilder(decodeAs).derive(filter);
+  const prefilter = new PrefilterBuilder(decodeAs, options.ethernet ?? false).derive(filter);
   // A filter nothing can match is left to the evaluator, which says so by matching nothing.
   if (prefilter === EVERY || prefilter === NEVER) return '';
   return throughVlanTags(render(prefilter), prefilter.op !== 'atom', options.vlanTags ?? 0);

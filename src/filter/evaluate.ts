@@ -11,7 +11,8 @@
 // protocol) both mean what they say. `not` is about the whole packet, and so
 // is an `outer` address, port or protocol: the underlay sits beside whatever
 // the tunnels carry, so `outer host 10.0.0.1 and inner host 172.18.1.1` holds
-// whichever tunnel level 172.18.1.1 is found on.
+// whichever tunnel level 172.18.1.1 is found on. The frame's length (`len`,
+// `greater`, `less`) is the whole packet's too: it holds on every level or none.
 
 import { ipLayerAddress } from '../../decoders/address.js';
 import type { Layer, Packet } from '../../decoders/types.js';
@@ -48,8 +49,48 @@ function inNet(bytes: Uint8Array, at: number, prefix: Uint8Array, bits: number):
   return (bytes[at + i] & mask) === (prefix[i] & mask);
 }
 
+function sameBytes(bytes: Uint8Array, at: number, want: Uint8Array): boolean {
+  if (at + want.length > bytes.length) return false;
+  for (let i = 0; i < want.length; i++) if (bytes[at + i] !== want[i]) return false;
+  return true;
+}
+
+function inRange(port: unknown, low: number, high: number): boolean {
+  return typeof port === 'number' && port >= low && port <= high;
+}
+
+/** The IP protocol numbers a header names: IPv4's protocol; IPv6's next header and each extension header's. */
+function carriesProtocol(layer: Layer, version: 4 | 6 | null, protocol: number): boolean {
+  if (layer.proto === 'ipv4') return version !== 6 && layer.protocol === protocol;
+  if (layer.proto !== 'ipv6' || version === 4) return false;
+  if (layer.nextHeader === protocol) return true;
+  return Array.isArray(layer.extensions) && (layer.extensions as { nextHeader: number }[]).some((e) => e.nextHeader === protocol);
+}
+
+function lengthHolds(prim: Extract<Primitive, { kind: 'len' }>, wireLength: number): boolean {
+  switch (prim.op) {
+    case '<': return wireLength < prim.length;
+    case '>': return wireLength > prim.length;
+    case '<=': return wireLength <= prim.length;
+    case '>=': return wireLength >= prim.length;
+    case '==': return wireLength === prim.length;
+    case '!=': return wireLength !== prim.length;
+  }
+}
+
 function layerMatches(prim: Primitive, layer: Layer, bytes: Uint8Array): boolean {
   switch (prim.kind) {
+    case 'portrange':
+      if (layer.proto !== 'tcp' && layer.proto !== 'udp') return false;
+      return (prim.dir !== 'dst' && inRange(layer.srcPort, prim.low, prim.high)) ||
+        (prim.dir !== 'src' && inRange(layer.dstPort, prim.low, prim.high));
+    case 'ether':
+      // The destination comes first in the header, then the source (IEEE 802.3 clause 3.1.1).
+      if (layer.proto !== 'eth') return false;
+      return (prim.dir !== 'dst' && sameBytes(bytes, layer.offset + 6, prim.mac)) ||
+        (prim.dir !== 'src' && sameBytes(bytes, layer.offset, prim.mac));
+    case 'ipproto':
+      return carriesProtocol(layer, prim.version, prim.protocol);
     case 'proto':
       return layer.proto === prim.proto;
     case 'vlan':
@@ -93,8 +134,9 @@ function layerMatches(prim: Primitive, layer: Layer, bytes: Uint8Array): boolean
 
 const DAMAGE = new Set(['malformed', 'truncated', 'depth-exceeded']);
 
-function primitiveMask(prim: Primitive, scope: Scope, packet: Packet, levels: Uint8Array, bytes: Uint8Array): number {
+function primitiveMask(prim: Primitive, scope: Scope, packet: Packet, levels: Uint8Array, bytes: Uint8Array, wireLength: number): number {
   const levelCount = packet.tunnels.length + 1;
+  if (prim.kind === 'len') return lengthHolds(prim, wireLength) ? (1 << levelCount) - 1 : 0;
   if (scope === 'outer' && prim.kind !== 'tunnel') {
     return levelMask(prim, 'outer', packet, levels, bytes, levelCount) === 0 ? 0 : (1 << levelCount) - 1;
   }
@@ -125,30 +167,33 @@ function levelMask(prim: Primitive, scope: Scope, packet: Packet, levels: Uint8A
   return mask & scopeMask(scope, levelCount);
 }
 
-function evaluateNode(node: FilterNode, packet: Packet, levels: Uint8Array, bytes: Uint8Array): number {
+function evaluateNode(node: FilterNode, packet: Packet, levels: Uint8Array, bytes: Uint8Array, wireLength: number): number {
   const all = (1 << (packet.tunnels.length + 1)) - 1;
   switch (node.op) {
     case 'prim':
-      return primitiveMask(node.prim, node.scope, packet, levels, bytes);
+      return primitiveMask(node.prim, node.scope, packet, levels, bytes, wireLength);
     case 'not':
-      return evaluateNode(node.arg, packet, levels, bytes) === 0 ? all : 0;
+      return evaluateNode(node.arg, packet, levels, bytes, wireLength) === 0 ? all : 0;
     case 'and': {
       let mask = all;
       for (const arg of node.args) {
-        mask &= evaluateNode(arg, packet, levels, bytes);
+        mask &= evaluateNode(arg, packet, levels, bytes, wireLength);
         if (mask === 0) break;
       }
       return mask;
     }
     case 'or': {
       let mask = 0;
-      for (const arg of node.args) mask |= evaluateNode(arg, packet, levels, bytes);
+      for (const arg of node.args) mask |= evaluateNode(arg, packet, levels, bytes, wireLength);
       return mask;
     }
   }
 }
 
-/** Does the packet (dissected from `bytes`) match the filter? */
-export function matchesFilter(filter: FilterNode, packet: Packet, bytes: Uint8Array): boolean {
-  return evaluateNode(filter, packet, levelOf(packet), bytes) !== 0;
+/**
+ * Does the packet (dissected from `bytes`) match the filter? `wireLength` is
+ * the frame's length on the wire (the record's `len`), which `len` compares.
+ */
+export function matchesFilter(filter: FilterNode, packet: Packet, bytes: Uint8Array, wireLength: number): boolean {
+  return evaluateNode(filter, packet, levelOf(packet), bytes, wireLength) !== 0;
 }

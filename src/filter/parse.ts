@@ -6,23 +6,33 @@
 //   scope     := "outer" | "inner"
 //   primitive := tunnel-type [ ("vni" | "key" | "id") NUMBER ]
 //              | ["src" | "dst"] "host" ADDRESS | ["src" | "dst"] "net" CIDR
-//              | ["src" | "dst"] "port" NUMBER | "tcp" | "udp" | "icmp" | "icmp6" | "arp"
-//              | "ip" | "ip6" | "vlan" [NUMBER]
+//              | ["src" | "dst"] "port" NUMBER | ["src" | "dst"] "portrange" NUMBER-NUMBER
+//              | "ether" ["src" | "dst"] "host" MAC | "ether" ("src" | "dst") MAC
+//              | "tcp" | "udp" | "icmp" | "icmp6" | "arp" | "ip" | "ip6" | "vlan" [NUMBER]
+//              | ["ip" | "ip6"] "proto" (NUMBER | NAME)
+//              | "len" ("<" | ">" | "<=" | ">=" | "=" | "==" | "!=") NUMBER | "greater" NUMBER | "less" NUMBER
 //              | "bad-cksum" | "offload-cksum" | "frag" | "malformed"
 //
-// `&&`, `||` and `!` are accepted for and, or and not, as in tcpdump.
+// `&&`, `||` and `!` are accepted for and, or and not, as in tcpdump; a lone
+// `&` or `|` is an error that says so. `len` is the length of the frame on
+// the wire, as tcpdump's: `greater N` is `len >= N`, `less N` is `len <= N`.
 
 import { formatIPv6 } from '../../decoders/address.js';
 import type { TunnelType } from '../../decoders/types.js';
 
 export type Scope = 'any' | 'outer' | 'inner';
 export type Direction = 'either' | 'src' | 'dst';
+export type LengthOp = '<' | '>' | '<=' | '>=' | '==' | '!=';
 
 export type Primitive =
   | { kind: 'tunnel'; tunnel: TunnelType | 'tunnel'; id: number | null }
   | { kind: 'host'; dir: Direction; version: 4 | 6; address: string }
   | { kind: 'net'; dir: Direction; version: 4 | 6; prefix: Uint8Array; bits: number }
   | { kind: 'port'; dir: Direction; port: number }
+  | { kind: 'portrange'; dir: Direction; low: number; high: number }
+  | { kind: 'ether'; dir: Direction; mac: Uint8Array }
+  | { kind: 'ipproto'; version: 4 | 6 | null; protocol: number }
+  | { kind: 'len'; op: LengthOp; length: number }
   | { kind: 'proto'; proto: 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'arp' | 'ipv4' | 'ipv6' }
   | { kind: 'vlan'; vid: number | null }
   | { kind: 'bad-cksum' } | { kind: 'offload-cksum' } | { kind: 'frag' } | { kind: 'malformed' };
@@ -40,7 +50,23 @@ const PROTO_WORDS: Record<string, Extract<Primitive, { kind: 'proto' }>['proto']
   tcp: 'tcp', udp: 'udp', icmp: 'icmp', icmp6: 'icmpv6', arp: 'arp', ip: 'ipv4', ip6: 'ipv6',
 };
 
-const QUALIFIED_WORDS = new Set(['src', 'dst', 'host', 'net', 'port']);
+const QUALIFIED_WORDS = new Set(['src', 'dst', 'host', 'net', 'port', 'portrange']);
+
+/**
+ * IP protocol names `ip proto` takes: the names of /etc/protocols (IANA's
+ * keywords) that tcpdump reads there, and tunscope's own icmp6. Not "ipip",
+ * which /etc/protocols gives to protocol 94 while the ipip tunnel is 4.
+ */
+export const IP_PROTOCOL_NAMES: Readonly<Record<string, number>> = {
+  icmp: 1, igmp: 2, ipencap: 4, tcp: 6, egp: 8, udp: 17, dccp: 33, ipv6: 41, 'ipv6-route': 43, 'ipv6-frag': 44,
+  rsvp: 46, gre: 47, esp: 50, ah: 51, 'ipv6-icmp': 58, icmp6: 58, 'ipv6-nonxt': 59, 'ipv6-opts': 60, eigrp: 88,
+  ospf: 89, etherip: 97, pim: 103, vrrp: 112, l2tp: 115, sctp: 132, udplite: 136, 'mpls-in-ip': 137,
+};
+
+const LENGTH_OPS: Record<string, LengthOp> = { '<': '<', '>': '>', '<=': '<=', '>=': '>=', '=': '==', '==': '==', '!=': '!=' };
+
+/** The largest wire length a capture record can state (a 32-bit field). */
+const MAX_LENGTH = 0xffffffff;
 
 /** A filter that does not parse: the message, and the column (0-based) it points at. */
 export class FilterError extends Error {
@@ -58,17 +84,37 @@ interface Token { text: string; column: number }
 
 function tokenize(source: string): Token[] {
   const tokens: Token[] = [];
-  const re = /\s*(\(|\)|&&|\|\||!|[^\s()!&|]+)/y;
-  let m: RegExpExecArray | null;
-  re.lastIndex = 0;
-  while (re.lastIndex < source.length && (m = re.exec(source)) !== null) {
+  const re = /\s*(\(|\)|&&|\|\||<=|>=|==|!=|<|>|=|!|[^\s()!&|<>=]+)/y;
+  let at = 0;
+  for (;;) {
+    re.lastIndex = at;
+    const m = re.exec(source);
+    if (m === null) break;
     tokens.push({ text: m[1], column: m.index + m[0].length - m[1].length });
+    at = re.lastIndex;
   }
-  const rest = source.slice(re.lastIndex);
+  const rest = source.slice(at);
   if (rest.trim() !== '') {
-    throw new FilterError(`unexpected "${rest.trim()[0]}"`, source, re.lastIndex + rest.length - rest.trimStart().length);
+    const column = at + rest.length - rest.trimStart().length;
+    const c = source[column];
+    // tcpdump joins with `and`/`&&` and `or`/`||`; a single & or | is a bitwise operator there, not a join.
+    const hint = c === '&' || c === '|' ? ': use and/or (&& and || are accepted too)' : '';
+    throw new FilterError(`unexpected "${c}"${hint}`, source, column);
   }
   return tokens;
+}
+
+/** A MAC address as tcpdump reads one: aa:bb:cc:dd:ee:ff (or with - or .), aabb.ccdd.eeff, or aabbccddeeff. */
+export function parseMac(text: string): Uint8Array | null {
+  let hex: string[];
+  if (/^[0-9a-f]{1,2}([:.-])[0-9a-f]{1,2}(\1[0-9a-f]{1,2}){4}$/i.test(text)) {
+    hex = text.split(/[:.-]/);
+  } else if (/^[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}$/i.test(text) || /^[0-9a-f]{12}$/i.test(text)) {
+    hex = text.replace(/\./g, '').match(/../g) as string[];
+  } else {
+    return null;
+  }
+  return Uint8Array.from(hex.map((h) => parseInt(h, 16)));
 }
 
 function parseNumber(text: string, max: number): number | null {
@@ -177,6 +223,7 @@ class Parser {
       return inner;
     }
     let scope: Scope = 'any';
+    const scopeTok = tok;
     if (w === 'outer' || w === 'inner') {
       scope = w;
       this.pos++;
@@ -186,6 +233,9 @@ class Parser {
       }
     }
     const prim = this.primitive();
+    if (prim.kind === 'len' && scope !== 'any') {
+      throw this.error(`the length is the whole frame's: "${scope}" does not apply to it`, scopeTok);
+    }
     // tcpdump's protocol qualifier: `tcp port 443` is `tcp and port 443`, in the same scope.
     if (prim.kind === 'proto' && QUALIFIED_WORDS.has(this.word() ?? '')) {
       return { op: 'and', args: [{ op: 'prim', scope, prim }, { op: 'prim', scope, prim: this.primitive() }] };
@@ -216,8 +266,27 @@ class Parser {
       }
       return { kind: 'tunnel', tunnel: w as TunnelType | 'tunnel', id };
     }
+    if ((w === 'ip' || w === 'ip6') && this.word() === 'proto') {
+      this.pos++;
+      return { kind: 'ipproto', version: w === 'ip' ? 4 : 6, protocol: this.expectProtocol() };
+    }
     if (w in PROTO_WORDS) return { kind: 'proto', proto: PROTO_WORDS[w] };
     switch (w) {
+      case 'proto':
+        return { kind: 'ipproto', version: null, protocol: this.expectProtocol() };
+      case 'ether':
+        return this.etherPrimitive(tok);
+      case 'len': {
+        const opTok = this.peek();
+        const op = opTok && Object.hasOwn(LENGTH_OPS, opTok.text) ? LENGTH_OPS[opTok.text] : undefined;
+        if (op === undefined) throw this.error('expected <, >, <=, >=, == or != after "len"', opTok);
+        this.pos++;
+        return { kind: 'len', op, length: this.expectNumber(opTok!.text, MAX_LENGTH) };
+      }
+      case 'greater':
+        return { kind: 'len', op: '>=', length: this.expectNumber(w, MAX_LENGTH) };
+      case 'less':
+        return { kind: 'len', op: '<=', length: this.expectNumber(w, MAX_LENGTH) };
       case 'vlan': {
         const n = this.peek() ? parseNumber(this.peek()!.text, 4095) : null;
         if (n !== null) this.pos++;
@@ -225,11 +294,57 @@ class Parser {
       }
       case 'bad-cksum': case 'offload-cksum': case 'frag': case 'malformed':
         return { kind: w };
-      case 'src': case 'dst': case 'host': case 'net': case 'port':
+      case 'src': case 'dst': case 'host': case 'net': case 'port': case 'portrange':
         return this.addressPrimitive(w, tok);
       default:
         throw this.error(`unknown word "${tok.text}"`, tok);
     }
+  }
+
+  /** A protocol number or name after "proto"; tcpdump wants its keywords escaped (\tcp), tunscope takes both. */
+  private expectProtocol(): number {
+    const tok = this.peek();
+    if (!tok) throw this.error('expected a protocol number from 0 to 255 or a name such as tcp after "proto"');
+    const name = tok.text.toLowerCase().replace(/^\\/, '');
+    const n = parseNumber(name, 255) ?? (Object.hasOwn(IP_PROTOCOL_NAMES, name) ? IP_PROTOCOL_NAMES[name] : null);
+    if (n === null) {
+      throw this.error(/^\d/.test(name) ? 'expected a protocol number from 0 to 255 after "proto"'
+        : `unknown IP protocol "${tok.text}": give its number from 0 to 255`, tok);
+    }
+    this.pos++;
+    return n;
+  }
+
+  /** portrange A-B; tcpdump takes B-A as the same range. */
+  private portRange(dir: Direction): Primitive {
+    const tok = this.peek();
+    const m = tok ? /^([^-]+)-([^-]+)$/.exec(tok.text) : null;
+    const a = m ? parseNumber(m[1], 65535) : null;
+    const b = m ? parseNumber(m[2], 65535) : null;
+    if (a === null || b === null) throw this.error('expected a port range such as 5000-5010 after "portrange"', tok);
+    this.pos++;
+    return { kind: 'portrange', dir, low: Math.min(a, b), high: Math.max(a, b) };
+  }
+
+  private etherPrimitive(etherTok: Token): Primitive {
+    let dir: Direction = 'either';
+    let w = this.word();
+    if (w === 'src' || w === 'dst') {
+      dir = w;
+      this.pos++;
+      w = this.word();
+    }
+    if (w === 'host') {
+      this.pos++;
+    } else if (dir === 'either') {
+      throw this.error(`expected "host", "src" or "dst" after "${etherTok.text}"`, this.peek());
+    }
+    const tok = this.peek();
+    if (!tok) throw this.error('expected a MAC address such as 02:00:00:00:00:01');
+    const mac = parseMac(tok.text);
+    if (!mac) throw this.error(`"${tok.text}" is not a MAC address such as 02:00:00:00:00:01`, tok);
+    this.pos++;
+    return { kind: 'ether', dir, mac };
   }
 
   private addressPrimitive(first: string, firstTok: Token): Primitive {
@@ -240,14 +355,15 @@ class Parser {
       dir = first;
       const next = this.peek();
       const w = next?.text.toLowerCase();
-      if (w !== 'host' && w !== 'net' && w !== 'port') {
-        throw this.error(`expected "host", "net" or "port" after "${first}"`, next);
+      if (w !== 'host' && w !== 'net' && w !== 'port' && w !== 'portrange') {
+        throw this.error(`expected "host", "net", "port" or "portrange" after "${first}"`, next);
       }
       what = w;
       whatTok = next!;
       this.pos++;
     }
     if (what === 'port') return { kind: 'port', dir, port: this.expectNumber('port', 65535) };
+    if (what === 'portrange') return this.portRange(dir);
     const tok = this.peek();
     if (!tok) throw this.error(`expected an address after "${whatTok.text}"`);
     this.pos++;

@@ -1,6 +1,7 @@
 // `tunscope stats --csv`: the table --by chooses, one header line and one
 // line per row, quoted as RFC 4180 section 2 says (fields holding a comma,
-// a quote or a line break are quoted; quotes are doubled).
+// a quote or a line break are quoted; quotes are doubled). No number is
+// written twice: summing a column never counts a packet twice.
 
 import type { StatsReport } from '../analysis/report.js';
 import type { StatsGrouping } from './tables.js';
@@ -50,15 +51,23 @@ function flowRows(report: StatsReport, rows: number): string[] {
   return lines;
 }
 
+/**
+ * One `vni` row per virtual network with its totals, then one `mac` row per
+ * inner MAC behind it with that MAC's own count. No row repeats another's
+ * number, so the sum of any count column is a total: `packets` the packets of
+ * every network, `macPackets` those of every MAC.
+ */
 function vniRows(report: StatsReport, rows: number): string[] {
   const lines = [csvLine([
-    'type', 'id', 'packets', 'bytes', 'flows', 'arpRequests', 'arpReplies', 'mac', 'vtep', 'movedTo', 'ips', 'macPackets',
+    'row', 'type', 'id', 'packets', 'bytes', 'flows', 'macs', 'arpRequests', 'arpReplies', 'mac', 'vtep', 'movedTo', 'ips',
+    'macPackets',
   ])];
   for (let i = 0; i < rows; i++) {
     const v = report.vnis[i];
-    const network = [v.type, v.id, v.packets, v.bytes, v.flows, v.arp.requests, v.arp.replies];
-    if (v.macs.length === 0) lines.push(csvLine(network));
-    for (const mac of v.macs) lines.push(csvLine([...network, mac.mac, mac.vtep, mac.movedTo, mac.ips.join(' '), mac.packets]));
+    lines.push(csvLine(['vni', v.type, v.id, v.packets, v.bytes, v.flows, v.macs.length, v.arp.requests, v.arp.replies, '', '', '', '', '']));
+    for (const mac of v.macs) {
+      lines.push(csvLine(['mac', v.type, v.id, '', '', '', '', '', '', mac.mac, mac.vtep, mac.movedTo, mac.ips.join(' '), mac.packets]));
+    }
   }
   return lines;
 }

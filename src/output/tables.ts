@@ -1,10 +1,11 @@
 // `tunscope stats` as text: a summary line, cli-table3 tables sorted by
 // bytes (tunnels, flows or VNIs), each cut at --top rows with a line saying
-// how many were left out, and the findings.
+// how many were left out, and the findings. Everything fits the terminal's
+// width (fit.ts) unless --wide asks for whole cells on long lines.
 
-import Table from 'cli-table3';
 import { tunnelName } from '../analysis/labels.js';
 import type { DepthChecksums, Finding, FlowStats, StatsReport, TunnelStats } from '../analysis/report.js';
+import { fitLines, fitTable, terminalWidth, wrapText, type Column } from './fit.js';
 
 export type StatsGrouping = 'tunnel' | 'vni' | 'flow';
 
@@ -14,14 +15,34 @@ export interface StatsTextOptions {
   top: number;
   /** What was read, for the summary line: a file name or "-". */
   source: string;
+  /** Every cell whole and no line wrapped, however wide (--wide). */
+  wide?: boolean;
+  /** The width to fit; the terminal's (terminalWidth) when not given. */
+  width?: number;
 }
 
-const PLAIN_STYLE = { head: [] as string[], border: [] as string[], compact: true };
 const SEVERITY_WIDTH = 8;
+/** "  warning " before a finding's message. */
+const FINDING_INDENT = 2 + SEVERITY_WIDTH + 1;
 
-function table(head: string[], rightAligned: number[]): Table.Table {
-  const colAligns = head.map((_, i) => (rightAligned.includes(i) ? 'right' : 'left') as 'left' | 'right');
-  return new Table({ head, colAligns, style: PLAIN_STYLE });
+/** A table being filled: its columns (right-aligned by index, elided by index) and rows. */
+class TextTable {
+  readonly rows: (string | number)[][] = [];
+  private readonly columns: Column[];
+
+  constructor(head: string[], rightAligned: number[], elided: number[], private readonly key: number) {
+    this.columns = head.map((h, i) => ({
+      head: h, align: rightAligned.includes(i) ? 'right' : 'left', elide: elided.includes(i),
+    }));
+  }
+
+  push(row: (string | number)[]): void {
+    this.rows.push(row);
+  }
+
+  text(width: number | null): string {
+    return fitTable(this.columns, this.rows, { width, key: this.key });
+  }
 }
 
 /** 1234567 as "1,234,567". */
@@ -89,18 +110,18 @@ function endpointsText(tunnel: TunnelStats): [string, string] {
   return tunnel.type === 'none' || tunnel.type === 'overflow' ? ['', ''] : [tunnel.src, tunnel.dst];
 }
 
-function tunnelTables(report: StatsReport, top: number, lines: string[]): void {
+function tunnelTables(report: StatsReport, top: number, width: number | null, lines: string[]): void {
   const shown = limit(top, report.tunnels.length);
-  const traffic = table(
+  const traffic = new TextTable(
     ['#', 'tunnel', 'outer src', 'outer dst', 'packets', 'bytes', 'inner bytes', 'overhead', 'flows', 'first', 'last', 'rate'],
-    [0, 4, 5, 6, 7, 8],
+    [0, 4, 5, 6, 7, 8], [1, 2, 3], 2,
   );
-  const health = table(
+  const health = new TextTable(
     [
       '#', 'tunnel', 'bad checksums', 'offload checksums', 'outer frags', 'inner frags', 'largest frame', 'largest inner',
       'outer DF',
     ],
-    [0, 4, 5, 6, 7],
+    [0, 4, 5, 6, 7], [1], 2,
   );
   for (let i = 0; i < shown; i++) {
     const t = report.tunnels[i];
@@ -116,9 +137,9 @@ function tunnelTables(report: StatsReport, top: number, lines: string[]): void {
       t.largestInnerPacket === 0 ? '-' : groupDigits(t.largestInnerPacket), dfText(t),
     ]);
   }
-  lines.push('', `Tunnels, one row per direction, by bytes (${groupDigits(report.tunnels.length)})`, traffic.toString());
+  lines.push('', `Tunnels, one row per direction, by bytes (${groupDigits(report.tunnels.length)})`, traffic.text(width));
   leftOut(lines, shown, report.tunnels.length, 'tunnels');
-  lines.push('', 'Tunnel health (checksums by depth: d0 outside every tunnel, d1 inside one, ...)', health.toString());
+  lines.push('', 'Tunnel health (checksums by depth: d0 outside every tunnel, d1 inside one, ...)', health.text(width));
   leftOut(lines, shown, report.tunnels.length, 'tunnels');
 }
 
@@ -138,11 +159,11 @@ function flowProtoText(flow: FlowStats): string {
   return flow.laterFragments === true ? `${flow.proto} (later fragments)` : flow.proto;
 }
 
-function flowTable(report: StatsReport, top: number, lines: string[]): void {
+function flowTable(report: StatsReport, top: number, width: number | null, lines: string[]): void {
   const shown = limit(top, report.flows.length);
-  const flows = table(
+  const flows = new TextTable(
     ['tunnel', 'proto', 'src', 'sport', 'dst', 'dport', 'packets', 'bytes', 'first', 'last', 'TCP'],
-    [3, 5, 6, 7],
+    [3, 5, 6, 7], [0, 2, 4], 1,
   );
   for (let i = 0; i < shown; i++) {
     const f = report.flows[i];
@@ -153,17 +174,17 @@ function flowTable(report: StatsReport, top: number, lines: string[]): void {
     ]);
   }
   const title = `Flows inside each tunnel, one row per direction, by bytes (${groupDigits(report.flows.length)})`;
-  lines.push('', title, flows.toString());
+  lines.push('', title, flows.text(width));
   leftOut(lines, shown, report.flows.length, 'flows');
 }
 
-function vniTables(report: StatsReport, top: number, lines: string[]): void {
+function vniTables(report: StatsReport, top: number, width: number | null, lines: string[]): void {
   const shown = limit(top, report.vnis.length);
-  const vnis = table(
+  const vnis = new TextTable(
     ['vni', 'directions', 'packets', 'bytes', 'flows', 'MACs', 'ARP requests', 'ARP replies'],
-    [1, 2, 3, 4, 5, 6, 7],
+    [1, 2, 3, 4, 5, 6, 7], [0], 1,
   );
-  const addresses = table(['vni', 'MAC', 'behind', 'IPs', 'packets'], [4]);
+  const addresses = new TextTable(['vni', 'MAC', 'behind', 'IPs', 'packets'], [4], [0, 2, 3], 1);
   let addressRows = 0;
   let addressTotal = 0;
   for (let i = 0; i < report.vnis.length; i++) {
@@ -183,13 +204,13 @@ function vniTables(report: StatsReport, top: number, lines: string[]): void {
       addressRows++;
     }
   }
-  lines.push('', `Virtual networks, by bytes (${groupDigits(report.vnis.length)})`, vnis.toString());
+  lines.push('', `Virtual networks, by bytes (${groupDigits(report.vnis.length)})`, vnis.text(width));
   leftOut(lines, shown, report.vnis.length, 'virtual networks');
-  lines.push('', 'Inner addresses (what a bridge forwarding table and an ARP table learn)', addresses.toString());
+  lines.push('', 'Inner addresses (what a bridge forwarding table and an ARP table learn)', addresses.text(width));
   leftOut(lines, addressRows, addressTotal, 'addresses');
 }
 
-function findingLines(findings: Finding[], top: number, lines: string[]): void {
+function findingLines(findings: Finding[], top: number, width: number | null, lines: string[]): void {
   lines.push('', findings.length === 0 ? 'Findings: none' : `Findings (${findings.length})`);
   const perKind = new Map<string, number>();
   const hidden = new Map<string, number>();
@@ -200,7 +221,8 @@ function findingLines(findings: Finding[], top: number, lines: string[]): void {
       hidden.set(finding.kind, (hidden.get(finding.kind) ?? 0) + 1);
       continue;
     }
-    lines.push(`  ${finding.severity.padEnd(SEVERITY_WIDTH)} ${finding.message}`);
+    const message = width === null ? [finding.message] : wrapText(finding.message, Math.max(width - FINDING_INDENT, 20));
+    message.forEach((part, i) => lines.push(`${i === 0 ? `  ${finding.severity.padEnd(SEVERITY_WIDTH)} ` : ' '.repeat(FINDING_INDENT)}${part}`));
   }
   for (const [kind, count] of hidden) {
     lines.push(`  … ${groupDigits(count)} more ${kind} findings not shown (--json lists all)`);
@@ -214,9 +236,11 @@ export function statsText(report: StatsReport, options: StatsTextOptions): strin
     `${options.source}: ${groupDigits(report.packets)} packets, ${groupDigits(report.bytes)} bytes`
       + `${span === '' ? '' : ` in ${span}`}${linktypes === '' ? '' : ` (${linktypes})`}`,
   ];
-  if (options.by === 'tunnel') tunnelTables(report, options.top, lines);
-  else if (options.by === 'flow') flowTable(report, options.top, lines);
-  else vniTables(report, options.top, lines);
-  findingLines(report.findings, options.top, lines);
-  return lines.join('\n');
+  const width = options.wide ? null : options.width ?? terminalWidth();
+  if (options.by === 'tunnel') tunnelTables(report, options.top, width, lines);
+  else if (options.by === 'flow') flowTable(report, options.top, width, lines);
+  else vniTables(report, options.top, width, lines);
+  findingLines(report.findings, options.top, width, lines);
+  // Tables are lines of their own width already; the summary, titles and notes wrap.
+  return fitLines(lines.join('\n').split('\n'), width).join('\n');
 }

@@ -81,7 +81,7 @@ export function traceCaptures(open: OpenPoints, prepared: PreparedDecode, option
     const point = pointOf[cursor].get(record.interfaceId) ?? pointOf[cursor].get(0) as number;
     const time = recordTime(record, base) + options.offsets[points[point].host];
     const packet = plain.redecode(dissect(record.bytes, record.linktype, record.len, decode), record);
-    if (prepared.filter !== null && !matchesFilter(prepared.filter, packet, record.bytes)) return;
+    if (prepared.filter !== null && !matchesFilter(prepared.filter, packet, record.bytes, record.len)) return;
     const fp = fingerprint(packet, record.bytes);
     if (fp === null) matcher.count(point, time);
     else matcher.add(point, time, fp);

@@ -97,8 +97,8 @@ describe('decoding without detail', () => {
     for (const address of [...addresses].slice(0, 6)) {
       for (const text of [`host ${address}`, `src host ${address}`, `dst host ${address}`, `inner host ${address}`]) {
         const filter = parseFilter(text);
-        const matched = full.map((p, i) => matchesFilter(filter, p, frames[i]));
-        expect(lean.map((p, i) => matchesFilter(filter, p, frames[i])), text).toEqual(matched);
+        const matched = full.map((p, i) => matchesFilter(filter, p, frames[i], frames[i].length));
+        expect(lean.map((p, i) => matchesFilter(filter, p, frames[i], frames[i].length)), text).toEqual(matched);
         if (text.startsWith('host')) expect(matched, text).toContain(true);
       }
     }

@@ -67,7 +67,7 @@ function json(args: string[]): StatsReport {
 
 describe('tables', () => {
   it('opens with the totals, then tunnels, tunnel health and findings', () => {
-    const result = runCli(['stats', TRUTH]);
+    const result = runCli(['stats', TRUTH, '--wide']);
     expect(result.status).toBe(0);
     const lines = result.stdout.split('\n');
     expect(lines[0]).toMatch(new RegExp(`^fixtures/stats-ground-truth.pcap: ${expected.packets} packets, ${grouped(expected.bytes)} bytes in .* \\(EN10MB ${expected.packets}\\)$`));
@@ -79,13 +79,13 @@ describe('tables', () => {
 
   it('shows the largest tunnel first, in the generator\'s numbers', () => {
     const largest = [...expected.tunnels].sort((a, b) => b.bytes - a.bytes)[0];
-    const row = runCli(['stats', TRUTH]).stdout.split('\n').find((line) => /^│ +0 │/.test(line)) as string;
+    const row = runCli(['stats', TRUTH, '--wide']).stdout.split('\n').find((line) => /^│ +0 │/.test(line)) as string;
     const cells = row.split('│').map((cell) => cell.trim());
     expect(cells.slice(2, 7)).toEqual([`${largest.type} ${largest.id}`, largest.src, largest.dst, grouped(largest.packets), grouped(largest.bytes)]);
   });
 
   it('cuts each table at --top rows and says how many were left out', () => {
-    const out = runCli(['stats', TRUTH, '--top', '3']).stdout;
+    const out = runCli(['stats', TRUTH, '--top', '3', '--wide']).stdout;
     const tunnelRows = out.split('Tunnel health')[0].split('\n').filter((line) => /^│ +\d+ │/.test(line));
     expect(tunnelRows).toHaveLength(3);
     expect(out).toContain(`… ${ROWS - 3} more tunnels not shown (--top ${ROWS} shows all)`);
@@ -95,15 +95,15 @@ describe('tables', () => {
   });
 
   it('shows 20 rows by default, and every row with --top 0', () => {
-    const byDefault = runCli(['stats', TRUTH]).stdout;
+    const byDefault = runCli(['stats', TRUTH, '--wide']).stdout;
     expect(byDefault).toContain(`… ${ROWS - 20} more tunnels not shown`);
-    const all = runCli(['stats', TRUTH, '--top', '0']).stdout;
+    const all = runCli(['stats', TRUTH, '--top', '0', '--wide']).stdout;
     expect(all).not.toContain('more tunnels not shown');
     expect(all.split('Tunnel health')[0].split('\n').filter((line) => /^│ +\d+ │/.test(line))).toHaveLength(ROWS);
   });
 
   it('--by flow shows inner flows with their TCP flags and MSS', () => {
-    const out = runCli(['stats', TRUTH, '--by', 'flow', '--top', '0']).stdout;
+    const out = runCli(['stats', TRUTH, '--by', 'flow', '--top', '0', '--wide']).stdout;
     expect(out).toContain('Flows inside each tunnel, one row per direction, by bytes');
     expect(out).not.toContain('Tunnel health');
     const synFlow = out.split('\n').find((line) => line.includes('45000') && line.includes('443')) as string;
@@ -112,7 +112,7 @@ describe('tables', () => {
   });
 
   it('--by vni shows virtual networks, the MACs behind each endpoint, ARP, and a moved MAC', () => {
-    const out = runCli(['stats', TRUTH, '--by', 'vni', '--top', '0']).stdout;
+    const out = runCli(['stats', TRUTH, '--by', 'vni', '--top', '0', '--wide']).stdout;
     expect(out).toContain('Virtual networks, by bytes');
     const vni100 = out.split('\n').find((line) => line.startsWith('│ vxlan 100 ')) as string;
     // VNI 100: three directions (A→B, B→A, C→B), one ARP request and one reply.
@@ -124,7 +124,7 @@ describe('tables', () => {
 
 describe('timestamps', () => {
   it('keeps nanoseconds in the tables and in firstTime/lastTime (nanosecond.pcap: .000000001, .123456789, .999999999)', () => {
-    const out = runCli(['stats', 'fixtures/nanosecond.pcap']).stdout;
+    const out = runCli(['stats', 'fixtures/nanosecond.pcap', '--wide']).stdout;
     expect(out).toMatch(/│ 22:13:20\.000000001 │ 22:13:20\.999999999 │/);
     expect(out).toMatch(/│ 22:13:20\.123456789 │ 22:13:20\.123456789 │/);
     const report = json(['fixtures/nanosecond.pcap']);
@@ -198,8 +198,10 @@ describe('--csv', () => {
     expect(flows).toHaveLength(report.flows.length + 1);
     expect(parseCsv(runCli(['stats', TRUTH, '--csv', '--by', 'flow', '--top', '4']).stdout)).toHaveLength(5);
     const vnis = parseCsv(runCli(['stats', TRUTH, '--csv', '--by', 'vni']).stdout);
-    expect(vnis[0].slice(0, 2)).toEqual(['type', 'id']);
-    expect(vnis.some((r) => r[0] === 'vxlan' && r[1] === '100' && r[7] === '02:00:00:00:02:01' && r[9] === '192.0.2.3')).toBe(true);
+    expect(vnis[0].slice(0, 3)).toEqual(['row', 'type', 'id']);
+    const column = (name: string) => vnis[0].indexOf(name);
+    expect(vnis.some((r) => r[0] === 'mac' && r[1] === 'vxlan' && r[2] === '100' && r[column('mac')] === '02:00:00:00:02:01'
+      && r[column('movedTo')] === '192.0.2.3')).toBe(true);
   });
 });
 

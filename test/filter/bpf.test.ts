@@ -4,8 +4,6 @@
 // headers say enough.
 
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDecodeAs, type DecodeAs } from '../../decoders/registry.js';
@@ -13,46 +11,12 @@ import { derivePrefilter } from '../../src/filter/bpf.js';
 import { parseFilter } from '../../src/filter/parse.js';
 import { decodeCapture, prepareDecode } from '../../src/pipeline.js';
 import { readCaptureFile } from '../../src/sources/file.js';
-import { FIXTURES, capturesIn, hasCommand, haveTshark, requireOrSkip, tshark } from '../helpers/tools.js';
+import { haveTcpdump, tcpdumpFrames } from '../helpers/tcpdump.js';
+import { FIXTURES, capturesIn, haveTshark, requireOrSkip, tshark } from '../helpers/tools.js';
 
-const haveTcpdump = hasCommand('tcpdump');
-
-function prefilter(filter: string, options: { decodeAs?: string[]; vlanTags?: number } = {}): string {
+function prefilter(filter: string, options: { decodeAs?: string[]; vlanTags?: number; ethernet?: boolean } = {}): string {
   const decodeAs = (options.decodeAs ?? []).map((spec) => parseDecodeAs(spec) as DecodeAs);
-  return derivePrefilter(parseFilter(filter), { decodeAs, vlanTags: options.vlanTags });
-}
-
-function recordBytes(file: string): Buffer[] {
-  const frames: Buffer[] = [];
-  readCaptureFile(file, (record) => {
-    frames.push(Buffer.from(record.bytes));
-  });
-  return frames;
-}
-
-/**
- * Numbers of the frames tcpdump's filter passes ("" passes all). tcpdump -#
- * numbers the packets it prints, not the file's frames, so the frames it
- * writes are found again in the file, in order.
- */
-function tcpdumpFrames(file: string, expression: string): number[] {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tunscope-bpf-'));
-  try {
-    const out = path.join(dir, 'passed.pcap');
-    const result = spawnSync('tcpdump', ['-r', file, '-w', out, expression], { encoding: 'utf8' });
-    if (result.status !== 0) throw new Error(`tcpdump -r ${path.basename(file)} '${expression}': ${result.stderr}`);
-    const all = recordBytes(file);
-    const frames: number[] = [];
-    let i = 0;
-    for (const passed of recordBytes(out)) {
-      while (i < all.length && !all[i].equals(passed)) i++;
-      if (i === all.length) throw new Error(`tcpdump wrote a frame that is not in ${path.basename(file)}`);
-      frames.push(++i);
-    }
-    return frames;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  return derivePrefilter(parseFilter(filter), { decodeAs, vlanTags: options.vlanTags, ethernet: options.ethernet });
 }
 
 async function ourFrames(file: string, filter: string): Promise<number[]> {
@@ -76,6 +40,10 @@ function linktypeOf(file: string): number {
   });
   return linktype;
 }
+
+// RFC 8200 section 4: IPv6 packets whose first next header is an extension
+// header; libpcap reads ports only when none comes first.
+const V6_EXTENSION = 'ip6[6] = 0 or ip6[6] = 43 or ip6[6] = 44 or ip6[6] = 60';
 
 // RFC 7348 (VXLAN, UDP 4789) and Linux's older 8472, VXLAN-GPE 4790, RFC 8926
 // (Geneve, UDP 6081); IP protocols 47 (GRE), 4 (IPv4) and 41 (IPv6).
@@ -115,13 +83,29 @@ describe('derivePrefilter: the libpcap expression', () => {
   });
 
   it('keeps outer addresses, ports and protocols, beside "some tunnel" for an unscoped one', () => {
-    expect(prefilter('outer src host 10.0.0.1 and outer udp dst port 53')).toBe('src host 10.0.0.1 and udp and dst port 53');
+    expect(prefilter('outer src host 10.0.0.1 and outer udp dst port 53'))
+      .toBe(`src host 10.0.0.1 and udp and (dst port 53 or ${V6_EXTENSION})`);
     expect(prefilter('outer net 10.1.2.3/8')).toBe('net 10.0.0.0/8');
     expect(prefilter('outer dst net 2001:db8:1::1/32')).toBe('dst net 2001:db8::/32');
     expect(prefilter('outer icmp6 or outer arp')).toBe('icmp6 or arp');
-    expect(prefilter('tcp port 443')).toBe(`(tcp and port 443) or ${ANY_TUNNEL}`);
+    expect(prefilter('tcp port 443')).toBe(`(tcp and (port 443 or ${V6_EXTENSION})) or ${ANY_TUNNEL}`);
     expect(prefilter('outer host 192.0.2.1 and vxlan')).toBe(`host 192.0.2.1 and (${ANY_TUNNEL})`);
     expect(prefilter('outer tcp or outer vxlan vni 43')).toBe('tcp or ((udp port 4789 or udp port 8472) and (ip6 or udp[12:4] >> 8 = 43))');
+  });
+
+  it('keeps the frame length whatever the frame carries, and outer MACs, port ranges and IP protocols', () => {
+    expect(prefilter('len > 1400')).toBe('len > 1400');
+    expect(prefilter('greater 100 and less 200')).toBe('len >= 100 and len <= 200');
+    expect(prefilter('len == 98 and vxlan')).toBe(`len = 98 and (${ANY_TUNNEL})`);
+    expect(prefilter('outer ether src host 02:00:00:00:00:0a', { ethernet: true })).toBe('ether src host 02:00:00:00:00:0a');
+    expect(prefilter('outer udp dst portrange 4789-4790')).toBe(`udp and (dst portrange 4789-4790 or ${V6_EXTENSION})`);
+    expect(prefilter('outer ip proto 17')).toBe('ip proto 17');
+    expect(prefilter('outer ip6 proto 17')).toBe(`ip6 proto 17 or ${V6_EXTENSION}`);
+    expect(prefilter('outer proto 47')).toBe(`ip proto 47 or ip6 proto 47 or ${V6_EXTENSION}`);
+  });
+
+  it('leaves MACs to the evaluator on links without Ethernet headers, where libpcap refuses "ether host"', () => {
+    expect(prefilter('outer ether host 02:00:00:00:00:0a')).toBe('');
   });
 
   it('lets everything through for not, vlan and what only the decoder can tell', () => {
@@ -145,6 +129,9 @@ describe('derivePrefilter with tcpdump', () => {
     'outer ip4in6 or outer ip6in6', 'inner tcp', 'tcp port 8080', 'outer udp port 4789', 'outer src host 192.0.2.1',
     'outer dst net 10.0.0.0/24', 'outer net 2001:db8::/32', 'host 10.1.0.2', 'outer icmp or outer icmp6',
     'outer arp', 'outer frag', 'outer ip6 and outer udp', 'inner icmp and outer host 10.0.0.2',
+    'len > 1400', 'greater 200 and vxlan', 'less 100', 'len != 98', 'outer ether host 02:00:0a:00:00:01',
+    'outer ether dst ff:ff:ff:ff:ff:ff', 'outer udp portrange 4000-5000', 'outer src portrange 30000-65535',
+    'outer ip proto 17', 'outer ip6 proto 17', 'outer proto 47', 'ip proto 1',
   ];
   // tcpdump refuses a pcapng file whose interfaces differ in link type.
   const files = capturesIn(FIXTURES).filter((file) => !file.endsWith('two-interfaces.pcapng'));
@@ -153,7 +140,7 @@ describe('derivePrefilter with tcpdump', () => {
     if (!requireOrSkip(haveTcpdump, 'tcpdump')) return;
     for (const [file, vlanTags] of [['vxlan-lab.pcap', 1], ['sll.pcap', 0], ['sll2.pcap', 0]] as const) {
       for (const filter of filters) {
-        const expression = prefilter(filter, { vlanTags });
+        const expression = prefilter(filter, { vlanTags, ethernet: vlanTags === 1 });
         const result = spawnSync('tcpdump', ['-d', '-r', path.join(FIXTURES, file), expression], { encoding: 'utf8' });
         expect(result.status, `${filter} -> ${expression} on ${file}: ${result.stderr}`).toBe(0);
       }
@@ -164,11 +151,12 @@ describe('derivePrefilter with tcpdump', () => {
     it(`lets through every frame the filter keeps: ${path.basename(file)}`, async () => {
       if (!requireOrSkip(haveTcpdump, 'tcpdump')) return;
       // Files keep every VLAN tag in the frame: qinq.pcap has up to three.
-      const vlanTags = linktypeOf(file) === 1 ? 3 : 0;
+      const ethernet = linktypeOf(file) === 1;
+      const vlanTags = ethernet ? 3 : 0;
       for (const filter of filters) {
         const kept = await ourFrames(file, filter);
         if (kept.length === 0) continue;
-        const passed = new Set(tcpdumpFrames(file, prefilter(filter, { vlanTags })));
+        const passed = new Set(tcpdumpFrames(file, prefilter(filter, { vlanTags, ethernet })));
         expect(kept.filter((n) => !passed.has(n)), `${filter} on ${path.basename(file)}`).toEqual([]);
       }
     });

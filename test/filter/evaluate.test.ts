@@ -86,6 +86,35 @@ describe('matchesFilter agrees with tshark display filters', () => {
     ['sit.pcap', 'sit and icmp6', 'ip.proto == 41 && icmpv6'],
     ['ip4in6.pcap', 'ip4in6 and icmp', 'ipv6.nxt == 4 && icmp'],
     ['ip6in6.pcap', 'ip6in6 and tcp', 'ipv6.nxt == 41 && tcp'],
+    // MACs at every depth: the outer frame's and those a VXLAN, gretap or QinQ+VXLAN frame carries.
+    ['vxlan-lab.pcap', 'ether host 02:00:ac:12:01:01', 'eth.addr == 02:00:ac:12:01:01'],
+    ['vxlan-lab.pcap', 'ether src 02:00:0a:00:00:02', 'eth.src == 02:00:0a:00:00:02'],
+    ['vxlan-lab-2vni.pcap', 'ether src 02:00:ac:12:02:01', 'eth.src == 02:00:ac:12:02:01'],
+    ['vxlan-lab-2vni.pcap', 'vxlan vni 42 and ether dst host ff:ff:ff:ff:ff:ff', 'vxlan.vni == 42 && eth.dst == ff:ff:ff:ff:ff:ff'],
+    ['gretap.pcap', 'ether dst host 0200.0000.0202', 'eth.dst == 02:00:00:00:02:02'],
+    ['stats-ground-truth.pcap', 'ether host ff:ff:ff:ff:ff:ff', 'eth.addr == ff:ff:ff:ff:ff:ff'],
+    ['qinq.pcap', 'ether host 02-00-00-00-01-01', 'eth.addr == 02:00:00:00:01:01'],
+    // The frame's length on the wire.
+    ['vxlan-lab-mtu.pcap', 'len > 1400', 'frame.len > 1400'],
+    ['vxlan-lab-mtu.pcap', 'len <= 98 or len == 1514', 'frame.len <= 98 || frame.len == 1514'],
+    // stats-ground-truth.pcap frame 56 is an ICMP error (type 3) quoting a VXLAN packet.
+    ['stats-ground-truth.pcap', 'greater 200 and vxlan', 'frame.len >= 200 && vxlan && !(icmp.type == 3)'],
+    ['vxlan-lab.pcap', 'less 100 and inner arp', 'frame.len <= 100 && vxlan && arp'],
+    ['vxlan-lab.pcap', 'len != 92 and not tunnel', 'frame.len != 92 && !vxlan'],
+    // Port ranges; the headers an ICMP error quotes are not the packet's own traffic.
+    ['vxlan-lab.pcap', 'portrange 5000-5001', '(udp.port in {5000..5001} || tcp.port in {5000..5001}) && !icmp'],
+    ['stats-ground-truth.pcap', 'udp portrange 4000-5000', 'udp.port in {4000..5000} && !(icmp.type == 3)'],
+    ['stats-ground-truth.pcap', 'tcp dst portrange 1-1024', 'tcp.dstport in {1..1024} && !(icmp.type == 3)'],
+    ['vxlan-lab-2vni.pcap', 'src portrange 9000-5000', 'udp.srcport in {5000..9000} || tcp.srcport in {5000..9000}'],
+    // IP protocols, with tcpdump's names; ip6 proto looks at every next header of the chain.
+    ['vxlan-lab.pcap', 'ip proto 6', 'ip.proto == 6'],
+    ['ipip.pcap', 'ip proto 4', 'ip.proto == 4'],
+    ['sit.pcap', 'outer ip proto 41 and inner ip6 proto 58', 'ip.proto == 41 && ipv6.nxt == 58'],
+    ['ip6in6.pcap', 'ip6 proto 41', 'ipv6.nxt == 41'],
+    ['fragments.pcap', 'ip6 proto 17', 'ipv6.nxt == 17 || ipv6.fraghdr.nxt == 17'],
+    ['fragments.pcap', 'ip6 proto 44', 'ipv6.nxt == 44'],
+    ['gre-flags.pcap', 'proto gre', 'ip.proto == 47 || ipv6.nxt == 47'],
+    ['stats-ground-truth.pcap', 'ip proto \\udp', 'ip.proto == 17 && !(icmp.type == 3)'],
   ];
   for (const [file, filter, displayFilter] of cases) {
     it(`${file}: "${filter}" keeps what tshark's "${displayFilter}" keeps`, async () => {
@@ -174,7 +203,7 @@ describe('matchesFilter: malformed', () => {
 
   function matches(filter: string, bytes: Uint8Array, record: CaptureRecord): boolean {
     const packet = dissect(bytes, record.linktype, record.len, { registry: new Registry() });
-    return matchesFilter(parseFilter(filter), packet, bytes);
+    return matchesFilter(parseFilter(filter), packet, bytes, record.len);
   }
 
   // vxlan-lab.pcap frame 13: Ethernet (14) IPv4 (20) UDP (8) VXLAN (8) Ethernet (14) IPv4 (20) TCP SYN.

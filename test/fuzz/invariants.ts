@@ -46,6 +46,7 @@ const FILTERS: FilterNode[] = [
   'src host 10.0.0.1 or dst net 2001:db8::/32 or port 53',
   'vlan 10 or arp or ip or ip6 or frag',
   'bad-cksum or offload-cksum or malformed',
+  'ether src host 02:00:00:00:00:01 or inner portrange 1-1024 or ip proto 47 or ip6 proto 17 or len > 100 or less 60',
   'inner malformed and outer ipip',
 ].map(parseFilter);
 
@@ -138,7 +139,7 @@ export function outputProblems(n: number, record: CaptureRecord, packet: Packet)
   for (const [name, text] of [['line', packetLine(record, packet)], ['tree', packetTree(n, record, packet)]]) {
     if (/\bundefined\b|\bNaN\b|\[object Object\]/.test(text)) problems.push(`the ${name} output shows a missing value: ${text}`);
   }
-  for (const filter of FILTERS) matchesFilter(filter, packet, record.bytes);
+  for (const filter of FILTERS) matchesFilter(filter, packet, record.bytes, record.len);
   return problems;
 }
 

@@ -13,10 +13,13 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], options: { input?: Uint8Array | string; cwd?: string } = {}): CliResult {
+export function runCli(
+  args: string[], options: { input?: Uint8Array | string; cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): CliResult {
   const result = spawnSync(process.execPath, [CLI, ...args], {
     cwd: options.cwd ?? PROJECT_ROOT,
     input: options.input,
+    env: options.env ?? process.env,
     encoding: 'utf8',
     maxBuffer: 256 << 20,
   });
