@@ -54,21 +54,19 @@ function ordered(x: string, y: string): string {
   return x < y ? `${x} ${y}` : `${y} ${x}`;
 }
 
-/** Where a packet's innermost TCP or UDP payload is, and which stream it belongs to; null for other packets. */
+/**
+ * Where a packet's TCP or UDP payload is, and which stream it belongs to;
+ * null unless its innermost IP header carries TCP or UDP (an ICMP echo in a
+ * VXLAN tunnel is no stream of the tunnel's UDP).
+ */
 export function streamPoint(record: CaptureRecord, packet: Packet): StreamPoint | null {
   const layers = packet.layers;
-  const limit = packet.quotedFrom ?? layers.length;
-  let t = -1;
-  for (let i = limit - 1; i >= 0; i--) {
-    if (layers[i].proto === 'tcp' || layers[i].proto === 'udp') {
-      t = i;
-      break;
-    }
-  }
-  if (t < 0) return null;
-  let ip: Layer | undefined;
-  for (let i = t - 1; i >= 0 && ip === undefined; i--) if (layers[i].proto === 'ipv4' || layers[i].proto === 'ipv6') ip = layers[i];
-  if (ip === undefined) return null;
+  // The innermost IP header, outside any packet an ICMP error quotes: its payload must be TCP or UDP.
+  let i = (packet.quotedFrom ?? layers.length) - 1;
+  while (i >= 0 && layers[i].proto !== 'ipv4' && layers[i].proto !== 'ipv6') i--;
+  const t = i + 1;
+  if (i < 0 || t >= layers.length || (layers[t].proto !== 'tcp' && layers[t].proto !== 'udp')) return null;
+  const ip = layers[i];
   const layer = layers[t];
   const proto = layer.proto as 'tcp' | 'udp';
   const src = endpoint(str(ip, 'src'), num(layer, 'srcPort'));

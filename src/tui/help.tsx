@@ -20,7 +20,7 @@ export const KEY_HELP: [keys: string, what: string][] = [
   ['F', 'follow the TCP or UDP stream of the selected packet or flow: its payload, both directions'],
   ['x', 'stream view: ASCII or hex (Tab too)'],
   ['/', 'type a filter (the filter language): Enter applies it, Esc cancels, Ctrl-U clears'],
-  ['f', 'find: type a text, Enter selects the next row that holds it (any case)'],
+  ['f', 'find: type a text, Enter selects the next row that holds it (any case); an empty one, the last text again'],
   ['n  N', 'next / previous row that holds the text to find'],
   ['w', 'write the packets in view to a file: pcapng if its name ends in .pcapng, else pcap'],
   ['s', 'sort by bytes, packets or bad checksums'],

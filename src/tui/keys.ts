@@ -79,7 +79,8 @@ function promptKey(state: UiState, prompt: Prompt, input: string, key: Key, ctx:
       if (error !== null) return { ...state, prompt: { ...prompt, error } };
       return { ...closed, frozen: state.frozen === null ? null : ctx.snapshot() };
     }
-    if (prompt.kind === 'find') return prompt.text === '' ? closed : searched({ ...closed, find: prompt.text }, ctx, true);
+    // An empty find looks again for the last text, as `n` does.
+    if (prompt.kind === 'find') return searched(prompt.text === '' ? closed : { ...closed, find: prompt.text }, ctx, true);
     const result = ctx.save(prompt.text, ctx.shown(state).list.packets());
     return notice(closed, result.text, result.error);
   }
@@ -137,7 +138,7 @@ export function keyPressed(previous: UiState, input: string, key: Key, ctx: KeyC
   if (input === 'q' || (key.ctrl && input === 'c')) return 'quit';
   if (input === '?') return { ...state, help: 0 };
   if (input === '/') return openPrompt(state, 'filter', ctx.filterText(state));
-  if (input === 'f') return openPrompt(state, 'find', state.find);
+  if (input === 'f') return openPrompt(state, 'find', '');
   if (input === 'w') return openPrompt(state, 'write', '');
   if (input === 'n' || input === 'N') return searched(state, ctx, input === 'n');
   if (input === 'p') return { ...state, frozen: state.frozen === null ? ctx.snapshot() : null };

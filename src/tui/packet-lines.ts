@@ -34,6 +34,8 @@ interface DecodedLine {
   /** The summary's parts: one per tunnel level, then the innermost traffic. */
   parts: string[];
   tunnelKeys: string[];
+  /** Each tunnel's type and id, for a line that names them briefly. */
+  tunnelTags: string[];
   badChecksum: boolean;
   issues: number;
 }
@@ -54,7 +56,8 @@ export class PacketLines {
   /**
    * Packet n's line. Under one of `tunnels`, the summary starts inside it:
    * the tunnel's own part is the same on every line and the view's title
-   * already says it.
+   * already says it. With no tunnels given (the whole capture), each tunnel
+   * is named by its type and id only, so that the inner packet stays in view.
    */
   line(n: number, tunnels: readonly TunnelIdentity[]): PacketLine | null {
     let decoded = this.cache.get(n);
@@ -64,7 +67,9 @@ export class PacketLines {
       const { record, packet } = opened;
       decoded = {
         n, time: timeOfDayText(record), len: record.len, parts: packetSummary(packet).split(SUMMARY_SEPARATOR),
-        tunnelKeys: packet.tunnels.map(tunnelKey), badChecksum: hasBadChecksum(packet), issues: packet.issues.length,
+        tunnelKeys: packet.tunnels.map(tunnelKey),
+        tunnelTags: packet.tunnels.map((tunnel) => (tunnel.id === null ? tunnel.type : `${tunnel.type} ${tunnel.id}`)),
+        badChecksum: hasBadChecksum(packet), issues: packet.issues.length,
       };
       if (this.cache.size >= LINE_CACHE_SIZE) this.cache.delete(this.cache.keys().next().value as number);
       this.cache.set(n, decoded);
@@ -75,11 +80,12 @@ export class PacketLines {
       level = tunnelKeys.indexOf(tunnelKey(tunnel));
       if (level >= 0) break;
     }
-    const inside = level >= 0 && parts.length === tunnelKeys.length + 1;
-    return {
-      n, time: decoded.time, len: decoded.len, badChecksum: decoded.badChecksum, issues: decoded.issues,
-      summary: (inside ? parts.slice(level + 1) : parts).join(SUMMARY_SEPARATOR),
-    };
+    const whole = parts.length === tunnelKeys.length + 1;
+    let summary: string;
+    if (level >= 0 && whole) summary = parts.slice(level + 1).join(SUMMARY_SEPARATOR);
+    else if (tunnels.length === 0 && whole && tunnelKeys.length > 0) summary = [...decoded.tunnelTags, parts[parts.length - 1]].join(SUMMARY_SEPARATOR);
+    else summary = parts.join(SUMMARY_SEPARATOR);
+    return { n, time: decoded.time, len: decoded.len, badChecksum: decoded.badChecksum, issues: decoded.issues, summary };
   }
 }
 
