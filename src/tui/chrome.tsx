@@ -42,12 +42,12 @@ export function breadcrumbs(state: UiState, width: number): string {
 }
 
 const HINTS: Record<Frame['kind'], string> = {
-  tunnels: 'Enter flows · 2 conversations · 3 packets · Tab findings · f find · w write · ? help · q quit',
-  conversations: 'Enter flows · 1 tunnels · 3 packets · s sort · f find · w write · ? help · q quit',
-  flows: 'Enter packets · F follow · a all packets · Esc back · f find · w write · ? help · q quit',
-  'flow-conversations': 'Enter packets · F follow · Esc back · s sort · f find · w write · ? help · q quit',
-  packets: 'Enter open · F follow · Esc back · / filter · f find · n N next · w write · ? help · q quit',
-  packet: '←→/Space fold · e all · Tab hex · F follow · w write · Esc back · ? help · q quit',
+  tunnels: 'Enter flows · Tab findings · 2 conv · 3 all · f find · w write · ? help · q quit',
+  conversations: 'Enter flows · 1 tunnels · 3 all · s sort · f find · w write · ? help · q quit',
+  flows: 'Enter packets · F follow · a all · Esc back · f find · w write · ? help · q quit',
+  'flow-conversations': 'Enter packets · F follow · Esc back · f find · w write · ? help · q quit',
+  packets: 'Enter open · F follow · Esc back · f find · n N next · w write · ? help · q quit',
+  packet: '←→ fold · e all · Tab hex · F follow · w write · Esc back · ? help · q quit',
   stream: 'x ASCII/hex · f find · n N next · w write · Esc back · ? help · q quit',
 };
 

@@ -48,9 +48,19 @@ export async function show(fixture: string, size = { width: 100, height: 30 }): 
   const press = async (...keys: string[]): Promise<string> => {
     for (const key of keys) {
       ui.stdin.write(key);
-      await pause(30);
+      await settled();
     }
     return screen();
+  };
+  // A key is drawn a few turns of the event loop after it is typed, later on a busy machine: wait until no new frame comes.
+  const settled = async (): Promise<void> => {
+    let frames = ui.frames.length;
+    // A key that changes nothing draws nothing: wait for a first new frame a while only.
+    for (let waited = 0; ui.frames.length === frames && waited < 150; waited += 10) await pause(10);
+    for (let waited = 0; ui.frames.length !== frames && waited < 2000; waited += 30) {
+      frames = ui.frames.length;
+      await pause(30);
+    }
   };
   await until(() => screen().includes('Tunnels'));
   return { screen, press };

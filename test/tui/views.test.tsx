@@ -190,7 +190,7 @@ describe('writing the packets in view', () => {
     expect(lineWith(screen, `cannot write ${out}: no such directory`)).toBeDefined();
     expect(fs.existsSync(out)).toBe(false);
     await press('w');
-    await screenWith(ui, 'write to: ');
+    await screenWith(ui, 'write to:');
     await press(KEYS.escape);
     await until(() => !ui.screen().includes('write to:'));
   });
@@ -223,6 +223,28 @@ describe('help', () => {
     const screen = await press('?');
     for (const key of ['1 ', '2 ', '3 ', 'F ', 'x ', 'f ', 'n  N', 'w ', 'mouse', '/ ', 's ', 'p ', 'Tab', 'Enter', 'Esc', 'q  Ctrl-C']) {
       expect(screen.split('\n').some((line) => line.startsWith(key)), key).toBe(true);
+    }
+  });
+
+  it('fits every new view in 80 columns by 24 lines, the hints too', async () => {
+    const ui = await show('vxlan-lab.pcap', { width: 80, height: 24 });
+    const views = [
+      ['2', 'Conversations'], [KEYS.enter, 'PKTS A>B'], ['3', 'All packets'], ['f', 'write to:'],
+    ] as const;
+    for (const [key, text] of views) {
+      let screen: string;
+      if (key === 'f') {
+        await ui.press(key, '8080', KEYS.enter, 'F');
+        screen = await screenWith(ui, 'tcp stream');
+      } else {
+        await ui.press(key);
+        screen = await screenWith(ui, text);
+      }
+      const lines = screen.split('\n');
+      expect(lines.length).toBeLessThanOrEqual(24);
+      expect(Math.max(...lines.map((line) => line.length))).toBeLessThanOrEqual(80);
+      // The hints end in "q quit": none is cut.
+      expect(lines[lines.length - 1]).toMatch(/q quit$/);
     }
   });
 });
