@@ -73,6 +73,9 @@ function separateKeys(input: string, key: Key): [string, Key][] {
   const keys: [string, Key][] = [];
   for (const character of input) {
     if (DELETE_CHARACTERS.has(character)) keys.push(['', { ...key, backspace: true }]);
+    // A typed text and the Enter after it can come in one read.
+    else if (character === '\r' || character === '\n') keys.push(['', { ...key, return: true }]);
+    else if (character === '\t') keys.push(['', { ...key, tab: true }]);
     else if (character >= ' ') keys.push([character, key]);
   }
   return keys;

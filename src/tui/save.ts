@@ -1,7 +1,8 @@
 // `w`: the packets in view written to a capture file, their bytes as they
 // were read. A name ending in .pcapng gets pcapng (which holds several link
-// types); any other name gets pcap.
+// types); any other name gets pcap, which holds one.
 
+import fs from 'node:fs';
 import { WorkError } from '../errors.js';
 import { openCaptureWriter, type CaptureFormat } from '../output/capture-writer.js';
 import type { CaptureRecord } from '../sources/record.js';
@@ -34,10 +35,14 @@ export function savePackets(path: string, numbers: ArrayLike<number>, record: (n
         linktype = found.linktype;
         writer.write(found, found.linktype);
       }
-    } finally {
-      if ('closeWithLinktype' in writer) writer.closeWithLinktype(linktype);
-      else writer.close();
+    } catch (err) {
+      // No half-written file is left behind.
+      writer.close();
+      fs.rmSync(name, { force: true });
+      throw err;
     }
+    if ('closeWithLinktype' in writer) writer.closeWithLinktype(linktype);
+    else writer.close();
     const gone = missing === 0 ? '' : ` (${missing} no longer held)`;
     return { text: `wrote ${writer.packets} packet${writer.packets === 1 ? '' : 's'} to ${name} (${format})${gone}`, error: false };
   } catch (err) {

@@ -108,7 +108,8 @@ describe('find', () => {
     // An empty find looks for the same text again.
     await press('f', KEYS.enter);
     expect(await selectedPacket(ui)).toBe(replies[1]);
-    expect(await press('f', 'no such text', KEYS.enter)).toContain('"no such text": no match in this view');
+    // The text and its Enter in one read, as a terminal may deliver them.
+    expect(await press('f', 'no such text\r')).toContain('"no such text": no match in this view');
   });
 });
 
@@ -180,6 +181,19 @@ describe('writing the packets in view', () => {
     // The pcapng section header block type (pcapng spec, 4.1).
     expect(fs.readFileSync(out).readUInt32LE(0)).toBe(0x0a0d0d0a);
     expect(frames(out, 'frame', 'frame.len', 'icmp.type')).toEqual(frames(LAB, 'frame.number == 28', 'frame.len', 'icmp.type'));
+  });
+
+  it('writes packets of two link types to pcapng, and refuses pcap for them leaving no file', async () => {
+    if (!requireOrSkip(haveTshark, 'tshark')) return;
+    const file = path.join(FIXTURES, 'two-interfaces.pcapng');
+    const [pcap, pcapng] = [path.join(scratch, 'mixed.pcap'), path.join(scratch, 'mixed.pcapng')];
+    const { press } = await show('two-interfaces.pcapng');
+    // fixtures/README.md: interface 0 is Ethernet (link type 1), interface 1 raw IP (101).
+    expect(await press('3', 'w', pcap, KEYS.enter)).toContain('cannot write link type 101 into a pcap file of link type 1; use pcapng');
+    expect(fs.existsSync(pcap)).toBe(false);
+    expect(await press('w', pcapng, KEYS.enter)).toContain(`wrote 4 packets to ${pcapng} (pcapng)`);
+    const fields = ['frame.time_epoch', 'frame.len', 'frame.protocols'];
+    expect(frames(pcapng, 'frame', ...fields)).toEqual(frames(file, 'frame', ...fields));
   });
 
   it('says why on a line of its own when the file cannot be written', async () => {
