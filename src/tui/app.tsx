@@ -21,6 +21,7 @@ import { fitText } from './units.js';
 
 const REDRAW_MS = 100;
 const READING_REDRAW_MS = 250;
+const STREAM_REGATHER_MS = 1000;
 
 function useTerminalSize(fixedWidth: number | undefined, fixedHeight: number | undefined): { width: number; height: number } {
   const { stdout } = useStdout();
@@ -85,7 +86,7 @@ function separateKeys(input: string, key: Key): [string, Key][] {
 class StoreReader {
   private frozenLists = new Map<PacketListRef, Uint32Array>();
   private opened: OpenedPacket | null = null;
-  private stream: { n: number; version: number; stream: FollowedStream | null } | null = null;
+  private stream: { n: number; version: number; at: number; stream: FollowedStream | null } | null = null;
   private frozenAt: StoreSnapshot | null = null;
 
   constructor(private readonly store: TuiStore) {}
@@ -118,9 +119,11 @@ class StoreReader {
     };
     const stream = (n: number): FollowedStream | null => {
       const version = state.frozen?.version ?? store.version;
-      // Gathered again only when packets have come in since (or another stream is asked for).
-      if (this.stream === null || this.stream.n !== n || (this.stream.version !== version && !store.reading)) {
-        this.stream = { n, version, stream: followStream(n, numbers({ all: true }), (m) => store.openPacket(m)) };
+      const now = performance.now();
+      // Gathered again when packets have come in since, at most once a second (it decodes every packet held).
+      const stale = this.stream !== null && this.stream.version !== version && !store.reading && now - this.stream.at >= STREAM_REGATHER_MS;
+      if (this.stream === null || this.stream.n !== n || stale) {
+        this.stream = { n, version, at: now, stream: followStream(n, numbers({ all: true }), (m) => store.openPacket(m)) };
       }
       return this.stream.stream;
     };

@@ -61,6 +61,7 @@ export class TuiStore {
   private snapshotCache: StoreSnapshot | null = null;
   private tunnelRowsCache: { report: StatsReport; sort: SortKey; rows: TunnelRow[] } | null = null;
   private conversationsCache: { report: StatsReport; sort: SortKey; rows: ConversationRow[] } | null = null;
+  private flowConversationsCache: { report: StatsReport; sort: SortKey; key: string; rows: FlowConversationRow[] } | null = null;
   /** When the report may be rebuilt; 0 forces it (a pass ended, a new filter). */
   private reportDueAt = 0;
   private readonly lines = new PacketLines((n) => this.openPacket(n));
@@ -198,7 +199,12 @@ export class TuiStore {
 
   /** Both directions of each flow of a tunnel conversation on one row, sorted. */
   flowConversationRows(report: StatsReport, ref: ConversationRef, sort: SortKey): FlowConversationRow[] {
-    return flowConversations(report, ref, sort, (tunnel, flow) => this.session.rows.flow(tunnel, flow)?.badChecksums ?? 0);
+    const key = `${ref.type} ${ref.id} ${ref.a} ${ref.b}`;
+    const cached = this.flowConversationsCache;
+    if (cached !== null && cached.report === report && cached.sort === sort && cached.key === key) return cached.rows;
+    const rows = flowConversations(report, ref, sort, (tunnel, flow) => this.session.rows.flow(tunnel, flow)?.badChecksums ?? 0);
+    this.flowConversationsCache = { report, sort, key, rows };
+    return rows;
   }
 
   /** The flows of one tunnel, sorted. */
