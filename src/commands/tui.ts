@@ -1,5 +1,6 @@
-// `tunscope tui FILE`: browse a capture in a terminal UI: its tunnels, their
-// inner flows, the packets of a flow, and one packet's layers beside its bytes.
+// `tunscope tui FILE`: browse a capture in a terminal UI: its tunnels (each
+// direction, or both as conversations), their inner flows, packets, one
+// packet's layers beside its bytes, and the payload of a TCP or UDP stream.
 // `capture IFACE --tui` shows a live capture the same way (runLiveTui).
 
 import type { Command } from 'commander';
@@ -79,7 +80,7 @@ export async function runLiveTui(options: LiveTuiOptions): Promise<void> {
 export function defineTuiCommand(program: Command): void {
   const command = program
     .command('tui')
-    .description('browse a capture in a terminal UI: tunnels, their flows, packets, and each packet\'s layers beside its bytes')
+    .description('browse a capture in a terminal UI: tunnels, conversations, flows, packets, each packet\'s layers beside its bytes, streams')
     .argument('<file>', 'a pcap or pcapng file');
   command
     .option('--mtu <bytes>', 'the underlay MTU findings measure against', mtuValue, 1500)

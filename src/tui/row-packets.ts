@@ -19,8 +19,10 @@ export function hasBadChecksum(packet: Packet): boolean {
 
 export class RowPackets implements CountObserver {
   readonly aggregator: StatsAggregator;
+  /** Every packet counted, in capture order. */
+  readonly all = new PacketList();
   /** Every list, for pruning a live capture's. */
-  readonly lists: PacketList[] = [];
+  readonly lists: PacketList[] = [this.all];
   /** Lists by row id. */
   private readonly byRow: (PacketList | undefined)[] = [];
   /** Whether the packet being counted has a bad checksum. */
@@ -33,6 +35,7 @@ export class RowPackets implements CountObserver {
   /** Counts packet n in the statistics and files it under every row it counts in. */
   add(n: number, record: CaptureRecord, packet: Packet): void {
     this.badChecksum = hasBadChecksum(packet);
+    this.all.push(n, this.badChecksum);
     this.aggregator.add(n, record, packet);
   }
 

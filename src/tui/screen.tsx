@@ -1,9 +1,10 @@
-// Running the terminal UI on the real terminal: the alternate screen while it
-// runs, and the terminal as it was afterwards, however the process ends (q,
-// Ctrl-C, a signal, an uncaught error).
+// Running the terminal UI on the real terminal: the alternate screen and
+// mouse reporting while it runs, and the terminal as it was afterwards,
+// however the process ends (q, Ctrl-C, a signal, an uncaught error).
 
 import { render } from 'ink';
 import { App } from './app.js';
+import { MOUSE_OFF, MOUSE_ON } from './mouse.js';
 import type { TuiStore } from './store.js';
 
 const ENTER_ALTERNATE_SCREEN = '\u001B[?1049h';
@@ -20,7 +21,7 @@ export async function showTerminalUi(store: TuiStore): Promise<void> {
     if (restored) return;
     restored = true;
     if (process.stdin.isTTY) process.stdin.setRawMode(false);
-    stdout.write(SHOW_CURSOR + LEAVE_ALTERNATE_SCREEN);
+    stdout.write(MOUSE_OFF + SHOW_CURSOR + LEAVE_ALTERNATE_SCREEN);
   };
   const onSignal = (signal: NodeJS.Signals): void => {
     store.close();
@@ -28,7 +29,7 @@ export async function showTerminalUi(store: TuiStore): Promise<void> {
     restore();
     process.exit(SIGNAL_EXIT_CODES[signal] ?? 1);
   };
-  stdout.write(ENTER_ALTERNATE_SCREEN);
+  stdout.write(ENTER_ALTERNATE_SCREEN + MOUSE_ON);
   process.on('exit', restore);
   const instance = render(<App store={store} />, { exitOnCtrlC: true, patchConsole: true });
   for (const signal of Object.keys(SIGNAL_EXIT_CODES)) process.on(signal, onSignal);

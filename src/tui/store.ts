@@ -9,126 +9,23 @@ import type { Packet } from '../../decoders/types.js';
 import type { StatsAggregator } from '../analysis/aggregate.js';
 import type { FlowStats, StatsReport, TunnelStats } from '../analysis/report.js';
 import { FilterError, parseFilter } from '../filter/parse.js';
-import { packetSummary } from '../output/line.js';
-import { timeOfDayText } from '../output/timestamp.js';
 import { decodeRecords, type PreparedDecode, type RecordSource } from '../pipeline.js';
 import type { CaptureRecord, ReadSummary, RecordSink } from '../sources/record.js';
 import type { IndexedCaptureFile, PacketStorage } from './capture-index.js';
-import type { PacketRing } from './packet-ring.js';
-import { RowPackets, hasBadChecksum } from './row-packets.js';
+import {
+  flowConversations, tunnelConversations, type ConversationRef, type ConversationRow, type FlowConversationRow,
+} from './conversations.js';
+import { PacketLines, joinedNumbers, tunnelKey, type PacketLine, type TunnelIdentity } from './packet-lines.js';
+import { RowPackets } from './row-packets.js';
+import type {
+  FlowRow, LiveFeed, OpenedPacket, PacketListRef, SortKey, SourceState, StoreOptions, StoreSnapshot, StoreStatus, TunnelRow,
+} from './store-types.js';
 
-export type SortKey = 'bytes' | 'packets' | 'bad';
-
-export const SORT_KEYS: readonly SortKey[] = ['bytes', 'packets', 'bad'];
-
-/** What names a tunnel row: one direction of one tunnel. */
-export type TunnelIdentity = Pick<TunnelStats, 'type' | 'id' | 'src' | 'dst'>;
-
-/** A packet list: a tunnel's, or one of its flows'. */
-export interface PacketListRef {
-  tunnel: TunnelIdentity;
-  flow?: FlowStats;
-}
-
-/** A tunnel row's identity as a string, to keep a selection on its row while the table re-sorts. */
-export function tunnelKey(row: TunnelIdentity): string {
-  return `${row.type} ${row.id ?? '-'} ${row.src} ${row.dst}`;
-}
+export * from './store-types.js';
+export { tunnelKey, type PacketLine, type TunnelIdentity } from './packet-lines.js';
 
 function flowKey(tunnel: string, row: FlowStats): string {
   return `${tunnel}|${row.proto} ${row.ipProtocol ?? row.ethertype ?? ''}|${row.src} ${row.srcPort ?? ''}|${row.dst} ${row.dstPort ?? ''}`;
-}
-
-export interface TunnelRow extends TunnelStats {
-  key: string;
-  /** Index into the report's tunnels. */
-  index: number;
-  /** Findings about this tunnel. */
-  findings: number;
-}
-
-export interface FlowRow extends FlowStats {
-  key: string;
-  badChecksums: number;
-}
-
-/** One line of the packet list, decoded on demand. */
-export interface PacketLine {
-  n: number;
-  time: string;
-  len: number;
-  summary: string;
-  badChecksum: boolean;
-  issues: number;
-}
-
-interface DecodedLine {
-  n: number;
-  time: string;
-  len: number;
-  /** The summary's parts: one per tunnel level, then the innermost traffic. */
-  parts: string[];
-  tunnelKeys: string[];
-  badChecksum: boolean;
-  issues: number;
-}
-
-/** How packetSummary() joins the parts of the tunnel levels. */
-const SUMMARY_SEPARATOR = ' | ';
-
-/** A packet opened in the packet view. */
-export interface OpenedPacket {
-  n: number;
-  record: CaptureRecord;
-  packet: Packet;
-}
-
-export type SourceState = 'reading' | 'done' | 'live' | 'ended' | 'failed';
-
-export interface StoreStatus {
-  /** The file path or interface name. */
-  source: string;
-  kind: 'file' | 'live';
-  state: SourceState;
-  /** Records read from the source. */
-  seen: number;
-  /** Records that passed the filter. */
-  matched: number;
-  /** Packets a second: arriving (live), or over the capture's time span (file). */
-  rate: number;
-  /** Packets the kernel dropped (live), when the source knows. */
-  drops: number | null;
-  /** How much of the file the pass in progress has read, 0..1 (file). */
-  progress: number | null;
-  filter: string;
-  /** A warning or error from the source (a cut-off file, an interface gone). */
-  message: string | null;
-}
-
-export interface StoreSnapshot {
-  version: number;
-  status: StoreStatus;
-  report: StatsReport;
-}
-
-export interface LiveFeed {
-  /** The interface name. */
-  name: string;
-  /** The live capture: runs until the interface goes away or a sink returns false. */
-  source: RecordSource;
-  ring: PacketRing;
-  /** Kernel drop count, when the capture can tell. */
-  drops?: () => number | null;
-}
-
-export interface StoreOptions {
-  prepared: PreparedDecode;
-  /** The filter's text as the user typed it ('' for none). */
-  filterText: string;
-  /** Most flows the aggregator keeps (and the store lists packets for); the aggregator's default otherwise. */
-  maxFlows?: number;
-  /** The underlay MTU the findings measure against; the aggregator's default otherwise. */
-  mtu?: number;
 }
 
 interface Session {
@@ -151,7 +48,6 @@ interface Session {
  */
 const REPORT_MIN_INTERVAL_MS = 500;
 const REPORT_COST_SHARE = 20;
-const LINE_CACHE_SIZE = 512;
 const EMPTY_LIST = new Uint32Array(0);
 const LIVE_SESSION_ENDED: ReadSummary = { format: 'live', records: 0, warning: null, stopped: true };
 
@@ -164,9 +60,13 @@ export class TuiStore {
   private seen = 0;
   private snapshotCache: StoreSnapshot | null = null;
   private tunnelRowsCache: { report: StatsReport; sort: SortKey; rows: TunnelRow[] } | null = null;
+  private conversationsCache: { report: StatsReport; sort: SortKey; rows: ConversationRow[] } | null = null;
+  private flowConversationsCache: { report: StatsReport; sort: SortKey; key: string; rows: FlowConversationRow[] } | null = null;
   /** When the report may be rebuilt; 0 forces it (a pass ended, a new filter). */
   private reportDueAt = 0;
-  private lineCache = new Map<number, DecodedLine>();
+  private readonly lines = new PacketLines((n) => this.openPacket(n));
+  /** Joined lists, kept while the lists they join do not grow. */
+  private joinedCache = new WeakMap<PacketListRef, { sizes: string; numbers: Uint32Array }>();
   private rateSamples: [time: number, seen: number][] = [];
   private firstTs: number | null = null;
   private lastTs: number | null = null;
@@ -231,7 +131,8 @@ export class TuiStore {
     }
     const prepared: PreparedDecode = { ...this.session.prepared, filter };
     this.session.stale = true;
-    this.lineCache.clear();
+    this.lines.clear();
+    this.joinedCache = new WeakMap();
     this.message = null;
     if (this.file !== null) {
       this.session = this.newSession(prepared, text.trim(), 0);
@@ -287,6 +188,25 @@ export class TuiStore {
     return rows.sort((a, b) => sortValue(b, sort) - sortValue(a, sort) || a.index - b.index);
   }
 
+  /** Both directions of each tunnel on one row, sorted; the same array for the same report and order. */
+  conversationRows(report: StatsReport, sort: SortKey): ConversationRow[] {
+    const cached = this.conversationsCache;
+    if (cached !== null && cached.report === report && cached.sort === sort) return cached.rows;
+    const rows = tunnelConversations(report, sort);
+    this.conversationsCache = { report, sort, rows };
+    return rows;
+  }
+
+  /** Both directions of each flow of a tunnel conversation on one row, sorted. */
+  flowConversationRows(report: StatsReport, ref: ConversationRef, sort: SortKey): FlowConversationRow[] {
+    const key = `${ref.type} ${ref.id} ${ref.a} ${ref.b}`;
+    const cached = this.flowConversationsCache;
+    if (cached !== null && cached.report === report && cached.sort === sort && cached.key === key) return cached.rows;
+    const rows = flowConversations(report, ref, sort, (tunnel, flow) => this.session.rows.flow(tunnel, flow)?.badChecksums ?? 0);
+    this.flowConversationsCache = { report, sort, key, rows };
+    return rows;
+  }
+
   /** The flows of one tunnel, sorted. */
   flowRows(report: StatsReport, tunnel: TunnelIdentity, sort: SortKey): FlowRow[] {
     const key = tunnelKey(tunnel);
@@ -301,40 +221,30 @@ export class TuiStore {
     return rows.sort((a, b) => flowSortValue(b, sort) - flowSortValue(a, sort));
   }
 
-  /** Numbers of the packets held for a tunnel, or for one of its flows, oldest first. */
+  /** Numbers of the packets held for a list, oldest first. */
   packetNumbers(ref: PacketListRef): Uint32Array {
+    if ('joined' in ref) {
+      const parts = ref.joined.map((part) => this.packetNumbers(part));
+      const sizes = parts.map((part) => `${part.length}:${part[0] ?? 0}`).join(' ');
+      const cached = this.joinedCache.get(ref);
+      if (cached !== undefined && cached.sizes === sizes) return cached.numbers;
+      const numbers = joinedNumbers(parts);
+      this.joinedCache.set(ref, { sizes, numbers });
+      return numbers;
+    }
     const rows = this.session.rows;
-    const list = ref.flow === undefined ? rows.tunnel(ref.tunnel) : rows.flow(ref.tunnel, ref.flow);
+    const list = 'all' in ref ? rows.all : ref.flow === undefined ? rows.tunnel(ref.tunnel) : rows.flow(ref.tunnel, ref.flow);
     if (list === undefined) return EMPTY_LIST;
     if (this.liveFeed !== null) list.dropBelow(this.liveFeed.ring.oldest);
     return list.view();
   }
 
   /**
-   * One line of the packet list, decoded on first use, then cached. Under a
-   * tunnel, the summary starts inside it: the tunnel's own part is the same on
-   * every line and the view's title already says it.
+   * One line of a packet list, decoded on first use, then cached. Under one
+   * of `tunnels`, the summary starts inside it (the view's title says it).
    */
-  packetLine(n: number, listTunnel: TunnelIdentity): PacketLine | null {
-    let decoded = this.lineCache.get(n);
-    if (decoded === undefined) {
-      const opened = this.openPacket(n);
-      if (opened === null) return null;
-      const { record, packet } = opened;
-      decoded = {
-        n, time: timeOfDayText(record), len: record.len, parts: packetSummary(packet).split(SUMMARY_SEPARATOR),
-        tunnelKeys: packet.tunnels.map(tunnelKey), badChecksum: hasBadChecksum(packet), issues: packet.issues.length,
-      };
-      if (this.lineCache.size >= LINE_CACHE_SIZE) this.lineCache.delete(this.lineCache.keys().next().value as number);
-      this.lineCache.set(n, decoded);
-    }
-    const { parts, tunnelKeys } = decoded;
-    const level = tunnelKeys.indexOf(tunnelKey(listTunnel));
-    const inside = level >= 0 && parts.length === tunnelKeys.length + 1;
-    return {
-      n, time: decoded.time, len: decoded.len, badChecksum: decoded.badChecksum, issues: decoded.issues,
-      summary: (inside ? parts.slice(level + 1) : parts).join(SUMMARY_SEPARATOR),
-    };
+  packetLine(n: number, tunnels: TunnelIdentity | readonly TunnelIdentity[]): PacketLine | null {
+    return this.lines.line(n, Array.isArray(tunnels) ? tunnels : [tunnels as TunnelIdentity]);
   }
 
   /** Packet n, read again from the file or the ring and decoded; null when it is no longer held. */

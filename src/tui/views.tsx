@@ -1,9 +1,10 @@
-// The three list views: tunnels (with their findings), the inner flows of
-// one tunnel, and the packets of one flow.
+// The columns of the list views: tunnels (with their findings), tunnel
+// conversations, the inner flows of one tunnel or conversation, and packets.
 
 import React from 'react';
 import { Box, Text } from 'ink';
 import type { Finding } from '../analysis/report.js';
+import type { ConversationRow, FlowConversationRow } from './conversations.js';
 import type { FlowRow, PacketLine, TunnelRow } from './store.js';
 import type { Column } from './table.js';
 import { bytesText, countText, fitText } from './units.js';
@@ -32,6 +33,36 @@ export const FLOW_COLUMNS: Column<FlowRow>[] = [
   { title: 'BYTES', width: 8, alignRight: true, cell: (row) => bytesText(row.bytes) },
   { title: 'BAD', width: 5, alignRight: true, cell: (row) => countText(row.badChecksums) },
 ];
+
+/** Packets and bytes from A to B, then from B to A. */
+function twoWayColumns<Row extends ConversationRow | FlowConversationRow>(): Column<Row>[] {
+  return [
+    { title: 'PKTS A>B', width: 8, alignRight: true, cell: (row) => countText(row.packetsAB) },
+    { title: 'BYTES A>B', width: 9, alignRight: true, cell: (row) => bytesText(row.bytesAB) },
+    { title: 'PKTS B>A', width: 8, alignRight: true, cell: (row) => countText(row.packetsBA) },
+    { title: 'BYTES B>A', width: 9, alignRight: true, cell: (row) => bytesText(row.bytesBA) },
+  ];
+}
+
+export const CONVERSATION_COLUMNS: Column<ConversationRow>[] = [
+  { title: 'TUNNEL', width: 9, cell: (row) => row.ref.type },
+  { title: 'ID', width: 8, alignRight: true, cell: (row) => (row.ref.id === null ? '-' : String(row.ref.id)) },
+  { title: 'A', width: 0, cell: (row) => (row.ref.type === 'none' ? '(not tunnelled)' : row.ref.a) },
+  { title: 'B', width: 0, cell: (row) => row.ref.b },
+  ...twoWayColumns<ConversationRow>(),
+  { title: 'FLOWS', width: 5, alignRight: true, cell: (row) => countText(row.flows) },
+];
+
+export const FLOW_CONVERSATION_COLUMNS: Column<FlowConversationRow>[] = [
+  { title: 'PROTO', width: 7, cell: (row) => row.proto },
+  { title: 'A', width: 0, cell: (row) => row.a },
+  { title: 'B', width: 0, cell: (row) => row.b },
+  ...twoWayColumns<FlowConversationRow>(),
+];
+
+export function conversationTone(row: ConversationRow | FlowConversationRow): string | undefined {
+  return row.bad > 0 ? 'red' : undefined;
+}
 
 /** A packet list row: its number always; the rest once decoded (null when no longer held). */
 export interface PacketRow {

@@ -2,56 +2,9 @@
 // read back as the text they draw.
 
 import path from 'node:path';
-import React from 'react';
-import { render } from 'ink-testing-library';
-import { afterEach, describe, expect, it } from 'vitest';
-import { prepareDecode } from '../../src/pipeline.js';
-import { App } from '../../src/tui/app.js';
-import { IndexedCaptureFile } from '../../src/tui/capture-index.js';
-import { TuiStore } from '../../src/tui/store.js';
+import { describe, expect, it } from 'vitest';
 import { FIXTURES, haveTshark, requireOrSkip, tshark } from '../helpers/tools.js';
-
-const KEYS = { enter: '\r', down: '\u001B[B', up: '\u001B[A', escape: '\u001B', end: '\u001B[F' };
-
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-});
-
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function until(done: () => boolean): Promise<void> {
-  for (let waited = 0; !done(); waited += 10) {
-    if (waited > 5000) throw new Error('timed out waiting for the screen');
-    await pause(10);
-  }
-}
-
-async function show(fixture: string, size = { width: 100, height: 30 }) {
-  const store = TuiStore.forFile(new IndexedCaptureFile(path.join(FIXTURES, fixture)), { prepared: prepareDecode({}), filterText: '' });
-  await until(() => !store.reading);
-  const ui = render(<App store={store} width={size.width} height={size.height} />);
-  cleanups.push(() => {
-    ui.unmount();
-    store.close();
-  });
-  const screen = (): string => ui.lastFrame() ?? '';
-  const press = async (...keys: string[]): Promise<string> => {
-    for (const key of keys) {
-      ui.stdin.write(key);
-      await pause(30);
-    }
-    return screen();
-  };
-  await until(() => screen().includes('Tunnels'));
-  return { screen, press };
-}
-
-function lineWith(screen: string, ...parts: string[]): string | undefined {
-  return screen.split('\n').find((line) => parts.every((part) => line.includes(part)));
-}
+import { KEYS, lineWith, pause, show } from './ink.js';
 
 describe('the tunnels view', () => {
   it('shows each tunnel direction with its VNI and the counts tshark gives', async () => {

@@ -100,6 +100,30 @@ describe('tunscope tui and the terminal', () => {
     }
   });
 
+  it('asks for SGR mouse reports while it runs, selects the clicked row, and turns the mouse off on q', async () => {
+    if (!requireOrSkip(haveTmux, 'tmux')) return;
+    const term = terminal('mouse', 100, 30);
+    try {
+      await startTui(term, 'vxlan-lab-2vni.pcap');
+      expect(term.flag('mouse_standard_flag')).toBe('1');
+      expect(term.flag('mouse_sgr_flag')).toBe('1');
+      term.keys('3');
+      await term.waitFor('All packets');
+      // A left press and release on screen line 9 (1-based), where packet 5 is (three header lines, the column titles, 1-4).
+      const press = (final: string) => Buffer.from(`\u001B[<0;20;9${final}`).toString('hex').match(/../g) as string[];
+      (server as TmuxServer).tmux('send-keys', '-t', 'mouse:0.0', '-H', ...press('M'), ...press('m'));
+      await pause(200);
+      term.keys('Enter');
+      await term.waitFor('Packet 5: ');
+      term.keys('q');
+      await expectRestored(term, 'tui fixtures/vxlan-lab-2vni.pcap');
+      expect(term.flag('mouse_standard_flag')).toBe('0');
+      expect(term.flag('mouse_sgr_flag')).toBe('0');
+    } finally {
+      term.close();
+    }
+  });
+
   it('redraws to the new size when the terminal is resized', async () => {
     if (!requireOrSkip(haveTmux, 'tmux')) return;
     const term = terminal('resize', 120, 30);

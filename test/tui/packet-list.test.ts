@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PacketList } from '../../src/tui/packet-list.js';
+import { joinedNumbers } from '../../src/tui/packet-lines.js';
 
 describe('PacketList', () => {
   it('keeps numbers in order and counts bad checksums', () => {
@@ -28,5 +29,14 @@ describe('PacketList', () => {
     expect(Array.from(before)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
     expect(list.view()[0]).toBe(12);
     expect(list.length).toBe(89);
+  });
+});
+
+describe('joinedNumbers', () => {
+  it('joins ascending lists in one ascending list, a number in two of them once', () => {
+    const lists = [[1, 3, 5, 9], [2, 3, 6], [], [10]].map((list) => Uint32Array.from(list));
+    expect(Array.from(joinedNumbers(lists))).toEqual([1, 2, 3, 5, 6, 9, 10]);
+    expect(Array.from(joinedNumbers([Uint32Array.from([4, 7])]))).toEqual([4, 7]);
+    expect(joinedNumbers([])).toHaveLength(0);
   });
 });
