@@ -100,7 +100,7 @@ describe('wrong command lines: exit 2', () => {
     const help = runCli(['--help']);
     expect(help.status).toBe(0);
     const names = help.stdout.split('Commands:')[1].split('\n').map((line) => /^ {2}(\w+)/.exec(line)?.[1]).filter(Boolean);
-    expect(names).toEqual(['read', 'tui', 'stats', 'capture', 'interfaces', 'decap', 'test', 'help']);
+    expect(names).toEqual(['read', 'tui', 'stats', 'capture', 'interfaces', 'trace', 'decap', 'test', 'help']);
     expect(runCli(['help', 'stats']).stdout).toMatch(/^Usage: tunscope stats \[options\] <file>/);
     const debug = runCli(['--debug', 'stats', FIXTURE, '--json']);
     expect(debug.status).toBe(0);
