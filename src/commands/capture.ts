@@ -15,8 +15,10 @@ import { statsText } from '../output/tables.js';
 import { OutputWriter } from '../output/writer.js';
 import { LiveCapture, MAX_SNAPLEN, type LiveStats } from '../sources/live.js';
 import type { CaptureRecord } from '../sources/record.js';
-import { addDecodeOptions, decodeOptionsOf, positiveInteger, positiveNumber, warn, type DecodeFlags } from './options.js';
-import { addPrintOptions, packetPrinter, type PrintFlags } from './read.js';
+import {
+  FILTER_WORDS_ARGUMENT, addDecodeOptions, countLine, decodeOptionsOf, positiveInteger, positiveNumber, warn, type DecodeFlags,
+} from './options.js';
+import { addPrintOptions, asksToPrint, packetPrinter, type PrintFlags } from './read.js';
 import { DEFAULT_TOP } from './stats.js';
 import { DEFAULT_RING_PACKETS, runLiveTui } from './tui.js';
 
@@ -69,10 +71,6 @@ function bufferMegabytes(value: string): number {
   return n;
 }
 
-function countLine(n: number | null, what: string): string {
-  return `${n === null ? '?' : n} packet${n === 1 ? '' : 's'} ${what}`;
-}
-
 function summary(stats: LiveStats, matched: number, written: string | null): string {
   return [
     countLine(stats.received, 'received (passed the kernel filter)'),
@@ -83,9 +81,9 @@ function summary(stats: LiveStats, matched: number, written: string | null): str
   ].join('\n');
 }
 
-async function runCapture(device: string, flags: CaptureFlags): Promise<void> {
-  // Packets are printed unless they go to a file or into the stats tables, or a print mode asks for them.
-  const printing = (flags.write === undefined && !flags.stats) || flags.verbose || flags.hex || (flags.json && !flags.stats);
+async function runCapture(device: string, _words: string[], flags: CaptureFlags): Promise<void> {
+  // Packets are printed unless they go to a file or into the stats tables or -q says not to, or a print mode asks for them.
+  const printing = !flags.quiet && ((flags.write === undefined && !flags.stats) || asksToPrint({ ...flags, json: flags.json && !flags.stats }));
   // What only counts or writes needs no more from the decoders than `stats` does.
   const prepared = prepareDecode({ ...decodeOptionsOf(flags), detail: printing || flags.tui === true });
   const decodeAs = (flags.decodeAs ?? []).map((spec) => parseDecodeAs(spec) as DecodeAs);
@@ -196,7 +194,8 @@ export function defineCaptureCommand(program: Command): void {
   const command = program
     .command('capture')
     .description('capture live packets through libpcap, with tunnel-aware filters (root or CAP_NET_RAW)')
-    .argument('<iface>', 'the interface to capture on, or "any" (see `tunscope interfaces`)');
+    .argument('<iface>', 'the interface to capture on, or "any" (see `tunscope interfaces`)')
+    .argument(...FILTER_WORDS_ARGUMENT);
   addPrintOptions(command);
   command
     .option('-w, --write <file>', 'write the matching packets to a capture file (pcap; pcapng with --pcapng) instead of printing them')
