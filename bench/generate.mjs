@@ -44,7 +44,7 @@ export const DEFAULTS = {
 // ---------------------------------------------------------------------------
 // Deterministic randomness: sfc32, seeded through splitmix32.
 
-function makeRandom(seed) {
+export function makeRandom(seed) {
   let s = seed >>> 0;
   const split = () => {
     s = (s + 0x9e3779b9) >>> 0;
@@ -79,7 +79,7 @@ function makeRandom(seed) {
 // ---------------------------------------------------------------------------
 // RFC 1071 checksum over big-endian 16-bit words.
 
-function sum16(b, start, end, initial = 0) {
+export function sum16(b, start, end, initial = 0) {
   let sum = initial;
   let i = start;
   for (; i + 1 < end; i += 2) sum += (b[i] << 8) | b[i + 1];
@@ -92,7 +92,7 @@ function fold16(sum) {
   return sum;
 }
 
-function complement16(sum) {
+export function complement16(sum) {
   return ~fold16(sum) & 0xffff;
 }
 
@@ -114,7 +114,7 @@ function writeMac(b, o, id) {
   b.writeUInt32BE(id >>> 0, o + 2);
 }
 
-function writeEth(b, o, dstId, srcId, type) {
+export function writeEth(b, o, dstId, srcId, type) {
   writeMac(b, o, dstId);
   writeMac(b, o + 6, srcId);
   b.writeUInt16BE(type, o + 12);
@@ -122,7 +122,7 @@ function writeEth(b, o, dstId, srcId, type) {
 }
 
 /** IPv4 header without options; the header checksum is computed here. */
-function writeIPv4(b, o, src, dst, protocol, totalLength, id, flagsAndOffset, ttl) {
+export function writeIPv4(b, o, src, dst, protocol, totalLength, id, flagsAndOffset, ttl) {
   b[o] = 0x45;
   b[o + 1] = 0;
   b.writeUInt16BE(totalLength, o + 2);
@@ -149,7 +149,7 @@ function writeIPv6(b, o, srcWords, dstWords, nextHeader, payloadLength, flowLabe
 }
 
 /** TCP header of 32 bytes: 20 fixed plus NOP, NOP, Timestamps (RFC 7323). Checksum left 0. */
-function writeTcp(b, o, sport, dport, seq, ack, flags, window, tsval, tsecr) {
+export function writeTcp(b, o, sport, dport, seq, ack, flags, window, tsval, tsecr) {
   b.writeUInt16BE(sport, o);
   b.writeUInt16BE(dport, o + 2);
   b.writeUInt32BE(seq >>> 0, o + 4);
@@ -170,7 +170,7 @@ function writeTcp(b, o, sport, dport, seq, ack, flags, window, tsval, tsecr) {
   return o + 32;
 }
 
-function writeUdp(b, o, sport, dport, length) {
+export function writeUdp(b, o, sport, dport, length) {
   b.writeUInt16BE(sport, o);
   b.writeUInt16BE(dport, o + 2);
   b.writeUInt16BE(length, o + 4);
@@ -180,7 +180,7 @@ function writeUdp(b, o, sport, dport, length) {
 }
 
 /** Pseudo-header sum of RFC 768/793 (IPv4) or RFC 8200 section 8.1 (IPv6), addresses read from b. */
-function pseudoSum(b, ipOffset, version, protocol, length) {
+export function pseudoSum(b, ipOffset, version, protocol, length) {
   if (version === 4) return sum16(b, ipOffset + 12, ipOffset + 20) + protocol + length;
   return sum16(b, ipOffset + 8, ipOffset + 40) + (length >>> 16) + (length & 0xffff) + protocol;
 }
@@ -329,7 +329,7 @@ function carriesEthernet(tunnel) {
   return tunnel !== null && (tunnel.type === 'vxlan' || tunnel.type === 'geneve' || tunnel.type === 'gretap');
 }
 
-class CaptureWriter {
+export class CaptureWriter {
   constructor(file) {
     this.fd = fs.openSync(file, 'w');
     this.buffer = Buffer.alloc(8 << 20);

@@ -3,7 +3,7 @@
 // capture made by bench/generate.mjs.
 //
 //   node bench/run.mjs [--packets N] [--rounds N] [--keep] [--big] [--no-linearity]
-//                      [--flows N] [--seed N] [--dir DIR] [--only NAME,...]
+//                      [--flows N] [--seed N] [--dir DIR] [--only NAME,...] [--no-trace]
 //   node bench/run.mjs --live [--pps N] [--seconds N] [--capture-buffer MB] [--capture-mode stats|json|lines]
 //
 // Every command reads the same file, already in the page cache, with its
@@ -23,6 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULTS, GENERATOR_VERSION, generateCapture } from './generate.mjs';
+import { traceBench } from './trace.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const PROJECT_ROOT = path.dirname(BENCH_DIR);
@@ -47,6 +48,7 @@ function usage() {
     '  --dir DIR        where captures are written (default: the system temp dir; never inside the project)',
     '  --keep           keep the captures for the next run (they are reused when present)',
     '  --no-linearity   skip the 1x against 4x packets check',
+    '  --no-trace       skip trace over four capture points of a quarter of the packets each',
     '  --big            also measure the peak memory of stats over 10,000,000 packets (slow; about 4 GB of disk)',
     '  --only A,B       time only these commands (names as in the table, e.g. "stats,tcpdump -q")',
     '',
@@ -61,7 +63,7 @@ function usage() {
 function parseArgs(argv) {
   const args = {
     packets: DEFAULTS.packets, rounds: 3, flows: DEFAULTS.flows, seed: DEFAULTS.seed,
-    dir: path.join(os.tmpdir(), 'tunscope-bench'), keep: false, big: false, linearity: true, only: null,
+    dir: path.join(os.tmpdir(), 'tunscope-bench'), keep: false, big: false, linearity: true, trace: true, only: null,
     live: false, pps: 100_000, liveSeconds: 5, captureBuffer: null, captureMode: 'stats',
   };
   const wholeNumber = (name, value) => {
@@ -80,6 +82,7 @@ function parseArgs(argv) {
       case '--keep': args.keep = true; break;
       case '--big': args.big = true; break;
       case '--no-linearity': args.linearity = false; break;
+      case '--no-trace': args.trace = false; break;
       case '--only': args.only = (argv[++i] ?? '').split(',').map((s) => s.trim()).filter(Boolean); break;
       case '--live': args.live = true; break;
       case '--pps': args.pps = wholeNumber(arg, argv[++i]); break;
@@ -422,6 +425,11 @@ async function main() {
         `(${ratio <= TARGETS.linearity ? 'met' : 'NOT MET'}, target at most ${TARGETS.linearity}x)\n`,
       );
       if (!args.keep) removeMade(made, big.file);
+    }
+
+    if (args.trace && tunscopeHas('trace')) {
+      const lines = await traceBench({ args, made, cli: CLI, tunscope: TUNSCOPE, timeCommand, median, log, tcpdump: peers.tcpdump });
+      process.stdout.write(`\n${lines.join('\n')}\n`);
     }
 
     if (args.big) {

@@ -1,28 +1,37 @@
-// `tunscope capture IFACE`: live packets through libpcap, filtered with the
-// tunnel-aware filter language, printed as `read` prints them and/or written
+// `tunscope capture IFACE [IFACE...]`: live packets through libpcap, on one
+// interface or several at once, in any network namespace (NETNS/IFACE),
+// merged in timestamp order, filtered with the tunnel-aware filter language,
+// printed as `read` prints them (with interface and direction) and/or written
 // to a capture file. The kernel runs a BPF prefilter derived from the filter
 // (or --bpf); the whole filter is evaluated on every decoded packet.
+//
+// `listening on` is said as soon as every handle is active: from then on the
+// kernel keeps every packet in the rings. Only then are the printers, the
+// stats tables and the terminal UI loaded, which take a while to load.
 
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Packet } from '../../decoders/types.js';
-import { linktypeName, parseDecodeAs, type DecodeAs } from '../../decoders/registry.js';
-import { StatsAggregator } from '../analysis/aggregate.js';
+import { parseDecodeAs, type DecodeAs } from '../../decoders/registry.js';
+import { UsageError } from '../errors.js';
 import { derivePrefilter } from '../filter/bpf.js';
 import type { FilterNode } from '../filter/parse.js';
 import { decodeRecords, prepareDecode, type PacketSink } from '../pipeline.js';
-import { openCaptureWriter, PcapWriter, type PcapngWriter } from '../output/capture-writer.js';
-import { statsText } from '../output/tables.js';
+import type { PcapngWriter } from '../output/capture-writer.js';
 import { OutputWriter } from '../output/writer.js';
-import { LiveCapture, MAX_SNAPLEN, type LiveStats } from '../sources/live.js';
+import { MAX_SNAPLEN } from '../sources/live.js';
+import { LiveCapture } from '../sources/live-capture.js';
+import { parseInterfaceSpec } from '../sources/netns.js';
 import type { CaptureRecord } from '../sources/record.js';
+import { DEFAULT_RING_PACKETS } from '../tui/packet-ring.js';
 import {
-  FILTER_WORDS_ARGUMENT, addDecodeOptions, countLine, decodeOptionsOf, positiveInteger, positiveNumber, warn, type DecodeFlags,
-} from './options.js';
-import { addPrintOptions, asksToPrint, packetPrinter, type PrintFlags } from './read.js';
-import { DEFAULT_TOP } from './stats.js';
-import { DEFAULT_RING_PACKETS, runLiveTui } from './tui.js';
+  captureFormat, countLine, interfaceCounts, interfaceTable, listeningLine, openLiveWriter, PcapWriter, summary,
+} from './capture-report.js';
+import { addDecodeOptions, collect, decodeOptionsOf, positiveInteger, positiveNumber, warn, type DecodeFlags } from './options.js';
+import type { PrintFlags } from './read.js';
+
 
 interface CaptureFlags extends PrintFlags, DecodeFlags {
+  interface?: string[];
   bpf?: string;
   write?: string;
   pcapng?: boolean;
@@ -71,45 +80,73 @@ function bufferMegabytes(value: string): number {
   return n;
 }
 
-function summary(stats: LiveStats, matched: number, written: string | null): string {
-  return [
-    countLine(stats.received, 'received (passed the kernel filter)'),
-    countLine(matched, 'matched the filter'),
-    ...(written === null ? [] : [written]),
-    countLine(stats.droppedByKernel, 'dropped by the kernel'),
-    countLine(stats.droppedByInterface, 'dropped by the interface'),
-  ].join('\n');
+/** The interfaces as given: arguments, then -i; each once. */
+function interfacesOf(positional: string[], flags: CaptureFlags): string[] {
+  const given = [...positional, ...(flags.interface ?? [])];
+  if (given.length === 0) throw new UsageError('capture needs an interface: tunscope capture IFACE [IFACE...] (see `tunscope interfaces`)');
+  const seen = new Set<string>();
+  for (const name of given) {
+    if (seen.has(name)) throw new UsageError(`interface ${name} is given twice`);
+    seen.add(name);
+  }
+  return given;
 }
 
-async function runCapture(device: string, _words: string[], flags: CaptureFlags): Promise<void> {
-  // Packets are printed unless they go to a file or into the stats tables or -q says not to, or a print mode asks for them.
-  const printing = !flags.quiet && ((flags.write === undefined && !flags.stats) || asksToPrint({ ...flags, json: flags.json && !flags.stats }));
+async function runCapture(positional: string[], flags: CaptureFlags): Promise<void> {
+  const given = interfacesOf(positional, flags);
+  // Packets are printed unless they go to a file or into the stats tables, or a print mode asks for them.
+  const printing = (flags.write === undefined && !flags.stats) || flags.verbose || flags.hex || (flags.json && !flags.stats);
   // What only counts or writes needs no more from the decoders than `stats` does.
   const prepared = prepareDecode({ ...decodeOptionsOf(flags), detail: printing || flags.tui === true });
   const decodeAs = (flags.decodeAs ?? []).map((spec) => parseDecodeAs(spec) as DecodeAs);
+  const format = flags.write === undefined ? null : captureFormat(flags.write, flags.pcapng);
   const live = LiveCapture.open({
-    device,
+    interfaces: given.map(parseInterfaceSpec),
     kernelFilter: kernelFilterFor(flags.bpf, prepared.filter, decodeAs),
     snaplen: flags.snaplen,
     promisc: flags.promisc,
     bufferBytes: Math.round(flags.buffer * 1024 * 1024),
   });
+  let writer: PcapWriter | PcapngWriter | null = null;
+  try {
+    if (flags.write !== undefined && format === 'pcap') writer = openLiveWriter(live, flags.write, format, flags.snaplen);
+  } catch (err) {
+    live.stop();
+    throw err;
+  }
+  // Ctrl-C from the moment `listening on` is said: what the rings hold by then is still read and written.
+  const end = (): void => live.end();
+  process.on('SIGINT', end);
+  process.on('SIGTERM', end);
+  const timer = flags.duration === undefined ? null : setTimeout(end, flags.duration * 1000);
+  const unlisten = (): void => {
+    process.removeListener('SIGINT', end);
+    process.removeListener('SIGTERM', end);
+    if (timer !== null) clearTimeout(timer);
+  };
+  for (const iface of live.interfaces) if (iface.warning !== null) warn(`${iface.spec.given}: ${iface.warning}`);
+  warn(listeningLine(live.interfaces));
+  live.onWarning = (message) => warn(`warning: ${message}`);
+  const names = live.interfaces.map((i) => i.spec.given);
   if (flags.tui) {
     try {
+      const { runLiveTui } = await import('./tui.js');
       await runLiveTui({
-        name: device, source: live.source, prepared, filterText: flags.filter ?? '', ringPackets: flags.tuiBuffer,
+        name: names.join(', '), source: live.source, prepared, filterText: flags.filter ?? '', ringPackets: flags.tuiBuffer,
         drops: () => live.stats().droppedByKernel,
       });
     } finally {
       live.stop();
+      unlisten();
     }
     return;
   }
-  let writer: PcapWriter | PcapngWriter | null = null;
   try {
-    if (flags.write !== undefined) writer = openCaptureWriter(flags.write, flags.pcapng ? 'pcapng' : 'pcap', flags.snaplen);
+    // pcapng describes each interface with what iproute2 says of it: read after `listening on`.
+    if (flags.write !== undefined && format === 'pcapng') writer = openLiveWriter(live, flags.write, format, flags.snaplen);
   } catch (err) {
     live.stop();
+    unlisten();
     throw err;
   }
 
@@ -121,8 +158,8 @@ async function runCapture(device: string, _words: string[], flags: CaptureFlags)
     out.flush();
   };
   if (printing) {
-    const print = packetPrinter(flags, out);
-    // libpcap hands over every packet waiting in the ring in one go: print them, then flush once.
+    const print = (await import('./read.js')).packetPrinter(flags, out, names);
+    // Records come in batches: print them, then flush once.
     sinks.push((n: number, record: CaptureRecord, packet: Packet) => {
       const more = print(n, record, packet);
       if (!flushScheduled) {
@@ -134,21 +171,26 @@ async function runCapture(device: string, _words: string[], flags: CaptureFlags)
   }
   const fileWriter = writer;
   if (fileWriter !== null) sinks.push((_n, record) => fileWriter.write(record, record.linktype));
-  const aggregator = flags.stats ? new StatsAggregator() : null;
+  const matchedBy = names.map(() => 0);
+  sinks.push((_n, record) => {
+    matchedBy[record.interfaceId]++;
+  });
+  const { StatsAggregator } = flags.stats ? await import('../analysis/aggregate.js') : { StatsAggregator: null };
+  const aggregator = StatsAggregator === null ? null : new StatsAggregator();
   if (aggregator !== null) sinks.push((n, record, packet) => aggregator.add(n, record, packet));
+  const { statsText } = flags.stats ? await import('../output/tables.js') : { statsText: null };
+  const { DEFAULT_TOP } = flags.stats ? await import('./stats.js') : { DEFAULT_TOP: 0 };
+  const source = names.join(', ');
 
   // On a terminal, --stats tables are redrawn in place while the capture runs
   // (unless packets are printed there too); files and pipes get them once, at the end.
-  const statsOptions = { by: 'tunnel', top: DEFAULT_TOP, source: device } as const;
-  const refresher = aggregator === null || printing || flags.json || !process.stdout.isTTY ? null : setInterval(() => {
-    out.line(`${CLEAR_SCREEN}${statsText(aggregator.report(), statsOptions)}\n(capturing on ${device}; Ctrl-C to stop)`);
+  const statsOptions = { by: 'tunnel', top: DEFAULT_TOP, source } as const;
+  const refresher = aggregator === null || statsText === null || printing || flags.json || !process.stdout.isTTY ? null : setInterval(() => {
+    out.line(`${CLEAR_SCREEN}${statsText(aggregator.report(), statsOptions)}\n\n` +
+      `${interfaceTable(interfaceCounts(live, matchedBy))}\n(capturing on ${source}; Ctrl-C to stop)`);
     out.flush();
   }, STATS_REFRESH_MS);
 
-  const end = (): void => live.end();
-  process.on('SIGINT', end);
-  process.on('SIGTERM', end);
-  const timer = flags.duration === undefined ? null : setTimeout(end, flags.duration * 1000);
   // A file that cannot be written (disk full) ends the capture with its error, after the summary.
   let writeFailure: unknown = null;
   const flusher = fileWriter === null ? null : setInterval(() => {
@@ -161,9 +203,6 @@ async function runCapture(device: string, _words: string[], flags: CaptureFlags)
   }, WRITER_FLUSH_MS);
   flusher?.unref();
 
-  if (live.warning !== null) warn(`${device}: ${live.warning}`);
-  warn(`listening on ${device}, link type ${linktypeName(live.linktype)}, ` +
-    (live.kernelFilter === '' ? 'no kernel filter' : `kernel filter: ${live.kernelFilter}`));
   let decoded;
   try {
     decoded = await decodeRecords(live.source, prepared, (n, record, packet) => {
@@ -172,21 +211,21 @@ async function runCapture(device: string, _words: string[], flags: CaptureFlags)
     });
   } finally {
     live.stop();
-    process.removeListener('SIGINT', end);
-    process.removeListener('SIGTERM', end);
-    if (timer !== null) clearTimeout(timer);
+    unlisten();
     if (refresher !== null) clearInterval(refresher);
     if (flusher !== null) clearInterval(flusher);
-    if (fileWriter instanceof PcapWriter) fileWriter.closeWithLinktype(live.linktype);
+    if (fileWriter instanceof PcapWriter) fileWriter.closeWithLinktype(live.interfaces[0].linktype);
     else fileWriter?.close();
   }
-  if (aggregator !== null) {
+  const each = interfaceCounts(live, matchedBy);
+  if (aggregator !== null && statsText !== null) {
     const report = aggregator.report();
-    out.line(flags.json ? JSON.stringify(report) : `${refresher === null ? '' : CLEAR_SCREEN}${statsText(report, statsOptions)}`);
+    out.line(flags.json ? JSON.stringify({ ...report, interfaces: each })
+      : `${refresher === null ? '' : CLEAR_SCREEN}${statsText(report, statsOptions)}\n\n${interfaceTable(each)}`);
   }
   out.flush();
   const written = fileWriter === null || writeFailure !== null ? null : countLine(fileWriter.packets, `written to ${fileWriter.path}`);
-  process.stderr.write(`${summary(live.stats(), decoded.matched, written)}\n`);
+  process.stderr.write(`${summary(live.stats(), decoded.matched, written, each)}\n`);
   if (writeFailure !== null) throw writeFailure;
 }
 
@@ -194,18 +233,20 @@ export function defineCaptureCommand(program: Command): void {
   const command = program
     .command('capture')
     .description('capture live packets through libpcap, with tunnel-aware filters (root or CAP_NET_RAW)')
-    .argument('<iface>', 'the interface to capture on, or "any" (see `tunscope interfaces`)')
-    .argument(...FILTER_WORDS_ARGUMENT);
-  addPrintOptions(command);
+    .argument('[iface...]', 'the interfaces to capture on: IFACE, NETNS/IFACE (NETNS a name in /run/netns, or pid:PID), or "any"');
   command
-    .option('-w, --write <file>', 'write the matching packets to a capture file (pcap; pcapng with --pcapng) instead of printing them')
+    .option('-i, --interface <iface>', 'an interface to capture on, as the arguments are given (repeatable)', collect)
+    .option('-v, --verbose', 'print every layer and field as a tree, indented by tunnel depth')
+    .option('-x, --hex', 'print a hex and ASCII dump under each packet')
+    .option('--json', 'print one JSON object per packet per line')
+    .option('-w, --write <file>', 'write the matching packets to a capture file instead of printing them: pcapng when FILE ends in .pcapng or with --pcapng (one interface block per interface, with its name and direction flags), else pcap')
     .option('--pcapng', 'write pcapng rather than pcap')
     .option('-c, --count <n>', 'stop after N matching packets', positiveInteger)
     .option('--duration <seconds>', 'stop after this many seconds', positiveNumber)
     .option('--bpf <expr>', 'the kernel filter, in libpcap syntax, instead of the one derived from --filter ("" for none)')
     .option('--snaplen <n>', `capture at most N bytes of each packet (at most ${MAX_SNAPLEN})`, snaplen, MAX_SNAPLEN)
     .option('--no-promisc', 'do not put the interface into promiscuous mode: only frames for this host')
-    .option('--buffer <MB>', 'size of the kernel ring buffer in MiB', bufferMegabytes, DEFAULT_BUFFER_MB)
+    .option('--buffer <MB>', 'kernel ring buffer per interface in MiB, shared evenly by its two rings (what it receives, what it sends)', bufferMegabytes, DEFAULT_BUFFER_MB)
     .option('--stats', 'at the end, print the tables of `tunscope stats` for what was captured (one JSON object with --json)')
     .option('--tui', 'show the capture in the terminal UI of `tunscope tui` instead of printing it')
     .option('--tui-buffer <packets>', 'packets the terminal UI keeps for its packet views', positiveInteger, DEFAULT_RING_PACKETS);

@@ -1,12 +1,17 @@
 // `tunscope interfaces`: what libpcap can capture on, with addresses, and the
-// state of each interface as the kernel reports it in sysfs.
+// state of each interface as the kernel reports it in sysfs. With --netns, the
+// interfaces of network namespaces as iproute2 reads them from the kernel,
+// with their kind and tunnel details (link-details.ts).
 
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { parseIPv4, parseIPv6 } from '../filter/parse.js';
 import { OutputWriter } from '../output/writer.js';
+import { UsageError, WorkError } from '../errors.js';
+import { LinkBook } from '../sources/link-details.js';
 import { deviceFlagNames, listDevices, type PcapAddress } from '../sources/live.js';
+import { NETNS_DIR, namespaceNames, resolveNetns, type IpLink, type Netns } from '../sources/netns.js';
 
 // <linux/if.h> interface flags. sysfs holds the administrative ones; whether
 // the link is up ("running") is the `carrier` file, readable only while the
@@ -98,9 +103,94 @@ function interfaceLine(info: InterfaceInfo, nameWidth: number): string {
   return `${info.name.padEnd(nameWidth)}  ${parts.join('  ')}`.trimEnd();
 }
 
-function runInterfaces(flags: { json?: boolean }): void {
-  const infos = interfaceInfo();
+/** iproute2's flag words, as tunscope names them (the order of IFF_FLAGS). */
+const IP_FLAGS: [string, string][] = [
+  ['LOOPBACK', 'loopback'], ['POINTOPOINT', 'point-to-point'], ['BROADCAST', 'broadcast'], ['MULTICAST', 'multicast'],
+  ['PROMISC', 'promisc'], ['NOARP', 'noarp'],
+];
+
+interface NamespaceInterface extends InterfaceInfo {
+  /** The link's kind (vxlan, veth, bridge, ...), or null for a plain device. */
+  kind: string | null;
+  /** The kind and its parameters in iproute2's words: "vxlan id 42 remote ... dstport 4789 dev bkv1". */
+  details: string;
+  master: string | null;
+  /** A veth's peer, NETNS/NAME where its namespace has a name. */
+  peer: string | null;
+}
+
+interface NamespaceListing {
+  /** null: tunscope's own namespace. */
+  netns: string | null;
+  interfaces: NamespaceInterface[];
+}
+
+function namespaceInterface(book: LinkBook, netns: Netns | null, link: IpLink): NamespaceInterface {
+  const details = book.detailsOf(netns, link);
+  const flags = [link.flags.includes('UP') ? 'up' : 'down'];
+  if (link.flags.includes('LOWER_UP')) flags.push('running');
+  for (const [word, name] of IP_FLAGS) if (link.flags.includes(word)) flags.push(name);
+  return {
+    name: link.ifname,
+    flags,
+    mtu: link.mtu,
+    type: link.link_type ?? null,
+    addresses: (link.addr_info ?? []).map((a) => ({ addr: a.local, prefixLength: a.prefixlen })),
+    kind: details.kind,
+    details: details.text,
+    master: details.master,
+    peer: details.peer,
+  };
+}
+
+/** `--netns NAME` (or pid:PID), or `all`: this namespace and every one `ip netns` knows. */
+function namespaceListings(which: string): NamespaceListing[] {
+  const all = which === 'all';
+  const namespaces: (Netns | null)[] = all ? [null, ...namespaceNames().map((name) => ({ name, file: path.join(NETNS_DIR, name) }))]
+    : [resolveNetns(which)];
+  const book = new LinkBook();
+  const listings: NamespaceListing[] = [];
+  for (const netns of namespaces) {
+    const links = book.linksOf(netns);
+    // Under `all`, a namespace deleted since /run/netns was read is left out.
+    if (links === null && all && netns !== null && !fs.existsSync(netns.file)) continue;
+    if (links === null) {
+      throw new WorkError(`cannot read the interfaces of ${netns === null ? 'this network namespace' : `network namespace ${netns.name}`}: ` +
+        'it takes iproute2 (ip), nsenter, and root');
+    }
+    listings.push({ netns: netns?.name ?? null, interfaces: links.map((link) => namespaceInterface(book, netns, link)) });
+  }
+  return listings;
+}
+
+function namespaceLine(info: NamespaceInterface, nameWidth: number): string {
+  const parts = [info.flags.join(',')];
+  if (info.type !== null) parts.push(info.type);
+  if (info.details !== '') parts.push(info.details);
+  if (info.mtu !== null) parts.push(`mtu ${info.mtu}`);
+  if (info.master !== null) parts.push(`master ${info.master}`);
+  for (const a of info.addresses) parts.push(`${a.addr}/${a.prefixLength}`);
+  return `${info.name.padEnd(nameWidth)}  ${parts.join('  ')}`.trimEnd();
+}
+
+function runInterfaces(flags: { json?: boolean; netns?: string }): void {
   const out = new OutputWriter();
+  if (flags.netns !== undefined) {
+    if (flags.netns === '') throw new UsageError('--netns needs a namespace name, pid:PID, or all');
+    const listings = namespaceListings(flags.netns);
+    if (flags.json) out.line(JSON.stringify(listings));
+    else {
+      listings.forEach((listing, i) => {
+        if (i > 0) out.line('');
+        out.line(listing.netns === null ? 'this network namespace:' : `network namespace ${listing.netns}:`);
+        const width = Math.max(...listing.interfaces.map((info) => info.name.length));
+        for (const info of listing.interfaces) out.line(`  ${namespaceLine(info, width)}`);
+      });
+    }
+    out.flush();
+    return;
+  }
+  const infos = interfaceInfo();
   if (flags.json) {
     out.line(JSON.stringify(infos));
   } else {
@@ -114,6 +204,7 @@ export function defineInterfacesCommand(program: Command): void {
   program
     .command('interfaces')
     .description('list the interfaces libpcap can capture on, with their state and addresses')
-    .option('--json', 'print one JSON array of interfaces')
+    .option('--netns <name>', 'list the interfaces of a network namespace (a name in /run/netns, pid:PID, or all), with their kind and tunnel details')
+    .option('--json', 'print one JSON array of interfaces (with --netns: one object per namespace)')
     .action(runInterfaces);
 }

@@ -27,7 +27,7 @@ export function collect(value: string, previous: string[] | undefined): string[]
  */
 export function addDecodeOptions(command: Command): Command {
   return command
-    .option('-f, --filter <expr>', 'keep only packets that match the filter expression (see README, "Filters")')
+    .option('-f, --filter <expr>', 'keep only packets that match the filter expression (see docs/filters.md)')
     .option('-Y, --display-filter <expr>', 'the same as --filter, as tshark takes it (in tunscope\'s filter language)')
     .option('--decode-as <table:value=proto>', 'decode a port or type as a protocol, e.g. udp:9999=vxlan (repeatable)', collect)
     .option('--no-verify', 'do not verify checksums')

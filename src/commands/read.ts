@@ -10,7 +10,8 @@ import { decodeCapture, prepareDecode, type PacketSink } from '../pipeline.js';
 import { OutputWriter } from '../output/writer.js';
 import { PcapWriter, PcapngWriter } from '../output/capture-writer.js';
 import { packetJson } from '../output/json.js';
-import { packetLine } from '../output/line.js';
+import { packetLine, packetSummary } from '../output/line.js';
+import { timeOfDayText } from '../output/timestamp.js';
 import { packetTree } from '../output/tree.js';
 import { hexDump } from '../output/hex.js';
 import type { CaptureRecord, LayoutListener } from '../sources/record.js';
@@ -35,13 +36,34 @@ export function asksToPrint(flags: PrintFlags): boolean {
   return Boolean(flags.verbose || flags.detail || flags.hex || flags.json || flags.link);
 }
 
-/** The per-packet printer `read` and `capture` share: lines, tree (-v, -V), JSON, hex (-x), link headers (-e). */
-export function packetPrinter(flags: PrintFlags, out: OutputWriter): (n: number, record: CaptureRecord, packet: Packet) => boolean {
+const DIRECTION_WORDS = { in: 'In', out: 'Out' } as const;
+
+/**
+ * The per-packet printer `read` and `capture` share: lines, tree (-v, -V),
+ * JSON, hex (-x), link headers (-e). Given the names of the interfaces, each
+ * packet also says its interface and direction, as `tcpdump -i any` does (`vx42 Out`).
+ */
+export function packetPrinter(
+  flags: PrintFlags, out: OutputWriter, interfaces?: string[],
+): (n: number, record: CaptureRecord, packet: Packet) => boolean {
   const tree = flags.verbose || flags.detail;
+  const where = (record: CaptureRecord): string => {
+    const name = interfaces?.[record.interfaceId] ?? `if${record.interfaceId}`;
+    return record.direction === undefined ? name : `${name} ${DIRECTION_WORDS[record.direction]}`;
+  };
   return (n, record, packet) => {
-    if (flags.json) out.line(packetJson(n, record, packet));
-    else if (tree) out.line(packetTree(n, record, packet));
-    else out.line(packetLine(record, packet, flags.link));
+    if (flags.json) {
+      const json = packetJson(n, record, packet);
+      out.line(interfaces === undefined ? json
+        : `{"n":${n},"interface":${JSON.stringify(interfaces[record.interfaceId])},` +
+          `"direction":${JSON.stringify(record.direction ?? null)},${json.slice(json.indexOf(',') + 1)}`);
+    } else if (tree) {
+      const text = packetTree(n, record, packet);
+      out.line(interfaces === undefined ? text : text.replace('\n', `, ${where(record)}\n`));
+    } else {
+      out.line(interfaces === undefined ? packetLine(record, packet, flags.link)
+        : `${timeOfDayText(record)} ${where(record)} ${packetSummary(packet, flags.link ? { link: { wireLength: record.len } } : {})}`);
+    }
     if (flags.hex) out.line(hexDump(record.bytes));
     if (tree && !flags.json) out.line('');
     return !out.closed;
@@ -103,7 +125,7 @@ class SubsetWriter {
       this.ids = [];
     },
     pcapngInterface: (iface) => {
-      this.ids.push((this.writer as PcapngWriter).addInterface(iface));
+      this.ids.push((this.writer as PcapngWriter).copyInterface(iface));
     },
   };
 

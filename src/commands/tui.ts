@@ -7,7 +7,7 @@ import { prepareDecode, type PreparedDecode } from '../pipeline.js';
 import { readCaptureFile } from '../sources/file.js';
 import { UsageError } from '../errors.js';
 import { IndexedCaptureFile } from '../tui/capture-index.js';
-import { PacketRing } from '../tui/packet-ring.js';
+import { DEFAULT_RING_PACKETS, PacketRing } from '../tui/packet-ring.js';
 import type { LiveFeed, TuiStore } from '../tui/store.js';
 import { addDecodeOptions, decodeOptionsOf, positiveInteger, type DecodeFlags } from './options.js';
 import { mtuValue } from './stats.js';
@@ -17,8 +17,7 @@ interface TuiFlags extends DecodeFlags {
   mtu: number;
 }
 
-/** Packets a live terminal UI keeps for its packet views unless told otherwise. */
-export const DEFAULT_RING_PACKETS = 10_000;
+export { DEFAULT_RING_PACKETS };
 
 function requireTerminal(): void {
   if (!process.stdin.isTTY || !process.stdout.isTTY) {

@@ -3,7 +3,7 @@
   'targets': [
     {
       'target_name': 'tunscope_pcap',
-      'sources': ['pcap.c'],
+      'sources': ['pcap.c', 'devices.c', 'helpers.c', 'netns.c'],
       'cflags': ['-Wall', '-Wextra', '-Wno-unused-parameter'],
       'link_settings': {'libraries': ['-lpcap']},
     },

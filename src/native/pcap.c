@@ -3,9 +3,11 @@
 // It gives JavaScript what a capture tool needs and nothing more:
 //   version()                         the libpcap version string
 //   devices()                         pcap_findalldevs: names, descriptions, flags, addresses
-//   open(device, options)             pcap_create + settings + pcap_activate:
+//   open(device, options)             pcap_create + settings + pcap_activate, inside
+//                                     the network namespace options.netns names (netns.c)
+//                                     and for the packets of options.direction ('in', 'out'):
 //                                     { handle, linktype, nano, warning }
-//   setFilter(handle, expression)     pcap_compile + pcap_setfilter
+//   setFilter(handle, expr, kernel?)  pcap_compile + pcap_setfilter; a program for the kernel alone
 //   start(handle, buffer, callback)   read packets as they arrive, in batches
 //   stats(handle)                     pcap_stats: { received, dropped, ifdropped }
 //   close(handle)                     stop reading and pcap_close
@@ -19,17 +21,16 @@
 // length) followed by the captured bytes, padded to a multiple of 4.
 // A read error is handed over as callback(error).
 
-#define NAPI_VERSION 8
-#include <node_api.h>
+#include "binding.h"
 #include <uv.h>
 #include <pcap/pcap.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include "netns.h"
+#include <linux/filter.h>
 
 #define HEADER_BYTES 20
 // Dispatches in one readable event before the event loop gets a turn again.
@@ -61,85 +62,6 @@ typedef struct {
     }                                                                                       \
   } while (0)
 
-static napi_value throw_error(napi_env env, const char *code, const char *message) {
-  napi_throw_error(env, code, message);
-  return NULL;
-}
-
-static napi_value make_string(napi_env env, const char *text) {
-  napi_value value;
-  if (napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &value) != napi_ok) return NULL;
-  return value;
-}
-
-static int set_string(napi_env env, napi_value object, const char *key, const char *text) {
-  napi_value value = make_string(env, text);
-  return value != NULL && napi_set_named_property(env, object, key, value) == napi_ok;
-}
-
-static int set_number(napi_env env, napi_value object, const char *key, double number) {
-  napi_value value;
-  return napi_create_double(env, number, &value) == napi_ok &&
-         napi_set_named_property(env, object, key, value) == napi_ok;
-}
-
-static int set_bool(napi_env env, napi_value object, const char *key, int flag) {
-  napi_value value;
-  return napi_get_boolean(env, flag != 0, &value) == napi_ok &&
-         napi_set_named_property(env, object, key, value) == napi_ok;
-}
-
-/** Writes the text of an IPv4 or IPv6 socket address; 0 for other families. */
-static int address_text(const struct sockaddr *sa, char *out, size_t size) {
-  if (sa == NULL) return 0;
-  if (sa->sa_family == AF_INET) {
-    return inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, size) != NULL;
-  }
-  if (sa->sa_family == AF_INET6) {
-    return inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, size) != NULL;
-  }
-  return 0;
-}
-
-static napi_value version(napi_env env, napi_callback_info info) {
-  (void)info;
-  return make_string(env, pcap_lib_version());
-}
-
-static napi_value devices(napi_env env, napi_callback_info info) {
-  (void)info;
-  char errbuf[PCAP_ERRBUF_SIZE] = "";
-  pcap_if_t *all = NULL;
-  if (pcap_findalldevs(&all, errbuf) != 0) return throw_error(env, NULL, errbuf);
-  napi_value list;
-  uint32_t n = 0;
-  if (napi_create_array(env, &list) != napi_ok) goto fail;
-  for (pcap_if_t *dev = all; dev != NULL; dev = dev->next) {
-    napi_value device, addresses;
-    uint32_t k = 0;
-    if (napi_create_object(env, &device) != napi_ok || !set_string(env, device, "name", dev->name)) goto fail;
-    if (dev->description != NULL && !set_string(env, device, "description", dev->description)) goto fail;
-    if (!set_number(env, device, "flags", dev->flags)) goto fail;
-    if (napi_create_array(env, &addresses) != napi_ok) goto fail;
-    for (pcap_addr_t *a = dev->addresses; a != NULL; a = a->next) {
-      char text[INET6_ADDRSTRLEN];
-      napi_value address;
-      if (!address_text(a->addr, text, sizeof text)) continue;
-      if (napi_create_object(env, &address) != napi_ok || !set_string(env, address, "addr", text)) goto fail;
-      if (address_text(a->netmask, text, sizeof text) && !set_string(env, address, "netmask", text)) goto fail;
-      if (address_text(a->broadaddr, text, sizeof text) && !set_string(env, address, "broadaddr", text)) goto fail;
-      if (address_text(a->dstaddr, text, sizeof text) && !set_string(env, address, "dstaddr", text)) goto fail;
-      if (napi_set_element(env, addresses, k++, address) != napi_ok) goto fail;
-    }
-    if (napi_set_named_property(env, device, "addresses", addresses) != napi_ok) goto fail;
-    if (napi_set_element(env, list, n++, device) != napi_ok) goto fail;
-  }
-  pcap_freealldevs(all);
-  return list;
-fail:
-  pcap_freealldevs(all);
-  return throw_error(env, NULL, "cannot build the list of devices");
-}
 
 static void finalize_capture(napi_env env, void *data, void *hint) {
   (void)env;
@@ -180,6 +102,30 @@ static int int_option(napi_env env, napi_value options, const char *key, int fal
   return napi_get_value_int32(env, value, out) == napi_ok;
 }
 
+/**
+ * A string option of `open` into `out` ("" when absent); 0 when it is not a
+ * string or does not fit.
+ */
+static int string_option(napi_env env, napi_value options, const char *key, char *out, size_t size) {
+  napi_value value;
+  napi_valuetype type;
+  size_t length;
+  out[0] = '\0';
+  if (napi_get_named_property(env, options, key, &value) != napi_ok || napi_typeof(env, value, &type) != napi_ok) return 0;
+  if (type == napi_undefined) return 1;
+  if (type != napi_string || napi_get_value_string_utf8(env, value, out, size, &length) != napi_ok) return 0;
+  return length < size - 1;
+}
+
+static const char *netns_code(int status) {
+  switch (status) {
+    case NETNS_MISSING: return "NETNS_MISSING";
+    case NETNS_PERM: return "NETNS_PERM";
+    case NETNS_NOT_NETNS: return "NETNS_NOT_NETNS";
+    default: return "NETNS_ERROR";
+  }
+}
+
 /** The code of an activation failure, for the JavaScript side to word its message. */
 static const char *status_code(int status) {
   switch (status) {
@@ -192,7 +138,52 @@ static const char *status_code(int status) {
   }
 }
 
-// open(device, { snaplen, promisc, bufferBytes, timeoutMs })
+/**
+ * pcap_create and pcap_activate, inside the network namespace `netns` ("" for
+ * this one) and back. On failure *p is NULL, *code and message say why.
+ */
+static int activate_in(const char *netns, const char *device, int snaplen, int promisc, int buffer_bytes,
+                       int timeout_ms, pcap_t **out, const char **code, char *message, size_t size) {
+  int home;
+  *out = NULL;
+  int entered = netns_enter(netns, &home, message, size);
+  if (entered != NETNS_OK) {
+    *code = netns_code(entered);
+    return -1;
+  }
+  char errbuf[PCAP_ERRBUF_SIZE] = "";
+  int status = -1;
+  pcap_t *p = pcap_create(device, errbuf);
+  if (p == NULL) {
+    *code = "ERROR";
+    snprintf(message, size, "%s", errbuf);
+  } else {
+    pcap_set_snaplen(p, snaplen);
+    pcap_set_promisc(p, promisc);
+    pcap_set_buffer_size(p, buffer_bytes);
+    pcap_set_timeout(p, timeout_ms);
+    // Nanoseconds where the platform has them; pcap_get_tstamp_precision tells afterwards.
+    pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
+    status = pcap_activate(p);
+    if (status < 0) {
+      // libpcap's own words where it has them; the code says which failure it was.
+      const char *detail = pcap_geterr(p);
+      snprintf(message, size, "%s", detail[0] != '\0' ? detail : pcap_statustostr(status));
+      *code = status_code(status);
+      pcap_close(p);
+      p = NULL;
+    }
+  }
+  if (netns_leave(home) != 0) {
+    // The thread could not go back: nothing it did afterwards would be where it belongs.
+    fprintf(stderr, "tunscope: cannot return to the original network namespace\n");
+    abort();
+  }
+  *out = p;
+  return p == NULL ? -1 : status;
+}
+
+// open(device, { snaplen, promisc, bufferBytes, timeoutMs, netns, direction })
 static napi_value open_capture(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -202,29 +193,27 @@ static napi_value open_capture(napi_env env, napi_callback_info info) {
   size_t length;
   CHECK(napi_get_value_string_utf8(env, argv[0], device, sizeof device, &length));
   int snaplen, promisc, buffer_bytes, timeout_ms;
+  char netns[4096], direction[8];
   if (!int_option(env, argv[1], "snaplen", 262144, &snaplen) || !int_option(env, argv[1], "promisc", 1, &promisc) ||
       !int_option(env, argv[1], "bufferBytes", 2 * 1024 * 1024, &buffer_bytes) ||
-      !int_option(env, argv[1], "timeoutMs", 100, &timeout_ms)) {
+      !int_option(env, argv[1], "timeoutMs", 100, &timeout_ms) ||
+      !string_option(env, argv[1], "netns", netns, sizeof netns) ||
+      !string_option(env, argv[1], "direction", direction, sizeof direction)) {
     return throw_error(env, "ERR_INVALID_ARG_TYPE", "bad options for open()");
   }
 
   char errbuf[PCAP_ERRBUF_SIZE] = "";
-  pcap_t *p = pcap_create(device, errbuf);
-  if (p == NULL) return throw_error(env, "ERROR", errbuf);
-  pcap_set_snaplen(p, snaplen);
-  pcap_set_promisc(p, promisc);
-  pcap_set_buffer_size(p, buffer_bytes);
-  pcap_set_timeout(p, timeout_ms);
-  // Nanoseconds where the platform has them; pcap_get_tstamp_precision tells afterwards.
-  pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
-  int status = pcap_activate(p);
-  if (status < 0) {
-    // libpcap's own words where it has them; the code says which failure it was.
-    const char *detail = pcap_geterr(p);
-    char message[PCAP_ERRBUF_SIZE];
-    snprintf(message, sizeof message, "%s", detail[0] != '\0' ? detail : pcap_statustostr(status));
+  char message[PCAP_ERRBUF_SIZE + 64];
+  const char *code = "ERROR";
+  pcap_t *p;
+  int status = activate_in(netns, device, snaplen, promisc, buffer_bytes, timeout_ms, &p, &code, message, sizeof message);
+  if (p == NULL) return throw_error(env, code, message);
+  // libpcap's own check of Linux's packet type (PACKET_OUTGOING or not), behind the kernel filter's.
+  if (direction[0] != '\0' &&
+      pcap_setdirection(p, strcmp(direction, "out") == 0 ? PCAP_D_OUT : PCAP_D_IN) != 0) {
+    snprintf(message, sizeof message, "%s", pcap_geterr(p));
     pcap_close(p);
-    return throw_error(env, status_code(status), message);
+    return throw_error(env, "ERROR", message);
   }
   if (pcap_setnonblock(p, 1, errbuf) != 0) {
     pcap_close(p);
@@ -258,26 +247,76 @@ static napi_value open_capture(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/** A JavaScript string as a malloc'd C string (NULL and an exception on failure). */
+static char *string_of(napi_env env, napi_value value) {
+  size_t length;
+  if (napi_get_value_string_utf8(env, value, NULL, 0, &length) != napi_ok) {
+    throw_error(env, "ERR_INVALID_ARG_TYPE", "expected a string");
+    return NULL;
+  }
+  char *text = malloc(length + 1);
+  if (text == NULL) {
+    throw_error(env, "ERROR", "out of memory");
+    return NULL;
+  }
+  napi_get_value_string_utf8(env, value, text, length + 1, &length);
+  return text;
+}
+
+/**
+ * Replaces the program the kernel runs on the socket, leaving libpcap's own
+ * (which it also runs in user space on the packets already in the ring when a
+ * filter is set) as it is. For what only the kernel can evaluate: a packet's
+ * type (`inbound`, `outbound` on a device that is not cooked) is ancillary data
+ * that libpcap's user-space BPF cannot read, and would reject every packet of
+ * the ring's first block. 0 on success.
+ */
+static int attach_kernel_program(pcap_t *p, const char *expression) {
+  struct bpf_program program;
+  if (pcap_compile(p, &program, expression, 1, PCAP_NETMASK_UNKNOWN) != 0) return -1;
+  // struct bpf_insn and the kernel's struct sock_filter have one layout.
+  struct sock_fprog fprog = {.len = (unsigned short)program.bf_len, .filter = (struct sock_filter *)program.bf_insns};
+  int failed = setsockopt(pcap_fileno(p), SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog);
+  pcap_freecode(&program);
+  return failed;
+}
+
+// setFilter(handle, expression, kernelExpression?): expression for libpcap
+// (kernel and user space); kernelExpression, when given, replaces it in the
+// kernel alone. Returns whether the kernel took kernelExpression.
 static napi_value set_filter(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2) return throw_error(env, "ERR_INVALID_ARG_TYPE", "setFilter(handle, expression)");
+  if (argc < 2) return throw_error(env, "ERR_INVALID_ARG_TYPE", "setFilter(handle, expression, kernelExpression?)");
   Capture *c = capture_of(env, argv[0]);
   if (c == NULL) return NULL;
-  size_t length;
-  CHECK(napi_get_value_string_utf8(env, argv[1], NULL, 0, &length));
-  char *expression = malloc(length + 1);
-  if (expression == NULL) return throw_error(env, "ERROR", "out of memory");
-  CHECK(napi_get_value_string_utf8(env, argv[1], expression, length + 1, &length));
-  struct bpf_program program;
-  int failed = pcap_compile(c->pcap, &program, expression, 1, PCAP_NETMASK_UNKNOWN) != 0;
-  free(expression);
-  if (failed) return throw_error(env, "BAD_FILTER", pcap_geterr(c->pcap));
-  failed = pcap_setfilter(c->pcap, &program) != 0;
-  pcap_freecode(&program);
-  if (failed) return throw_error(env, "ERROR", pcap_geterr(c->pcap));
-  return NULL;
+  char *expression = string_of(env, argv[1]);
+  if (expression == NULL) return NULL;
+  int failed = 0;
+  if (expression[0] != '\0') {
+    struct bpf_program program;
+    failed = pcap_compile(c->pcap, &program, expression, 1, PCAP_NETMASK_UNKNOWN) != 0;
+    free(expression);
+    if (failed) return throw_error(env, "BAD_FILTER", pcap_geterr(c->pcap));
+    failed = pcap_setfilter(c->pcap, &program) != 0;
+    pcap_freecode(&program);
+    if (failed) return throw_error(env, "ERROR", pcap_geterr(c->pcap));
+  } else {
+    free(expression);
+  }
+  int attached = 0;
+  napi_valuetype type = napi_undefined;
+  if (argc >= 3) CHECK(napi_typeof(env, argv[2], &type));
+  if (type == napi_string) {
+    char *kernel = string_of(env, argv[2]);
+    if (kernel == NULL) return NULL;
+    attached = attach_kernel_program(c->pcap, kernel) == 0;
+    free(kernel);
+  }
+  napi_value result;
+  CHECK(napi_get_boolean(env, attached, &result));
+  return result;
 }
 
 static void put32(uint8_t *at, uint32_t value) {
@@ -327,14 +366,15 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   for (int i = 0; i < MAX_DISPATCHES && c->pcap != NULL; i++) {
-    const char *failure = status < 0 ? uv_strerror(status) : NULL;
+    const char *failure = NULL;
     c->used = 0;
     c->count = 0;
     c->full = 0;
-    if (failure == NULL) {
-      int n = pcap_dispatch(c->pcap, -1, on_packet, (u_char *)c);
-      if (n == PCAP_ERROR) failure = pcap_geterr(c->pcap);
-    }
+    // libuv reports an error on the socket (POLLERR) as UV_EBADF; libpcap reads
+    // the socket's own error and words it ("The interface disappeared").
+    int n = pcap_dispatch(c->pcap, -1, on_packet, (u_char *)c);
+    if (n == PCAP_ERROR) failure = pcap_geterr(c->pcap);
+    else if (status < 0 && c->count == 0) failure = uv_strerror(status);
     if (failure != NULL) {
       napi_value error, message;
       if (napi_create_string_utf8(env, failure, NAPI_AUTO_LENGTH, &message) == napi_ok &&

@@ -12,6 +12,19 @@ export interface WritableRecord {
   nsec: number;
   len: number;
   bytes: Uint8Array;
+  /** The interface, for a pcapng writer whose interfaces were declared (addInterface). */
+  interfaceId?: number;
+  /** Written as the direction bits of epb_flags, in pcapng. */
+  direction?: 'in' | 'out';
+}
+
+/** An interface of a pcapng file: its interface description block. */
+export interface PcapngInterface {
+  linktype: number;
+  /** if_name */
+  name?: string;
+  /** if_description */
+  description?: string;
 }
 
 export type CaptureFormat = 'pcap' | 'pcapng';
@@ -125,6 +138,28 @@ export class PcapWriter extends BufferedFileWriter {
   }
 }
 
+// pcapng option codes (draft-ietf-opsawg-pcapng, 4.2 and 4.3).
+const OPT_ENDOFOPT = 0;
+const IF_NAME = 2;
+const IF_DESCRIPTION = 3;
+const IF_TSRESOL = 9;
+const EPB_FLAGS = 2;
+/** epb_flags bits 0-1: 01 inbound, 10 outbound. */
+const EPB_DIRECTION = { in: 1, out: 2 } as const;
+
+/** Options as pcapng lays them out: code, length, value padded to 32 bits; then opt_endofopt. */
+function optionsBlock(options: [number, Uint8Array][]): Buffer {
+  const parts: Buffer[] = [];
+  for (const [code, value] of options) {
+    const head = Buffer.alloc(4);
+    head.writeUInt16LE(code, 0);
+    head.writeUInt16LE(value.length, 2);
+    parts.push(head, Buffer.from(value), Buffer.alloc((4 - (value.length % 4)) % 4));
+  }
+  parts.push(Buffer.alloc(4, OPT_ENDOFOPT));
+  return Buffer.concat(parts);
+}
+
 /** Time stamp units of an interface this writer described. */
 interface WrittenInterface {
   unitsPerSecond: bigint;
@@ -134,9 +169,11 @@ interface WrittenInterface {
 const NANOSECONDS: WrittenInterface = { unitsPerSecond: 1_000_000_000n, offset: 0 };
 
 /**
- * pcapng: one section, enhanced packet blocks, and either an interface
- * (if_tsresol 10^-9) for each link type, or the interfaces of another file
- * (addInterface), options and time stamp resolution kept.
+ * pcapng: one section (or several: section()) and enhanced packet blocks.
+ * Interfaces are either declared (addInterface: a live capture's, with their
+ * names, nanosecond time stamps; each record says its interfaceId), copied
+ * from another file (copyInterface: options and time stamp resolution kept;
+ * writeOn), or made as packets come, one per link type.
  */
 export class PcapngWriter extends BufferedFileWriter {
   private readonly interfaces = new Map<number, number>();
@@ -178,36 +215,43 @@ export class PcapngWriter extends BufferedFileWriter {
     return this.described.length - 1;
   }
 
+  /** Writes an interface description block (if_tsresol 10^-9, and the name and description given); returns its id. */
+  addInterface(iface: PcapngInterface): number {
+    const options: [number, Uint8Array][] = [];
+    if (iface.name !== undefined) options.push([IF_NAME, Buffer.from(iface.name)]);
+    if (iface.description !== undefined) options.push([IF_DESCRIPTION, Buffer.from(iface.description)]);
+    options.push([IF_TSRESOL, Uint8Array.of(9)]);
+    return this.describe(iface.linktype, this.snaplen, optionsBlock(options), NANOSECONDS);
+  }
+
   /** The interface id for a link type, adding its interface description block the first time. */
   interfaceFor(linktype: number): number {
     const known = this.interfaces.get(linktype);
     if (known !== undefined) return known;
-    // One option, if_tsresol = 9 (nanoseconds), then opt_endofopt.
-    const options = Buffer.alloc(12);
-    options.writeUInt16LE(9, 0); // if_tsresol
-    options.writeUInt16LE(1, 2);
-    options.writeUInt8(9, 4);
-    const id = this.describe(linktype, this.snaplen, options, NANOSECONDS);
+    const id = this.addInterface({ linktype });
     this.interfaces.set(linktype, id);
     return id;
   }
 
   /** Describes an interface as another file did (its options, so its name and time stamp resolution, kept): its id. */
-  addInterface(iface: PcapngInterfaceLayout): number {
+  copyInterface(iface: PcapngInterfaceLayout): number {
     return this.describe(iface.linktype, iface.snaplen, iface.options, iface);
   }
 
   write(record: WritableRecord, linktype: number): void {
-    this.writeOn(this.interfaceFor(linktype), record);
+    const id = record.interfaceId !== undefined && this.interfaces.size === 0 && record.interfaceId < this.described.length
+      ? record.interfaceId : this.interfaceFor(linktype);
+    this.writeOn(id, record);
   }
 
-  /** A packet of an interface given by addInterface (or interfaceFor), its time stamp in that interface's units. */
+  /** A packet of an interface given by addInterface, copyInterface or interfaceFor, its time stamp in that interface's units. */
   writeOn(id: number, record: WritableRecord): void {
     const iface = this.described[id];
     if (iface === undefined) throw new Error(`interface ${id} was never described`);
     const caplen = record.bytes.length;
     const padded = (caplen + 3) & ~3;
-    const total = 32 + padded;
+    const options = record.direction === undefined ? 0 : 12; // epb_flags, then opt_endofopt
+    const total = 32 + padded + options;
     const epb = Buffer.alloc(28);
     epb.writeUInt32LE(6, 0);
     epb.writeUInt32LE(total, 4);
@@ -218,9 +262,14 @@ export class PcapngWriter extends BufferedFileWriter {
     epb.writeUInt32LE(caplen, 20);
     epb.writeUInt32LE(record.len, 24);
     this.put(epb);
-    const body = Buffer.alloc(padded + 4);
+    const body = Buffer.alloc(padded + options + 4);
     body.set(record.bytes, 0);
-    body.writeUInt32LE(total, padded);
+    if (record.direction !== undefined) {
+      body.writeUInt16LE(EPB_FLAGS, padded);
+      body.writeUInt16LE(4, padded + 2);
+      body.writeUInt32LE(EPB_DIRECTION[record.direction], padded + 4);
+    }
+    body.writeUInt32LE(total, padded + options);
     this.put(body);
     this.packets++;
   }

@@ -13,6 +13,10 @@ export function formatSeconds(seconds: number): string {
   return `${sign}${s.toFixed(3)} s`;
 }
 
+function packets(count: number): string {
+  return `${count} packet${count === 1 ? '' : 's'}`;
+}
+
 function pad(text: string, width: number): string {
   return text.length >= width ? text : text + ' '.repeat(width - text.length);
 }
@@ -22,12 +26,12 @@ function clockLine(report: TraceReport): string[] {
   const first = report.hosts[0].name;
   return report.hosts.slice(1).map(({ name, clock }) => {
     switch (clock.source) {
-      case 'given': return `  ${name}: offset given on the command line`;
+      case 'given': return `  ${name}: offset given (--offset, or 0 for live points, which read one kernel clock)`;
       case 'unknown': return `  ${name}: no packet crossed both ways between ${name} and a placed host: clock taken as ${first}'s`;
       default: {
         const ahead = clock.offset >= 0 ? `+${formatSeconds(clock.offset)}` : formatSeconds(clock.offset);
         const [there, back] = clock.crossings ?? [0, 0];
-        return `  ${name} against ${first}: ${ahead} ± ${formatSeconds(clock.uncertainty ?? 0)} (from ${there} and ${back} packets crossing each way)`;
+        return `  ${name} against ${first}: ${ahead} ± ${formatSeconds(clock.uncertainty ?? 0)} (from ${there} and ${back} crossing each way)`;
       }
     }
   });
@@ -54,20 +58,21 @@ function lossLines(loss: LossReport): string[] {
 export function traceText(report: TraceReport): string {
   const out: string[] = [...report.verdict.map((line) => `verdict: ${line}`), ''];
   const nameWidth = Math.max(...report.points.map((p) => p.name.length));
+  const countWidth = Math.max(...report.points.map((p) => packets(p.packets).length));
   out.push('points (path order):');
   for (const p of report.points) {
     const iface = p.interface !== null ? ` interface ${p.interface}` : '';
-    out.push(`  ${pad(p.name, nameWidth)}  ${pad(`${p.packets} packets`, 14)}host ${p.host}  ${p.file}${iface}`);
+    out.push(`  ${pad(p.name, nameWidth)}  ${pad(packets(p.packets), countWidth)}  host ${p.host}  ${p.file}${iface}`);
   }
   for (const note of report.notes) out.push(`note: ${note}`);
   const clocks = clockLine(report);
   if (clocks.length > 0) out.push('clocks:', ...clocks);
   if (report.outside > 0) {
-    out.push(`${report.outside} packets seen before every point started or after one stopped are not counted as lost`);
+    out.push(`${packets(report.outside)} seen before every point started or after one stopped are not counted as lost`);
   }
   const hopWidth = Math.max(...report.groups.flatMap((g) => g.hops.map((h) => `${h.from} -> ${h.to}`.length)), 0);
   for (const group of report.groups) {
-    out.push('', `${group.kind} ${group.flow} (${group.direction}): ${group.packets} packets`);
+    out.push('', `${group.kind} ${group.flow} (${group.direction}): ${packets(group.packets)}`);
     out.push(`  seen  ${Object.entries(group.seen).map(([name, n]) => `${name} ${n}`).join('  ')}`);
     for (const hop of group.hops) out.push(hopLine(hop, hopWidth));
     for (const loss of group.losses) out.push(...lossLines(loss));

@@ -1,8 +1,9 @@
 // Reading several captures side by side, in timestamp order: each file is read
-// a chunk at a time into a short queue of records (their bytes copied, since a
-// reader's view is only valid during its callback), and the merge always takes
-// the earliest record at the head of any queue. Memory is a chunk per file,
-// whatever the files' lengths.
+// a chunk at a time into a short queue of records, and the merge always takes
+// the earliest record at the head of any queue. Each chunk is a fresh buffer,
+// so a record inside it keeps its view; a record the reader put together across
+// two chunks is copied (the reader reuses that space). Memory is a chunk or two
+// per file, whatever the files' lengths.
 
 import fs from 'node:fs';
 import { CaptureParser } from './parser.js';
@@ -15,7 +16,6 @@ const CHUNK_SIZE = 1 << 20;
 export class RecordCursor {
   private readonly fd: number;
   private readonly parser: CaptureParser;
-  private readonly buffer = new Uint8Array(CHUNK_SIZE);
   private queue: CaptureRecord[] = [];
   private head = 0;
   private ended = false;
@@ -65,15 +65,17 @@ export class RecordCursor {
   private fill(): void {
     this.queue = [];
     this.head = 0;
+    const chunk = new Uint8Array(CHUNK_SIZE);
     let n: number;
     try {
-      n = fs.readSync(this.fd, this.buffer, 0, this.buffer.length, null);
+      n = fs.readSync(this.fd, chunk, 0, chunk.length, null);
     } catch (err) {
       this.end();
       throw readError(this.path, err);
     }
-    const more = n > 0 && this.parser.push(this.buffer.subarray(0, n), (record) => {
-      this.queue.push({ ...record, bytes: record.bytes.slice() });
+    const more = n > 0 && this.parser.push(chunk.subarray(0, n), (record) => {
+      const bytes = record.bytes.buffer === chunk.buffer ? record.bytes : record.bytes.slice();
+      this.queue.push({ ...record, bytes });
     });
     this.records += this.queue.length;
     if (!more) this.end();

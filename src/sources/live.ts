@@ -12,9 +12,9 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError, WorkError } from '../errors.js';
-import type { RecordSource } from '../pipeline.js';
-import type { CaptureRecord, ReadSummary, RecordSink } from './record.js';
+import { WorkError } from '../errors.js';
+import { namespaceLinks, netnsText, type InterfaceSpec } from './netns.js';
+import type { CaptureRecord, Direction } from './record.js';
 
 export const LIBPCAP_HINT = 'live capture needs libpcap: apt-get install libpcap-dev && npm run native';
 
@@ -22,9 +22,7 @@ export const LIBPCAP_HINT = 'live capture needs libpcap: apt-get install libpcap
 export const MAX_SNAPLEN = 262144;
 
 /** How long the kernel holds packets back to fill a block of the ring, at most. */
-const READ_TIMEOUT_MS = 100;
-/** How long end() goes on reading: the read timeout, and time for the event loop to see the block. */
-const DRAIN_MS = 2 * READ_TIMEOUT_MS;
+export const READ_TIMEOUT_MS = 100;
 /** The batch buffer: what one wake-up hands over at most, beyond one packet. */
 const BATCH_BYTES = 8 * 1024 * 1024;
 /** A packet's header in the batch: seconds (low, high), fraction, captured length, original length. */
@@ -74,8 +72,10 @@ interface Opened {
 interface PcapBinding {
   version(): string;
   devices(): PcapDevice[];
-  open(device: string, options: { snaplen: number; promisc: boolean; bufferBytes: number; timeoutMs: number }): Opened;
-  setFilter(handle: Handle, expression: string): void;
+  open(device: string, options: {
+    snaplen: number; promisc: boolean; bufferBytes: number; timeoutMs: number; netns?: string; direction?: Direction;
+  }): Opened;
+  setFilter(handle: Handle, expression: string, kernelExpression?: string): boolean;
   start(handle: Handle, buffer: Buffer, callback: (countOrError: number | Error, bytes?: number) => void): void;
   stats(handle: Handle): { received: number; dropped: number; ifdropped: number };
   close(handle: Handle): void;
@@ -125,31 +125,43 @@ export function listDevices(): PcapDevice[] {
   }
 }
 
-function openError(device: string, err: Error & { code?: string }): WorkError {
+
+function openError(spec: InterfaceSpec, err: Error & { code?: string }): WorkError {
+  const { device, netns } = spec;
   const message = err.message;
   switch (err.code) {
     case 'NO_SUCH_DEVICE': {
-      const names = listDevices().map((d) => d.name);
-      return new WorkError(`no interface named "${device}"; libpcap can capture on: ${names.join(', ')}`);
+      if (netns === null) {
+        const names = listDevices().map((d) => d.name);
+        return new WorkError(`no interface named "${device}"; libpcap can capture on: ${names.join(', ')}`);
+      }
+      const links = namespaceLinks(netns);
+      const there = links === null ? '' : `; it has: ${links.map((l) => l.ifname).join(', ')}`;
+      return new WorkError(`no interface named "${device}" in ${netnsText(netns)}${there}`);
     }
     case 'PERM_DENIED':
     case 'PROMISC_PERM_DENIED':
-      return new WorkError(`cannot capture on ${device}: permission denied (${message})\n` +
+      return new WorkError(`cannot capture on ${spec.given}: permission denied (${message})\n` +
         'live capture needs root or the CAP_NET_RAW capability: run it with sudo');
     case 'IFACE_NOT_UP':
-      return new WorkError(`cannot capture on ${device}: the interface is down (ip link set ${device} up)`);
+      return new WorkError(`cannot capture on ${spec.given}: the interface is down ` +
+        `(ip ${netns === null || netns.name.startsWith('pid:') ? '' : `-n ${netns.name} `}link set ${device} up)`);
+    case 'NETNS_PERM':
+      return new WorkError(`cannot enter ${netnsText(netns)} to capture on ${spec.given}: permission denied ` +
+        '(entering another network namespace needs root or the CAP_SYS_ADMIN capability: run it with sudo)');
+    case 'NETNS_MISSING':
+      return new WorkError(`cannot capture on ${spec.given}: ${netnsText(netns)} is gone (${message})`);
+    case 'NETNS_NOT_NETNS':
+      return new WorkError(`cannot capture on ${spec.given}: ${message}`);
     default:
-      return new WorkError(`cannot capture on ${device}: ${message}`);
+      return new WorkError(`cannot capture on ${spec.given}: ${message}`);
   }
 }
 
-export interface LiveOptions {
-  device: string;
-  /**
-   * The libpcap filter for the kernel ("" for none): given by the user (--bpf),
-   * or derived from the link type libpcap chose.
-   */
-  kernelFilter: string | ((linktype: number) => string);
+export interface HandleOptions {
+  spec: InterfaceSpec;
+  /** The packets Linux marks as sent by the interface ('out'), or all the others ('in'). */
+  direction: Direction;
   /** Bytes of each packet the kernel captures (at most MAX_SNAPLEN). */
   snaplen: number;
   /** Promiscuous mode: also the frames addressed to other hosts. */
@@ -158,148 +170,93 @@ export interface LiveOptions {
   bufferBytes: number;
 }
 
-export interface LiveStats {
-  /** Packets libpcap delivered: those that passed the kernel filter. */
-  received: number;
-  /** Dropped by the kernel because the ring was full (pcap_stats ps_drop); null when libpcap cannot tell. */
-  droppedByKernel: number | null;
-  /** Dropped by the interface (pcap_stats ps_ifdrop); null when libpcap cannot tell. */
-  droppedByInterface: number | null;
+export interface HandleCounts {
+  /** Dropped by the kernel because the ring was full (pcap_stats ps_drop). */
+  dropped: number;
+  /** Dropped by the interface (pcap_stats ps_ifdrop). */
+  ifdropped: number;
 }
 
-/** An open live capture: one source of records, stopped by stop(), -c, or the sink. */
-export class LiveCapture {
-  /** The link type of every record. */
+/**
+ * One libpcap handle: one interface, one direction. Records are handed to the
+ * sink as the binding reads them, their bytes a view into the batch buffer
+ * that the next batch overwrites.
+ */
+export class LiveHandle {
   readonly linktype: number;
-  /** The filter the kernel runs, "" for none. */
-  readonly kernelFilter: string;
   /** What libpcap warned of when it opened the device (promiscuous mode not supported, ...), or null. */
   readonly warning: string | null;
   private readonly pcap: PcapBinding;
   private readonly handle: Handle;
   private readonly tsDigits: 6 | 9;
   private readonly batch: Buffer;
-  private received = 0;
-  private kernelStats: { dropped: number; ifdropped: number } | null = null;
-  private stopped = false;
-  private started = false;
-  private ending: NodeJS.Timeout | null = null;
-  private sink: RecordSink | null = null;
-  private finish: (() => void) | null = null;
-  /** What a sink threw, or a read error: it ends the capture and rejects the source's promise. */
-  private failure: unknown = null;
+  private closed = false;
+  private finalCounts: HandleCounts | null = null;
 
-  private constructor(options: LiveOptions) {
+  private constructor(private readonly options: HandleOptions, private readonly interfaceId: number) {
     this.pcap = loadBinding();
     let opened: Opened;
+    const { spec } = options;
     try {
-      opened = this.pcap.open(options.device, {
+      opened = this.pcap.open(spec.device, {
         snaplen: options.snaplen, promisc: options.promisc, bufferBytes: options.bufferBytes, timeoutMs: READ_TIMEOUT_MS,
+        netns: spec.netns?.file, direction: options.direction,
       });
     } catch (err) {
-      throw openError(options.device, err as Error);
+      throw openError(spec, err as Error);
     }
     this.handle = opened.handle;
     this.linktype = opened.linktype;
     this.tsDigits = opened.nano ? 9 : 6;
     this.warning = opened.warning ?? null;
     this.batch = Buffer.allocUnsafe(BATCH_BYTES + BATCH_HEADER + opened.snaplen);
-    // libpcap compiles the filter for the link type it chose when it opened the device.
-    const given = options.kernelFilter;
-    this.kernelFilter = typeof given === 'string' ? given : given(this.linktype);
-    if (this.kernelFilter !== '') {
-      try {
-        this.pcap.setFilter(this.handle, this.kernelFilter);
-      } catch (err) {
-        this.pcap.close(this.handle);
-        const message = (err as Error).message;
-        if (typeof given === 'string') throw new UsageError(`bad --bpf filter: ${message}\n  ${this.kernelFilter}`);
-        throw new WorkError(`the kernel prefilter does not compile for link type ${this.linktype}: ${message}\n` +
-          `  ${this.kernelFilter}\n  capture without one with --bpf ''`);
+  }
+
+  static open(options: HandleOptions, interfaceId: number): LiveHandle {
+    return new LiveHandle(options, interfaceId);
+  }
+
+  /**
+   * Sets libpcap's filter ("" for none), and the kernel's alone when
+   * `kernelExpression` is given; throws libpcap's error for `expression` (the
+   * caller words it). Whether the kernel took `kernelExpression`.
+   */
+  setFilter(expression: string, kernelExpression?: string): boolean {
+    return this.pcap.setFilter(this.handle, expression, kernelExpression);
+  }
+
+  /** Starts reading: every record to `sink`, a read error (the interface gone) to `failed`. */
+  start(sink: (record: CaptureRecord) => void, failed: (err: Error) => void): void {
+    const { batch, linktype, interfaceId, tsDigits } = this;
+    const direction = this.options.direction;
+    this.pcap.start(this.handle, batch, (countOrError, bytes = 0) => {
+      if (countOrError instanceof Error) {
+        failed(countOrError);
+        return;
       }
-    }
-  }
-
-  static open(options: LiveOptions): LiveCapture {
-    return new LiveCapture(options);
-  }
-
-  /** One batch from the binding: `count` packets in `bytes` bytes of the batch buffer, or a read error. */
-  private deliver(countOrError: number | Error, bytes = 0): void {
-    if (countOrError instanceof Error) {
-      this.failure = new WorkError(`capture failed: ${countOrError.message}`);
-      this.stop();
-      return;
-    }
-    const sink = this.sink;
-    const batch = this.batch;
-    let at = 0;
-    // The binding calls us from the event loop: an exception here would end the process.
-    try {
-      while (at < bytes && sink !== null && !this.stopped) {
+      let at = 0;
+      while (at < bytes && !this.closed) {
         const fraction = batch.readUInt32LE(at + 8);
         const caplen = batch.readUInt32LE(at + 12);
-        const record: CaptureRecord = {
-          linktype: this.linktype,
-          interfaceId: 0,
+        sink({
+          linktype,
+          interfaceId,
+          direction,
           sec: batch.readUInt32LE(at) + batch.readUInt32LE(at + 4) * 0x1_0000_0000,
-          nsec: this.tsDigits === 9 ? fraction : fraction * 1000,
-          tsDigits: this.tsDigits,
+          nsec: tsDigits === 9 ? fraction : fraction * 1000,
+          tsDigits,
           caplen,
           len: batch.readUInt32LE(at + 16),
           bytes: batch.subarray(at + BATCH_HEADER, at + BATCH_HEADER + caplen),
-        };
+        });
         at += (BATCH_HEADER + caplen + 3) & ~3;
-        this.received++;
-        if (sink(record) === false) this.stop();
       }
-    } catch (err) {
-      this.failure = err;
-      this.stop();
-    }
+    });
   }
 
-  /** Records until stop() is called or the sink returns false. */
-  readonly source: RecordSource = (sink) => new Promise<ReadSummary>((resolve, reject) => {
-    const summary = (): ReadSummary => ({ format: 'live', records: this.received, warning: null, stopped: true });
-    if (this.stopped) {
-      resolve(summary());
-      return;
-    }
-    this.sink = sink;
-    this.finish = () => (this.failure === null ? resolve(summary()) : reject(this.failure));
-    if (!this.started) {
-      this.started = true;
-      this.pcap.start(this.handle, this.batch, (countOrError, bytes) => this.deliver(countOrError, bytes));
-    }
-  });
-
-  /**
-   * Stop once the kernel has handed over what it holds: packets wait in the
-   * ring's current block until it fills or the read timeout ends it, so Ctrl-C
-   * or the end of --duration reads for one more timeout before closing. Asked
-   * again meanwhile (a second Ctrl-C), it stops at once.
-   */
-  end(): void {
-    if (this.stopped) return;
-    if (!this.started || this.ending !== null) {
-      this.stop();
-      return;
-    }
-    this.ending = setTimeout(() => this.stop(), DRAIN_MS);
-  }
-
-  /** Stop capturing now; what was delivered so far stays delivered. Safe to call more than once. */
-  stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    if (this.ending !== null) clearTimeout(this.ending);
-    this.kernelStats = this.readKernelStats();
-    this.pcap.close(this.handle);
-    this.finish?.();
-  }
-
-  private readKernelStats(): { dropped: number; ifdropped: number } | null {
+  /** The kernel's counts (kept from the moment of closing once closed); null when libpcap cannot tell. */
+  counts(): HandleCounts | null {
+    if (this.closed) return this.finalCounts;
     try {
       return this.pcap.stats(this.handle);
     } catch {
@@ -307,12 +264,11 @@ export class LiveCapture {
     }
   }
 
-  stats(): LiveStats {
-    const counts = this.stopped ? this.kernelStats : this.readKernelStats();
-    return {
-      received: this.received,
-      droppedByKernel: counts === null ? null : counts.dropped,
-      droppedByInterface: counts === null ? null : counts.ifdropped,
-    };
+  /** Stops reading and closes the handle. Safe to call more than once. */
+  close(): void {
+    if (this.closed) return;
+    this.finalCounts = this.counts();
+    this.closed = true;
+    this.pcap.close(this.handle);
   }
 }

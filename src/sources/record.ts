@@ -1,11 +1,16 @@
 // What a capture reader hands to the rest of tunscope: one packet at a time,
 // with its link type and an exact timestamp, whatever the file format was.
 
+/** A packet received by its interface, or sent by it. */
+export type Direction = 'in' | 'out';
+
 export interface CaptureRecord {
   /** Link-layer header type of this packet (per pcapng interface). */
   linktype: number;
   /** pcapng interface index (0 for classic pcap). */
   interfaceId: number;
+  /** Whether the interface received or sent the packet, where the source knows it (live capture, pcapng epb_flags). */
+  direction?: Direction;
   /** Timestamp, whole seconds (UTC). */
   sec: number;
   /** Nanoseconds within the second (0..999999999), exact, derived from the file's resolution. */

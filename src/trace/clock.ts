@@ -14,7 +14,8 @@ export interface ClockEstimate {
   crossings: [number, number] | null;
 }
 
-type Crossings = Map<string, { min: number; count: number }>;
+/** By `a * hosts + b`: the fastest crossing from host a to host b, and how many there were. */
+type Crossings = Map<number, { min: number; count: number }>;
 
 export function estimateClocks(hosts: number, crossings: Crossings, given: boolean[]): ClockEstimate[] {
   const clocks: Array<ClockEstimate | null> = new Array(hosts).fill(null);
@@ -30,8 +31,8 @@ export function estimateClocks(hosts: number, crossings: Crossings, given: boole
       if (from === null) continue;
       for (let b = 0; b < hosts; b++) {
         if (clocks[b] !== null) continue;
-        const there = crossings.get(`${a}>${b}`);
-        const back = crossings.get(`${b}>${a}`);
+        const there = crossings.get(a * hosts + b);
+        const back = crossings.get(b * hosts + a);
         if (there === undefined || back === undefined) continue;
         clocks[b] = {
           offset: from.offset + (there.min - back.min) / 2,

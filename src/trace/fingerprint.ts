@@ -9,11 +9,13 @@
 // Linux sends IPv4 with id 0 when DF is set on some paths; the rest of the key
 // carries such packets.
 
+import { ipLayerAddress } from '../../decoders/address.js';
 import type { ChecksumStatus, Layer, Packet, TunnelType } from '../../decoders/types.js';
 
-export type TraceKind =
-  | 'icmp-echo-request' | 'icmp-echo-reply' | 'tcp-syn' | 'tcp-data' | 'udp'
-  | 'arp-request' | 'arp-reply' | 'other';
+export const KINDS = [
+  'icmp-echo-request', 'icmp-echo-reply', 'tcp-syn', 'tcp-data', 'udp', 'arp-request', 'arp-reply', 'other',
+] as const;
+export type TraceKind = (typeof KINDS)[number];
 
 /** A tunnel the packet is inside at this point, outermost first. */
 export interface TunnelSeen {
@@ -30,17 +32,20 @@ export interface ErrorSeen {
   text: string;
   /** The reporting router's or host's address. */
   from: string;
-  /** The tunnel port, when the quoted packet is a UDP tunnel packet. */
-  key: string;
-  loose: string;
+  /** The keys of the quoted packet. */
+  key: number;
+  loose: number;
   mtu: number | null;
   portUnreachable: boolean;
 }
 
+/** Keys are 53-bit hashes of the fields they name (see KeyHash): numbers, for cheap maps. */
 export interface Fingerprint {
   kind: TraceKind;
-  key: string;
-  loose: string;
+  key: number;
+  loose: number;
+  /** Protocol, addresses and ports here, hashed: the flow direction as this point sees it. */
+  flow: number;
   /** Innermost addresses and ports, as seen here. */
   src: string;
   dst: string;
@@ -53,16 +58,16 @@ export interface Fingerprint {
   tunnels: TunnelSeen[];
   /** The innermost transport checksum's verdict. */
   checksum: ChecksumStatus | null;
-  /** TCP: the sequence range the segment covers, for GSO/GRO. */
-  tcpFlow: string | null;
+  /** TCP: the connection direction (addresses and ports), for GSO/GRO. */
+  tcpFlow: number | null;
   seq: number;
   payloadLength: number;
-  /** A fragmented IP layer (the innermost one that is): src|dst|protocol|id. */
-  fragment: string | null;
+  /** A fragmented IP layer (the innermost one that is): its addresses, protocol and id. */
+  fragment: number | null;
   laterFragment: boolean;
   /** A request: the key its reply will answer with. A reply: the key of its request. */
-  awaits: string | null;
-  answers: string | null;
+  awaits: number | null;
+  answers: number | null;
   error: ErrorSeen | null;
 }
 
@@ -71,12 +76,62 @@ const str = (layer: Layer, field: string): string => (typeof layer[field] === 's
 
 const PAYLOAD_HASHED = 16;
 
-/** FNV-1a over the first bytes of a transport payload, as 8 hex digits. */
-function payloadHash(bytes: Uint8Array, start: number, end: number): string {
-  let h = 0x811c9dc5;
-  const stop = Math.min(end, start + PAYLOAD_HASHED, bytes.length);
-  for (let i = start; i < stop; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
-  return (h >>> 0).toString(16);
+/** Shared by every packet outside any tunnel: never changed. */
+const NO_TUNNELS: TunnelSeen[] = [];
+
+/**
+ * A 53-bit hash of a run of 32-bit values, in two multiplicative lanes: at a
+ * million packets in the window the chance that two differ and still collide
+ * is about 1 in 10^10. One running hash at a time (the fingerprint is built
+ * synchronously); `value()` may be read midway and the run continued.
+ */
+const KeyHash = {
+  a: 0,
+  b: 0,
+  start(tag: number): void {
+    KeyHash.a = Math.imul(0x811c9dc5 ^ tag, 0x01000193);
+    KeyHash.b = Math.imul(0x1b873593 ^ tag, 0x5bd1e995);
+  },
+  add(v: number): void {
+    KeyHash.a = Math.imul(KeyHash.a ^ v, 0x01000193);
+    KeyHash.b = Math.imul(KeyHash.b ^ v, 0x5bd1e995);
+    KeyHash.b ^= KeyHash.b >>> 15;
+  },
+  value(): number {
+    return (KeyHash.a >>> 0) * 0x200000 + (KeyHash.b >>> 11);
+  },
+};
+
+function word(bytes: Uint8Array, at: number): number {
+  return (bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3];
+}
+
+/** The first bytes of a payload into the running hash, four at a time, and how many there were. */
+function addPayload(bytes: Uint8Array, start: number, end: number): void {
+  const stop = Math.max(start, Math.min(end, start + PAYLOAD_HASHED, bytes.length));
+  let i = start;
+  for (; i + 4 <= stop; i += 4) KeyHash.add(word(bytes, i));
+  let rest = 0;
+  for (; i < stop; i++) rest = (rest << 8) | bytes[i];
+  KeyHash.add(rest);
+  KeyHash.add(stop - start);
+}
+
+/** An IP layer's addresses into the running hash, from its bytes. */
+function addAddresses(bytes: Uint8Array, ip: Layer): void {
+  const v4 = ip.proto === 'ipv4';
+  const at = ip.offset + (v4 ? 12 : 8);
+  const words = v4 ? 2 : 8;
+  for (let i = 0; i < words; i++) KeyHash.add(at + 4 * i + 4 <= bytes.length ? word(bytes, at + 4 * i) : -1);
+}
+
+function addText(text: string): void {
+  for (let i = 0; i < text.length; i++) KeyHash.add(text.charCodeAt(i));
+  KeyHash.add(-1);
+}
+
+function addressText(bytes: Uint8Array, ip: Layer, which: 'src' | 'dst'): string {
+  return ipLayerAddress(bytes, ip, which) ?? '';
 }
 
 function isIp(layer: Layer): boolean {
@@ -112,8 +167,12 @@ function fragmentId(layer: Layer): number {
 
 const ECHO: Record<string, [request: number, reply: number]> = { icmp: [8, 0], icmpv6: [128, 129] };
 
+const ARP_TAG = 0x10000;
+const FRAGMENT_TAG = 0x20000;
+const REPLY_TAG = 0x30000;
+
 /** The keys and facts of the packet in layers[from, to): its innermost IP packet or ARP message. */
-function innermost(packet: Packet, bytes: Uint8Array, from: number, to: number): Omit<Fingerprint, 'tunnels' | 'error'> | null {
+function innermost(packet: Packet, bytes: Uint8Array, from: number, to: number): Fingerprint | null {
   const layers = packet.layers;
   let ipAt = -1;
   let arpAt = -1;
@@ -127,46 +186,43 @@ function innermost(packet: Packet, bytes: Uint8Array, from: number, to: number):
       arpAt = i;
     }
   }
-  if (arpAt > ipAt) {
-    const arp = layers[arpAt];
-    const op = num(arp, 'opcode');
-    const kind: TraceKind = op === 1 ? 'arp-request' : op === 2 ? 'arp-reply' : 'other';
-    const sender = str(arp, 'senderIp');
-    const target = str(arp, 'targetIp');
-    const key = `arp|${op}|${sender}|${target}|${str(arp, 'senderMac')}`;
-    return {
-      kind, key, loose: key, src: sender, dst: target, srcPort: null, dstPort: null, size: 28, ttl: null, tos: null,
-      checksum: null, tcpFlow: null, seq: 0, payloadLength: 0, fragment: null, laterFragment: false,
-      awaits: op === 1 ? `arp|${target}|${sender}` : null,
-      answers: op === 2 ? `arp|${sender}|${target}` : null,
-    };
-  }
+  if (arpAt > ipAt) return arpFacts(layers[arpAt], bytes);
   if (ipAt < 0) return null;
   const ip = layers[ipAt];
   const v4 = ip.proto === 'ipv4';
-  const src = str(ip, 'src');
-  const dst = str(ip, 'dst');
   const protocol = num(ip, 'protocol');
   const id = v4 ? num(ip, 'id') : num(ip, 'flowLabel');
   const end = ipEnd(ip, bytes);
-  const fragment = fragAt < 0 ? null : `${str(layers[fragAt], 'src')}|${str(layers[fragAt], 'dst')}|${protocol}|${fragmentId(layers[fragAt])}`;
-  const later = fragAt >= 0 && fragmentOffset(layers[fragAt]) > 0;
-  const base = {
-    src, dst, srcPort: null as number | null, dstPort: null as number | null,
+  let fragment: number | null = null;
+  let later = false;
+  if (fragAt >= 0) {
+    const fragmented = layers[fragAt];
+    KeyHash.start(FRAGMENT_TAG);
+    addAddresses(bytes, fragmented);
+    KeyHash.add(protocol);
+    KeyHash.add(fragmentId(fragmented));
+    fragment = KeyHash.value();
+    later = fragmentOffset(fragmented) > 0;
+  }
+  // One object of one shape for every packet: the branches below fill it in.
+  const base: Fingerprint = {
+    kind: 'other', key: 0, loose: 0, flow: 0,
+    src: addressText(bytes, ip, 'src'), dst: addressText(bytes, ip, 'dst'), srcPort: null, dstPort: null,
     size: end - ip.offset, ttl: v4 ? num(ip, 'ttl') : num(ip, 'hopLimit'),
     tos: v4 ? (num(ip, 'dscp') << 2) | num(ip, 'ecn') : num(ip, 'trafficClass'),
-    checksum: null as ChecksumStatus | null, tcpFlow: null as string | null, seq: 0, payloadLength: 0,
-    fragment, laterFragment: later, awaits: null as string | null, answers: null as string | null,
+    tunnels: NO_TUNNELS, checksum: null, tcpFlow: null, seq: 0, payloadLength: 0,
+    fragment, laterFragment: later, awaits: null, answers: null, error: null,
   };
   const upper = ipAt + 1 < to ? layers[ipAt + 1] : undefined;
+  KeyHash.start(protocol);
+  KeyHash.add(id);
   if (later || upper === undefined || !(upper.proto === 'tcp' || upper.proto === 'udp' || upper.proto === 'icmp' || upper.proto === 'icmpv6')) {
-    const at = ip.offset + ip.length;
-    const tail = later ? `|frag ${fragmentOffset(layers[fragAt])}` : '';
-    const hash = payloadHash(bytes, at, end);
-    return { ...base, kind: 'other', key: `${protocol}|${src}|${dst}|${id}|${hash}${tail}`, loose: `${protocol}|${id}|${hash}${tail}` };
+    if (later) KeyHash.add(fragmentOffset(layers[fragAt]));
+    addPayload(bytes, ip.offset + ip.length, end);
+    return filled(base, 'other', ip, bytes);
   }
-  const payloadStart = upper.offset + upper.length;
-  const hash = payloadHash(bytes, payloadStart, end);
+  // A UDP layer's length is the datagram's Length field; its header is 8 bytes.
+  const payloadStart = upper.offset + (upper.proto === 'udp' ? 8 : upper.length);
   base.checksum = upper.checksum?.status ?? null;
   if (upper.proto === 'tcp') {
     const flags = num(upper, 'flags');
@@ -177,32 +233,91 @@ function innermost(packet: Packet, bytes: Uint8Array, from: number, to: number):
     base.dstPort = num(upper, 'dstPort');
     base.seq = seq;
     base.payloadLength = Math.max(0, end - payloadStart);
-    base.tcpFlow = `${src}|${dst}|${base.srcPort}|${base.dstPort}`;
     // PSH and FIN ride on the last segment of a GSO super-packet only: the key keeps SYN and RST.
-    const loose = `6|${id}|${seq}|${ack}|${flags & 0x06}|${hash}`;
-    if (syn && (flags & 0x10) === 0) base.awaits = `syn|${(seq + 1) >>> 0}`;
-    if (syn && (flags & 0x10) !== 0) base.answers = `syn|${ack}`;
-    return { ...base, kind: syn ? 'tcp-syn' : 'tcp-data', key: `${loose}|${src}|${dst}|${base.srcPort}|${base.dstPort}`, loose };
+    KeyHash.add(seq);
+    KeyHash.add(ack);
+    KeyHash.add(flags & 0x06);
+    addPayload(bytes, payloadStart, end);
+    filled(base, syn ? 'tcp-syn' : 'tcp-data', ip, bytes);
+    KeyHash.start(6);
+    addAddresses(bytes, ip);
+    KeyHash.add((base.srcPort << 16) | base.dstPort);
+    base.tcpFlow = KeyHash.value();
+    if (syn) {
+      KeyHash.start(REPLY_TAG + 6);
+      KeyHash.add((flags & 0x10) === 0 ? seq + 1 : ack);
+      if ((flags & 0x10) === 0) base.awaits = KeyHash.value();
+      else base.answers = KeyHash.value();
+    }
+    return base;
   }
   if (upper.proto === 'udp') {
     base.srcPort = num(upper, 'srcPort');
     base.dstPort = num(upper, 'dstPort');
-    const loose = `17|${id}|${num(upper, 'length')}|${hash}`;
-    return { ...base, kind: 'udp', key: `${loose}|${src}|${dst}|${base.srcPort}|${base.dstPort}`, loose };
+    KeyHash.add(num(upper, 'length'));
+    addPayload(bytes, payloadStart, end);
+    return filled(base, 'udp', ip, bytes);
   }
   const type = num(upper, 'type');
   const [request, reply] = ECHO[upper.proto];
-  const icmpId = num(upper, 'id');
   const seq = num(upper, 'seq');
-  const loose = `${protocol}|${type}|${num(upper, 'code')}|${id}|${seq}|${hash}`;
-  const key = `${loose}|${src}|${dst}|${icmpId}`;
-  if (type === request) {
-    return { ...base, kind: 'icmp-echo-request', key, loose, awaits: `echo|${seq}|${hash}` };
-  }
-  if (type === reply) {
-    return { ...base, kind: 'icmp-echo-reply', key, loose, answers: `echo|${seq}|${hash}` };
-  }
-  return { ...base, kind: 'other', key, loose };
+  KeyHash.add((type << 8) | num(upper, 'code'));
+  KeyHash.add(seq);
+  addPayload(bytes, payloadStart, end);
+  base.loose = KeyHash.value();
+  addAddresses(bytes, ip);
+  KeyHash.add(num(upper, 'id'));
+  base.key = KeyHash.value();
+  if (type !== request && type !== reply) return base;
+  // A reply echoes the request's sequence number and data (RFC 792, RFC 4443 section 4.2).
+  KeyHash.start(REPLY_TAG + protocol);
+  KeyHash.add(seq);
+  addPayload(bytes, payloadStart, end);
+  base.kind = type === request ? 'icmp-echo-request' : 'icmp-echo-reply';
+  if (type === request) base.awaits = KeyHash.value();
+  else base.answers = KeyHash.value();
+  return base;
+}
+
+/**
+ * The kind and the two keys, from the running hash: `loose` is what it holds
+ * now, `key` adds the addresses and ports.
+ */
+function filled(fp: Fingerprint, kind: TraceKind, ip: Layer, bytes: Uint8Array): Fingerprint {
+  fp.kind = kind;
+  fp.loose = KeyHash.value();
+  addAddresses(bytes, ip);
+  if (fp.srcPort !== null) KeyHash.add((fp.srcPort << 16) | (fp.dstPort as number));
+  fp.key = KeyHash.value();
+  return fp;
+}
+
+/** An ARP message: requests repeat every second with the same bytes; each is another journey at the same point. */
+function arpFacts(arp: Layer, bytes: Uint8Array): Fingerprint {
+  const op = num(arp, 'opcode');
+  const kind: TraceKind = op === 1 ? 'arp-request' : op === 2 ? 'arp-reply' : 'other';
+  const sender = str(arp, 'senderIp');
+  const target = str(arp, 'targetIp');
+  const whole = arp.offset + 28 <= bytes.length;
+  const senderIp = whole ? word(bytes, arp.offset + 14) : -1;
+  const targetIp = whole ? word(bytes, arp.offset + 24) : -1;
+  KeyHash.start(ARP_TAG + op);
+  KeyHash.add(senderIp);
+  KeyHash.add(targetIp);
+  KeyHash.add(whole ? word(bytes, arp.offset + 8) : -1);
+  const key = KeyHash.value();
+  // A reply is from the target to the sender of the request it answers.
+  KeyHash.start(REPLY_TAG);
+  KeyHash.add(op === 1 ? targetIp : senderIp);
+  KeyHash.add(op === 1 ? senderIp : targetIp);
+  const pair = KeyHash.value();
+  return {
+    kind, key, loose: key, flow: 0, src: sender, dst: target, srcPort: null, dstPort: null, size: 28, ttl: null, tos: null,
+    tunnels: NO_TUNNELS, checksum: null, tcpFlow: null, seq: 0, payloadLength: 0, fragment: null, laterFragment: false,
+    awaits: op === 1 ? pair : null,
+    answers: op === 2 ? pair : null,
+    error: null,
+  };
 }
 
 const UNREACHABLE: Record<number, string> = {
@@ -229,22 +344,32 @@ function errorText(layer: Layer): string | null {
 
 /** The ICMP error this packet is, with the keys of the packet it quotes. */
 function quotedError(packet: Packet, bytes: Uint8Array): ErrorSeen | null {
-  const from = packet.quotedFrom;
-  if (from === undefined || from < 2) return null;
-  const icmp = packet.layers[from - 1];
+  const quotedAt = packet.quotedFrom;
+  if (quotedAt === undefined || quotedAt < 2) return null;
+  const icmp = packet.layers[quotedAt - 1];
   const words = errorText(icmp);
   if (words === null) return null;
-  const quoted = innermost(packet, bytes, from, packet.layers.length);
+  const quoted = innermost(packet, bytes, quotedAt, packet.layers.length);
   if (quoted === null) return null;
-  const sender = packet.layers[from - 2];
+  const sender = packet.layers[quotedAt - 2];
   const mtu = num(icmp, 'mtu');
   // A tunnel port in the quote: the outermost quoted UDP header names it.
-  const udp = packet.layers.slice(from).find((l) => l.proto === 'udp');
+  const udp = packet.layers.slice(quotedAt).find((l) => l.proto === 'udp');
   const about = udp !== undefined ? ` for udp port ${num(udp, 'dstPort')}` : '';
-  const text = `${words}${mtu > 0 ? ` (mtu ${mtu})` : ''} from ${str(sender, 'src')}${about}`;
+  const from = isIp(sender) ? addressText(bytes, sender, 'src') : '';
+  const text = `${words}${mtu > 0 ? ` (mtu ${mtu})` : ''} from ${from}${about}`;
   const portUnreachable = (icmp.proto === 'icmp' && num(icmp, 'type') === 3 && num(icmp, 'code') === 3)
     || (icmp.proto === 'icmpv6' && num(icmp, 'type') === 1 && num(icmp, 'code') === 4);
-  return { text, from: str(sender, 'src'), key: quoted.key, loose: quoted.loose, mtu: mtu > 0 ? mtu : null, portUnreachable };
+  return { text, from, key: quoted.key, loose: quoted.loose, mtu: mtu > 0 ? mtu : null, portUnreachable };
+}
+
+/** The kind, addresses and ports as one number (address texts come from the decoders' cache, so hashing them is cheap). */
+function flowHash(kind: TraceKind, src: string, dst: string, srcPort: number | null, dstPort: number | null): number {
+  KeyHash.start(KINDS.indexOf(kind));
+  addText(src);
+  addText(dst);
+  KeyHash.add(((srcPort ?? 0) << 16) | (dstPort ?? 0));
+  return KeyHash.value();
 }
 
 /** The fingerprint of a decoded packet, or null when it carries no IP packet or ARP message. */
@@ -252,9 +377,23 @@ export function fingerprint(packet: Packet, bytes: Uint8Array): Fingerprint | nu
   const to = packet.quotedFrom ?? packet.layers.length;
   const inner = innermost(packet, bytes, 0, to);
   if (inner === null) return null;
-  const tunnels = packet.tunnels.map((t): TunnelSeen => {
+  inner.flow = flowHash(inner.kind, inner.src, inner.dst, inner.srcPort, inner.dstPort);
+  inner.error = quotedError(packet, bytes);
+  if (packet.tunnels.length === 0) return inner;
+  inner.tunnels = packet.tunnels.map((t): TunnelSeen => {
     const before = packet.layers[t.layer - 1];
-    return { type: t.type, id: t.id, src: t.src, dst: t.dst, port: before?.proto === 'udp' ? num(before, 'dstPort') : null };
+    // Decoded without detail, a tunnel's addresses are read from the IP header that carries it.
+    let src = t.src;
+    let dst = t.dst;
+    if (src === '') {
+      let at = t.layer - 1;
+      while (at >= 0 && !isIp(packet.layers[at])) at--;
+      if (at >= 0) {
+        src = addressText(bytes, packet.layers[at], 'src');
+        dst = addressText(bytes, packet.layers[at], 'dst');
+      }
+    }
+    return { type: t.type, id: t.id, src, dst, port: before?.proto === 'udp' ? num(before, 'dstPort') : null };
   });
-  return { ...inner, tunnels, error: quotedError(packet, bytes) };
+  return inner;
 }

@@ -2,48 +2,45 @@
 // and kind), per span of points it was seen over, per hop; latency samples; and
 // the clues the report needs later (who owns which address, which way traffic
 // crosses between hosts). Nothing here grows with the packets, only with the
-// groups, the points and the capture's duration.
+// groups and the points.
 
 import { describeHop } from './changes.js';
-import type { Fingerprint, TraceKind } from './fingerprint.js';
+import { KINDS, type Fingerprint, type TraceKind } from './fingerprint.js';
 import type { Journey, Sight } from './matcher.js';
 
-/** Journey first-sighting times are counted in buckets of this many seconds. */
-export const TIME_BUCKET = 0.01;
 const SAMPLES = 1024;
 
 /** The facts of a journey at one point, as the first journey of a span had them. */
 export interface EndFacts {
   /** Innermost destination here. */
   dst: string;
-  /** The outermost tunnel here, if any: its text, type and id, and its outer destination. */
+  /** The outermost tunnel here, if any: in words (`vxlan 40 udp 4789`), and its outer destination. */
   tunnel: string | null;
-  tunnelType: string | null;
-  tunnelId: number | null;
   outerDst: string | null;
-  port: number | null;
 }
 
 export interface EvidenceTally {
   text: string;
   points: Set<number>;
   packets: number;
-  portUnreachable: boolean;
-  mtu: number | null;
 }
 
 /** Journeys of a group seen from point `lo` to point `hi` (by path index). */
 export interface Span {
   lo: number;
   hi: number;
+  /** Journeys that began after every point had started capturing, and those before. */
   packets: number;
-  /** Journey counts by first-sighting time bucket: [packets, of them unanswered requests]. */
-  times: Map<number, [number, number]>;
+  outside: number;
+  /** Requests among them that got no reply. */
+  unanswered: number;
+  /** The latest first sighting among them. */
+  last: number;
   atLo: EndFacts;
   atHi: EndFacts;
   minSize: number;
   maxSize: number;
-  evidence: Map<string, EvidenceTally>;
+  evidence: Map<string, EvidenceTally> | null;
 }
 
 export interface HopTally {
@@ -54,6 +51,10 @@ export interface HopTally {
   samples: number[];
   max: number;
   changes: Map<string, number>;
+  /** The last pair of sightings described, and its changes. */
+  lastA: Sight | null;
+  lastB: Sight | null;
+  lastChanges: string[] | null;
 }
 
 export interface Group {
@@ -64,15 +65,15 @@ export interface Group {
   forward: number;
   backward: number;
   seen: number[];
-  spans: Map<string, Span>;
-  hops: Map<string, HopTally>;
+  spans: Map<number, Span>;
+  hops: Map<number, HopTally>;
 }
 
 function endFacts(fp: Fingerprint): EndFacts {
   const t = fp.tunnels[0];
-  if (t === undefined) return { dst: fp.dst, tunnel: null, tunnelType: null, tunnelId: null, outerDst: null, port: null };
+  if (t === undefined) return { dst: fp.dst, tunnel: null, outerDst: null };
   const tunnel = `${t.type}${t.id === null ? '' : ` ${t.id}`}${t.port === null ? '' : ` udp ${t.port}`}`;
-  return { dst: fp.dst, tunnel, tunnelType: t.type, tunnelId: t.id, outerDst: t.dst, port: t.port };
+  return { dst: fp.dst, tunnel, outerDst: t.dst };
 }
 
 function flowText(fp: Fingerprint): string {
@@ -80,66 +81,102 @@ function flowText(fp: Fingerprint): string {
   return `${fp.src}:${fp.srcPort} > ${fp.dst}:${fp.dstPort}`;
 }
 
-/** A deterministic sample: every value until the sample is full, then every k-th. */
+/** Whether two sightings have every fact describeHop reads alike. */
+function sameFacts(a: Sight, b: Sight): boolean {
+  const x = a.fp;
+  const y = b.fp;
+  if (a.pieces !== b.pieces || a.merged !== b.merged || x.src !== y.src || x.dst !== y.dst || x.srcPort !== y.srcPort
+    || x.dstPort !== y.dstPort || x.ttl !== y.ttl || x.tos !== y.tos || (x.fragment === null) !== (y.fragment === null)
+    || (x.tcpFlow === null) !== (y.tcpFlow === null) || x.checksum !== y.checksum
+    || x.tunnels.length !== y.tunnels.length) return false;
+  for (let i = 0; i < x.tunnels.length; i++) {
+    const t = x.tunnels[i];
+    const u = y.tunnels[i];
+    if (t.type !== u.type || t.id !== u.id || t.src !== u.src || t.dst !== u.dst || t.port !== u.port) return false;
+  }
+  return true;
+}
+
+/** Whether the payload grew from one sighting to the next (GRO). */
+function grew(a: Sight, b: Sight): boolean {
+  return b.fp.payloadLength > a.fp.payloadLength;
+}
+
+/** A deterministic sample: every value until the sample is full, then one in every so many. */
 function sample(samples: number[], packets: number, value: number): void {
   if (samples.length < SAMPLES) samples.push(value);
   else if (packets % Math.ceil(packets / SAMPLES) === 0) samples[packets % SAMPLES] = value;
 }
 
 export class GroupTable {
-  readonly groups = new Map<string, Group>();
+  /** One map per kind, by the flow hash of the journey's earliest sighting. */
+  private readonly byKind = KINDS.map(() => new Map<number, Group>());
   /** Address -> votes per host, from where packets with that source first appeared. */
   readonly owners = new Map<string, number[]>();
-  /** Smallest raw one-way time seen from host a to host b, by `${a}>${b}`, and how many crossings. */
-  readonly crossings = new Map<string, { min: number; count: number }>();
+  /** Smallest raw one-way time seen from host a to host b, by a * hosts + b, and how many crossings. */
+  readonly crossings = new Map<number, { min: number; count: number }>();
 
-  constructor(private readonly hostOf: number[], private readonly hosts: number) {}
+  /** A journey that began before `start` may have passed a point not yet capturing: it is not counted as lost. */
+  constructor(private readonly hostOf: number[], private readonly hosts: number, private readonly start: number) {}
+
+  get groups(): Group[] {
+    return this.byKind.flatMap((map) => [...map.values()]);
+  }
 
   add(journey: Journey): void {
-    const seen: Array<[number, Sight]> = [];
-    journey.sights.forEach((sight, point) => {
-      if (sight !== undefined) seen.push([point, sight]);
-    });
-    if (seen.length === 0) return;
-    const byTime = [...seen].sort((a, b) => a[1].time - b[1].time || a[0] - b[0]);
-    const origin = byTime[0][1].fp;
-    const key = `${journey.kind}|${flowText(origin)}`;
-    let group = this.groups.get(key);
+    const sights = journey.sights;
+    let lo = -1;
+    let hi = -1;
+    let earliest = -1;
+    let latest = -1;
+    for (let p = 0; p < sights.length; p++) {
+      const sight = sights[p];
+      if (sight === undefined) continue;
+      if (lo < 0) lo = p;
+      hi = p;
+      if (earliest < 0 || sight.time < sights[earliest]!.time) earliest = p;
+      if (latest < 0 || sight.time >= sights[latest]!.time) latest = p;
+    }
+    if (lo < 0) return;
+    const origin = sights[earliest]!.fp;
+    const groups = this.byKind[KINDS.indexOf(journey.kind)];
+    let group = groups.get(origin.flow);
     if (group === undefined) {
       group = {
         kind: journey.kind, flow: flowText(origin), packets: 0, forward: 0, backward: 0,
-        seen: new Array(this.hostOf.length).fill(0), spans: new Map(), hops: new Map(),
+        seen: new Array(sights.length).fill(0), spans: new Map(), hops: new Map(),
       };
-      this.groups.set(key, group);
+      groups.set(origin.flow, group);
     }
     group.packets++;
-    for (const [point] of seen) group.seen[point]++;
-    this.vote(origin.src, this.hostOf[byTime[0][0]]);
+    for (let p = lo; p <= hi; p++) if (sights[p] !== undefined) group.seen[p]++;
+    this.vote(origin.src, this.hostOf[earliest]);
 
-    const up = this.runsUp(byTime);
-    if (up !== null) {
-      if (up) group.forward++;
-      else group.backward++;
-    }
-    this.addSpan(group, journey, seen);
+    const up = lo === hi ? null : this.runsUp(sights, earliest, latest);
+    if (up === true) group.forward++;
+    else if (up === false) group.backward++;
+    this.addSpan(group, journey, lo, hi);
     // Hops between consecutive sightings, in the order the packet made them.
-    const path = up === false ? [...seen].reverse() : seen;
-    for (let i = 0; i + 1 < path.length; i++) this.addHop(group, path[i], path[i + 1]);
+    let previous = -1;
+    const step = up === false ? -1 : 1;
+    for (let p = up === false ? hi : lo; p >= lo && p <= hi; p += step) {
+      if (sights[p] === undefined) continue;
+      if (previous >= 0) this.addHop(group, previous, sights[previous]!, p, sights[p]!);
+      previous = p;
+    }
   }
 
-  /** Whether the journey ran up the path: by points of one host (one clock) when it can, else by time. */
-  private runsUp(byTime: Array<[number, Sight]>): boolean | null {
-    if (byTime.length < 2) return null;
-    for (let i = 0; i < byTime.length; i++) {
-      for (let j = i + 1; j < byTime.length; j++) {
-        const [a, x] = byTime[i];
-        const [b, y] = byTime[j];
-        if (this.hostOf[a] === this.hostOf[b] && x.time < y.time) return b > a;
+  /** Whether the journey ran up the path: by two points of one host (one clock) when it can, else by time. */
+  private runsUp(sights: Array<Sight | undefined>, earliest: number, latest: number): boolean | null {
+    for (let a = 0; a < sights.length; a++) {
+      const x = sights[a];
+      if (x === undefined) continue;
+      for (let b = a + 1; b < sights.length; b++) {
+        const y = sights[b];
+        if (y !== undefined && this.hostOf[a] === this.hostOf[b] && x.time !== y.time) return x.time < y.time;
       }
     }
-    const first = byTime[0][0];
-    const last = byTime[byTime.length - 1][0];
-    return first === last ? null : last > first;
+    return earliest === latest ? null : latest > earliest;
   }
 
   private vote(address: string, host: number): void {
@@ -148,60 +185,69 @@ export class GroupTable {
     votes[host]++;
   }
 
-  private addSpan(group: Group, journey: Journey, seen: Array<[number, Sight]>): void {
-    const [lo, atLo] = seen[0];
-    const [hi, atHi] = seen[seen.length - 1];
-    const spanKey = `${lo}-${hi}`;
+  private addSpan(group: Group, journey: Journey, lo: number, hi: number): void {
+    const atLo = journey.sights[lo]!;
+    const spanKey = lo * journey.sights.length + hi;
     let span = group.spans.get(spanKey);
     if (span === undefined) {
       span = {
-        lo, hi, packets: 0, times: new Map(), atLo: endFacts(atLo.fp), atHi: endFacts(atHi.fp),
-        minSize: Infinity, maxSize: 0, evidence: new Map(),
+        lo, hi, packets: 0, outside: 0, unanswered: 0, last: -Infinity, atLo: endFacts(atLo.fp),
+        atHi: endFacts(journey.sights[hi]!.fp), minSize: Infinity, maxSize: 0, evidence: null,
       };
       group.spans.set(spanKey, span);
     }
-    span.packets++;
-    const bucket = Math.floor(journey.first / TIME_BUCKET);
-    const counts = span.times.get(bucket);
-    const unanswered = atLo.fp.awaits !== null && !journey.replied ? 1 : 0;
-    if (counts === undefined) span.times.set(bucket, [1, unanswered]);
-    else {
-      counts[0]++;
-      counts[1] += unanswered;
+    if (journey.first < this.start) {
+      span.outside++;
+      return;
     }
-    const size = Math.max(...seen.map(([, s]) => s.fp.size));
+    span.packets++;
+    if (atLo.fp.awaits !== null && !journey.replied) span.unanswered++;
+    if (journey.first > span.last) span.last = journey.first;
+    let size = 0;
+    for (let p = lo; p <= hi; p++) size = Math.max(size, journey.sights[p]?.fp.size ?? 0);
     if (size < span.minSize) span.minSize = size;
     if (size > span.maxSize) span.maxSize = size;
-    for (const { error, points } of journey.evidence?.values() ?? []) {
+    if (journey.evidence === null) return;
+    span.evidence ??= new Map();
+    for (const { error, points } of journey.evidence.values()) {
       let tally = span.evidence.get(error.text);
-      if (tally === undefined) {
-        tally = { text: error.text, points: new Set(), packets: 0, portUnreachable: error.portUnreachable, mtu: error.mtu };
-        span.evidence.set(error.text, tally);
-      }
+      if (tally === undefined) span.evidence.set(error.text, tally = { text: error.text, points: new Set(), packets: 0 });
       tally.packets++;
       for (const p of points) tally.points.add(p);
     }
   }
 
-  private addHop(group: Group, [from, a]: [number, Sight], [to, b]: [number, Sight]): void {
-    const hopKey = `${from}>${to}`;
+  private addHop(group: Group, from: number, a: Sight, to: number, b: Sight): void {
+    const hopKey = from * 1024 + to;
     let hop = group.hops.get(hopKey);
-    if (hop === undefined) group.hops.set(hopKey, hop = { from, to, packets: 0, samples: [], max: -Infinity, changes: new Map() });
+    if (hop === undefined) {
+      hop = { from, to, packets: 0, samples: [], max: -Infinity, changes: new Map(), lastA: null, lastB: null, lastChanges: null };
+      group.hops.set(hopKey, hop);
+    }
     hop.packets++;
     if (!b.merged && !a.merged) {
       const delay = b.time - a.time;
       sample(hop.samples, hop.packets, delay);
       if (delay > hop.max) hop.max = delay;
-      const hosts = `${this.hostOf[from]}>${this.hostOf[to]}`;
-      if (this.hostOf[from] !== this.hostOf[to]) {
-        const crossing = this.crossings.get(hosts);
-        if (crossing === undefined) this.crossings.set(hosts, { min: delay, count: 1 });
+      const hostA = this.hostOf[from];
+      const hostB = this.hostOf[to];
+      if (hostA !== hostB) {
+        const key = hostA * this.hosts + hostB;
+        const crossing = this.crossings.get(key);
+        if (crossing === undefined) this.crossings.set(key, { min: delay, count: 1 });
         else {
           crossing.count++;
           if (delay < crossing.min) crossing.min = delay;
         }
       }
     }
-    for (const change of describeHop(a, b)) hop.changes.set(change, (hop.changes.get(change) ?? 0) + 1);
+    // Most packets of a hop change the same way as the one before: the words are made once.
+    let changes = hop.lastChanges;
+    if (changes === null || !sameFacts(hop.lastA!, a) || !sameFacts(hop.lastB!, b) || grew(hop.lastA!, hop.lastB!) !== grew(a, b)) {
+      changes = hop.lastChanges = describeHop(a, b);
+      hop.lastA = a;
+      hop.lastB = b;
+    }
+    for (const change of changes) hop.changes.set(change, (hop.changes.get(change) ?? 0) + 1);
   }
 }

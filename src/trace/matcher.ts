@@ -32,6 +32,9 @@ export interface Evidence {
 
 export class Journey {
   readonly sights: Array<Sight | undefined>;
+  /** Points with a sighting. */
+  seenAt = 0;
+  closed = false;
   replied = false;
   evidence: Map<string, Evidence> | null = null;
 
@@ -73,11 +76,11 @@ const SUPER_PAYLOAD = 1500;
 
 export class Matcher {
   readonly tallies: PointTally[];
-  private readonly exact = new Map<string, Journey>();
-  private readonly loose = new Map<string, Journey>();
-  private readonly fragments = new Map<string, Journey>();
-  private readonly awaiting = new Map<string, Journey>();
-  private readonly supers = new Map<string, SuperRange[]>();
+  private readonly exact = new Map<number, Journey>();
+  private readonly loose = new Map<number, Journey>();
+  private readonly fragments = new Map<number, Journey>();
+  private readonly awaiting = new Map<number, Journey>();
+  private readonly supers = new Map<number, SuperRange[]>();
   private open: Journey[] = [];
   private head = 0;
 
@@ -132,6 +135,13 @@ export class Matcher {
     }
     if (journey === undefined) journey = this.start(time, fp);
     journey.sights[point] = { time, fp, pieces: 1, merged: false };
+    if (++journey.seenAt === this.points && settled(journey)) {
+      journey.closed = true;
+      this.close(journey);
+      // Its shell waits in the open list until its window passes: only the shell.
+      journey.sights.fill(undefined);
+      return;
+    }
     if (fp.fragment !== null && !fp.laterFragment) this.fragments.set(fp.fragment, journey);
     if (fp.tcpFlow !== null && fp.payloadLength > SUPER_PAYLOAD) {
       let ranges = this.supers.get(fp.tcpFlow);
@@ -161,7 +171,7 @@ export class Matcher {
     else sight.pieces++;
   }
 
-  private superCovering(flow: string, seq: number, at: (point: number) => boolean): SuperRange | undefined {
+  private superCovering(flow: number, seq: number, at: (point: number) => boolean): SuperRange | undefined {
     const ranges = this.supers.get(flow);
     if (ranges === undefined) return undefined;
     for (const range of ranges) {
@@ -174,7 +184,7 @@ export class Matcher {
     while (this.head < this.open.length && this.open[this.head].first < limit) {
       const journey = this.open[this.head];
       this.open[this.head++] = undefined as unknown as Journey;
-      this.close(journey);
+      if (!journey.closed) this.close(journey);
     }
     if (this.head > 4096 && this.head * 2 > this.open.length) {
       this.open = this.open.slice(this.head);
@@ -183,7 +193,7 @@ export class Matcher {
   }
 
   private close(journey: Journey): void {
-    let tcpFlow: string | null = null;
+    let tcpFlow: number | null = null;
     let seq = 0;
     for (const sight of journey.sights) {
       if (sight === undefined) continue;
@@ -211,13 +221,27 @@ export class Matcher {
     this.onClose(journey);
   }
 
-  private pruneSupers(flow: string, before: number): void {
+  private pruneSupers(flow: number, before: number): void {
     const ranges = this.supers.get(flow);
     if (ranges === undefined) return;
     const kept = ranges.filter((r) => r.time >= before);
     if (kept.length === 0) this.supers.delete(flow);
     else if (kept.length < ranges.length) this.supers.set(flow, kept);
   }
+}
+
+/**
+ * A journey seen at every point that nothing more can join: no fragment (its
+ * later fragments would), no request (its reply marks it), no super-packet (its
+ * segments would). It is closed at once, so memory holds only the packets still
+ * on their way or lost, not the whole window's traffic.
+ */
+function settled(journey: Journey): boolean {
+  for (const sight of journey.sights) {
+    const fp = sight!.fp;
+    if (fp.fragment !== null || fp.awaits !== null || fp.payloadLength > SUPER_PAYLOAD) return false;
+  }
+  return true;
 }
 
 /** seq lies strictly after start and before end, in 32-bit sequence space. */

@@ -76,13 +76,15 @@ export function openPoints(specs: PointSpec[], hostSpecs: string[]): OpenPoints 
       const names: string[] = [];
       for (let id = 0; cursor.interfaceName(id) !== undefined; id++) names.push(cursor.interfaceName(id) as string);
       const map = new Map<number, number>();
-      if (names.length <= 1) {
+      // A spec named '' (a live capture's file) names each point by its interface alone.
+      if (names.length <= 1 && spec.name !== '') {
         map.set(0, points.length);
         points.push({ name: spec.name, file: spec.file, interface: names[0] || null, host: -1 });
       } else {
         names.forEach((ifname, id) => {
           map.set(id, points.length);
-          points.push({ name: `${spec.name}:${ifname || `if${id}`}`, file: spec.file, interface: ifname || null, host: -1 });
+          const name = spec.name === '' ? ifname || `if${id}` : `${spec.name}:${ifname || `if${id}`}`;
+          points.push({ name, file: spec.file, interface: ifname || null, host: -1 });
         });
       }
       pointOf.push(map);

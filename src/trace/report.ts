@@ -12,7 +12,8 @@
 
 import { estimateClocks, type ClockEstimate } from './clock.js';
 import type { TraceKind } from './fingerprint.js';
-import { TIME_BUCKET, type Group, type GroupTable, type HopTally, type Span } from './groups.js';
+import { verdictOf } from './verdict.js';
+import type { Group, GroupTable, HopTally, Span } from './groups.js';
 import type { PointTally } from './matcher.js';
 
 export type Stage =
@@ -144,37 +145,11 @@ function stageOf(group: Group, span: Span, k: number, j: number, d: 1 | -1, ctx:
   return 'before-encapsulation';
 }
 
-interface SpanCount {
-  inside: number;
-  unanswered: number;
-  /** Before every point had started. */
-  outside: number;
-  /** After the last packet captured at the point where they were due next. */
-  late: number;
-}
-
-/** Packets of a span after every point had started, of them requests without a reply, and how many came late. */
-function countInside(span: Span, ctx: Context, next: number | null): SpanCount {
-  const count = { inside: 0, unanswered: 0, outside: 0, late: 0 };
-  const last = next === null || ctx.tallies[next].records === 0 ? Infinity : ctx.tallies[next].last;
-  for (const [bucket, [packets, open]] of span.times) {
-    const t = bucket * TIME_BUCKET;
-    if (ctx.window !== null && t + TIME_BUCKET < ctx.window.start) {
-      count.outside += packets;
-      continue;
-    }
-    count.inside += packets;
-    count.unanswered += open;
-    if (t > last) count.late += packets;
-  }
-  return count;
-}
-
 function evidenceOf(span: Span, ctx: Context, d: 1 | -1, k: number): string[] {
   const lines: string[] = [];
   const facts = d > 0 ? span.atHi : span.atLo;
   if (facts.tunnel !== null) lines.push(`${facts.tunnel} on the wire at ${ctx.points[k].name}, outer destination ${facts.outerDst}`);
-  for (const tally of span.evidence.values()) {
+  for (const tally of span.evidence?.values() ?? []) {
     const where = [...tally.points].sort((a, b) => a - b).map((p) => ctx.points[p].name).join(', ');
     lines.push(`${tally.text}, quoting ${tally.packets} of them (seen at ${where})`);
   }
@@ -193,11 +168,10 @@ function lossesOf(group: Group, d: 1 | -1, ctx: Context, counted: { outside: num
     lost.push([span, k, j]);
   }
   for (const [span, k, j] of lost) {
-    const { inside, unanswered, outside, late } = countInside(span, ctx, j);
-    const stage: Stage | null = j !== null ? stageOf(group, span, k, j, d, ctx) : unanswered > 0 ? 'no-reply' : null;
+    const stage: Stage | null = j !== null ? stageOf(group, span, k, j, d, ctx) : span.unanswered > 0 ? 'no-reply' : null;
     if (stage === null) continue;
-    counted.outside += outside;
-    const packets = stage === 'no-reply' ? unanswered : inside;
+    counted.outside += span.outside;
+    const packets = stage === 'no-reply' ? span.unanswered : span.packets;
     if (packets === 0) continue;
     const after = ctx.points[k].name;
     const before = j === null ? null : ctx.points[j].name;
@@ -210,8 +184,14 @@ function lossesOf(group: Group, d: 1 | -1, ctx: Context, counted: { outside: num
     }
     loss.packets += packets;
     for (const line of evidenceOf(span, ctx, d, k)) if (!loss.evidence.includes(line)) loss.evidence.push(line);
-    if (late > 0 && before !== null && span.evidence.size === 0 && !(span.minSize > largestPassed && largestPassed > 0)) {
-      const line = `${late} of them came after the last packet captured at ${before}: was that capture still running?`;
+    const short = j === null ? 0 : fragmentsLostInto(group, k, d);
+    if (short > 0) {
+      const line = `${short} reached ${after} with fragments missing (nothing there to reassemble)`;
+      if (!loss.evidence.includes(line)) loss.evidence.push(line);
+    }
+    const late = j !== null && ctx.tallies[j].records > 0 && span.last > ctx.tallies[j].last;
+    if (late && short === 0 && span.evidence === null && !(span.minSize > largestPassed && largestPassed > 0)) {
+      const line = `the last of them came after the last packet captured at ${before}: was that capture still running?`;
       if (!loss.evidence.includes(line)) loss.evidence.push(line);
     }
     if (stage !== 'no-reply' && largestPassed > 0 && span.minSize > largestPassed) {
@@ -220,6 +200,16 @@ function lossesOf(group: Group, d: 1 | -1, ctx: Context, counted: { outside: num
     }
   }
   return [...losses.values()];
+}
+
+/** Packets that came into point k with fragments lost on the hop before it. */
+function fragmentsLostInto(group: Group, k: number, d: 1 | -1): number {
+  let count = 0;
+  for (const hop of group.hops.values()) {
+    if (hop.to !== k || hop.from !== k - d) continue;
+    for (const [change, packets] of hop.changes) if (change.endsWith(' fragments lost')) count += packets;
+  }
+  return count;
 }
 
 function hopReport(hop: HopTally, clocks: ClockEstimate[], ctx: Context): HopReport {
@@ -275,7 +265,7 @@ export function buildReport(input: ReportInput): TraceReport {
   const counted = { outside: 0 };
   const groups: GroupReport[] = [];
   let shared = false;
-  for (const group of table.groups.values()) {
+  for (const group of table.groups) {
     const d = direction(group, ctx);
     const seen: Record<string, number> = {};
     points.forEach((p, i) => { seen[p.name] = group.seen[i]; });
@@ -303,64 +293,4 @@ export function buildReport(input: ReportInput): TraceReport {
 
 function lostOf(group: GroupReport): number {
   return group.losses.reduce((sum, loss) => sum + loss.packets, 0);
-}
-
-const KIND_WORDS: Record<TraceKind, string> = {
-  'icmp-echo-request': 'ICMP echo requests',
-  'icmp-echo-reply': 'ICMP echo replies',
-  'tcp-syn': 'TCP SYNs',
-  'tcp-data': 'TCP segments',
-  udp: 'UDP datagrams',
-  'arp-request': 'ARP requests',
-  'arp-reply': 'ARP replies',
-  other: 'packets',
-};
-
-function hintOf(loss: LossReport): string {
-  const said = loss.evidence.join('; ');
-  if (/port unreachable .*for udp port (\d+)/.test(said)) {
-    const port = /port unreachable .*for udp port (\d+)/.exec(said)![1];
-    return ` (nothing listens on udp ${port} there: dstport mismatch?)`;
-  }
-  const mtu = /\(mtu (\d+)\)/.exec(said);
-  if (mtu !== null) return ` (MTU: fragmentation needed, mtu ${mtu[1]})`;
-  if (said.includes('only packets of')) return ' (only the large ones: MTU?)';
-  if (/ttl exceeded|hop limit exceeded/.test(said)) return ' (the TTL ran out: a routing loop, or too low a TTL?)';
-  switch (loss.stage) {
-    case 'decapsulation': return ' (VNI or dstport mismatch?)';
-    case 'encapsulation': return ' (no route or neighbour for the remote VTEP, or MTU?)';
-    case 'underlay': return loss.tunnel === null ? ' (routing or a firewall between the points?)' : ' (the remote VTEP address, underlay routing or a firewall?)';
-    case 'reply-path': return ' (the route back?)';
-    default: return '';
-  }
-}
-
-/** One line per loss, largest first; or the one line that says there was none. */
-function verdictOf(report: TraceReport): string[] {
-  const hostOf = new Map(report.points.map((p) => [p.name, p.host]));
-  const lines: string[] = [];
-  if (!report.shared) {
-    return ['the captures share no packet: no packet was seen at two points (were they taken at the same time, on one path?)'];
-  }
-  for (const group of report.groups) {
-    for (const loss of group.losses) {
-      const flow = `${KIND_WORDS[group.kind]} ${group.flow}`;
-      const host = hostOf.get(loss.before ?? '') ?? hostOf.get(loss.after ?? '');
-      if (loss.stage === 'no-reply') {
-        lines.push(`${loss.packets}/${loss.of} ${flow} reached ${loss.after} and no reply appeared at any point: no reply from ${group.flow.split(' > ')[1]}`);
-        continue;
-      }
-      const verb = loss.stage === 'decapsulation' ? 'came out of' : 'reached';
-      const as = loss.tunnel === null ? '' : ` as ${loss.tunnel}`;
-      const what = loss.packets === loss.of
-        ? `${loss.packets}/${loss.of} ${flow} reached ${loss.after}${as} and none ${verb} ${loss.before}`
-        : `${loss.packets} of ${loss.of} ${flow} that reached ${loss.after}${as} never ${verb} ${loss.before}`;
-      lines.push(`${what}: lost at ${loss.stage} on ${host}${hintOf(loss)}`);
-    }
-  }
-  if (lines.length === 0) {
-    const packets = report.groups.reduce((sum, g) => sum + g.packets, 0);
-    lines.push(`no loss: ${packets} packets in ${report.groups.length} groups, each seen at every point on its path`);
-  }
-  return lines;
 }

@@ -63,13 +63,20 @@ class PlainVxlanOnGpePort {
 export function traceCaptures(open: OpenPoints, prepared: PreparedDecode, options: TraceOptions): TraceResult {
   const { points, hostNames, cursors, pointOf } = open;
   const hostOf = points.map((p) => p.host);
-  const table = new GroupTable(hostOf, hostNames.length);
-  const matcher = new Matcher(points.length, options.window, (journey) => table.add(journey));
-  const decode = { registry: prepared.registry, verify: prepared.verify, detail: true };
-  const plain = new PlainVxlanOnGpePort(decode);
-  // A file's offset is its first point's host's: one file holds one host's interfaces.
-  const cursorOffsets = pointOf.map((map) => options.offsets[points[map.values().next().value as number].host]);
   const base = baseSecond(cursors);
+  // A cursor's offset is its first point's host's: one file holds one host's interfaces.
+  const cursorOffsets = pointOf.map((map) => options.offsets[points[map.values().next().value as number].host]);
+  const firsts = cursors.map((c, i) => {
+    const first = c.peek();
+    return first === null ? -Infinity : recordTime(first, base) + cursorOffsets[i];
+  });
+  // A point's first packet is often one the traced traffic caused (an ARP, an
+  // encapsulated copy): a journey counts as begun before that point started only
+  // when it began more than one window earlier.
+  const table = new GroupTable(hostOf, hostNames.length, Math.max(...firsts) - options.window);
+  const matcher = new Matcher(points.length, options.window, (journey) => table.add(journey));
+  const decode = { registry: prepared.registry, verify: prepared.verify, detail: false };
+  const plain = new PlainVxlanOnGpePort(decode);
   mergeByTime(cursors, cursorOffsets, base, (record, cursor) => {
     const point = pointOf[cursor].get(record.interfaceId) ?? pointOf[cursor].get(0) as number;
     const time = recordTime(record, base) + options.offsets[points[point].host];

@@ -5,6 +5,9 @@
 import type { CaptureRecord } from '../sources/record.js';
 import type { PacketStorage } from './capture-index.js';
 
+/** Packets a live terminal UI keeps for its packet views unless told otherwise. */
+export const DEFAULT_RING_PACKETS = 10_000;
+
 export class PacketRing implements PacketStorage {
   private readonly slots: (CaptureRecord | undefined)[];
   /** Number of the newest packet held (0 before the first). */

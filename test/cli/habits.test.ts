@@ -205,7 +205,7 @@ describe('tcpdump and tshark habits', () => {
   });
 
   it('a bad filter in trailing words points into the words', () => {
-    for (const args of [['read', TWO_VNI, 'udp', 'prot', '4789'], ['-i', 'lo', 'udp', 'prot', '4789'], ['capture', 'lo', 'udp', 'prot', '4789']]) {
+    for (const args of [['read', TWO_VNI, 'udp', 'prot', '4789'], ['-r', TWO_VNI, 'udp', 'prot', '4789'], ['stats', TWO_VNI, 'udp', 'prot', '4789']]) {
       const result = runCli(args);
       expect(result.status, args.join(' ')).toBe(EXIT_USAGE);
       expect(result.stderr, args.join(' ')).toMatch(/^tunscope: bad filter: [^\n]*"prot" \(column 5\)\n {2}udp prot 4789\n {6}\^\n$/);
@@ -214,8 +214,8 @@ describe('tcpdump and tshark habits', () => {
 
   it('-i IFACE is capture IFACE', () => {
     const name = 'tshabit0';
-    const viaHabit = runCli(['-i', name, '-c', '1', 'udp']);
-    const direct = runCli(['capture', name, '-c', '1', 'udp']);
+    const viaHabit = runCli(['-i', name, '-c', '1', '-f', 'udp']);
+    const direct = runCli(['capture', name, '-c', '1', '-f', 'udp']);
     expect(viaHabit).toEqual(direct);
     expect(viaHabit.status).not.toBe(0);
     expect(viaHabit.stderr).toMatch(/^tunscope: /);

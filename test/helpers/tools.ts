@@ -49,10 +49,11 @@ export function netnsWorks(): boolean {
   return added;
 }
 
-/** Capture files in a folder, by name. */
-export function capturesIn(dir: string): string[] {
+/** Capture files in a folder, by name; with `recursive`, in its sub-folders too. */
+export function capturesIn(dir: string, recursive = false): string[] {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir)
+  const names = fs.readdirSync(dir, { recursive }) as string[];
+  return names
     .filter((name) => /\.(pcap|pcapng)$/.test(name))
     .sort()
     .map((name) => path.join(dir, name));

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, hasCommand, requireOrSkip } from '../helpers/tools.js';
 
 const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'tunscope-native-'));
-for (const name of ['pcap.c', 'binding.gyp', 'build.mjs']) {
+for (const name of fs.readdirSync(path.join(PROJECT_ROOT, 'src', 'native')).filter((n) => /\.(c|h|gyp|mjs)$/.test(n))) {
   fs.copyFileSync(path.join(PROJECT_ROOT, 'src', 'native', name), path.join(copy, name));
 }
 afterAll(() => fs.rmSync(copy, { recursive: true, force: true }));

@@ -125,6 +125,7 @@ describe('trace on the kernel labs', () => {
     const changes = group.hops.flatMap((h) => h.changes.map((c) => `${h.from}>${h.to} ${c.change}`));
     expect(changes).toContain(`h1-pod>h1-eth fragmented into ${lab('frag').fragments}`);
     expect(changes).toContain('h1-eth>h2-eth 1 of 3 fragments lost');
+    expect(group.losses[0].evidence).toEqual(['1 reached h2-eth with fragments missing (nothing there to reassemble)']);
     expect(changes).toContain('h2-eth>h2-pod reassembled from 3 fragments');
   });
 
@@ -163,7 +164,7 @@ describe('trace on the kernel labs', () => {
       const frames = run('tshark', ['-r', path.join(LABS, 'ok', point.file), '-Y', `frame.interface_name == "${point.interface}"`, '-T', 'fields', '-e', 'frame.number']);
       expect(point.packets, point.name).toBe(frames.split('\n').filter(Boolean).length);
     }
-  });
+  }, 300_000);
 });
 
 /** A lab's points in path order, with the loopback capture first where the lab has one (evidence only). */
