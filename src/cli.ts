@@ -86,7 +86,7 @@ async function buildProgram(args: string[]): Promise<Command> {
     .description('Decode, verify and summarise tunnelled network traffic (VXLAN, Geneve, GRE, ERSPAN, IP-in-IP).')
     .version('0.1.0', '--version', 'print the version')
     .option('--debug', 'show stack traces for errors')
-    .addHelpText('after', '\nAs in tcpdump: `tunscope -r FILE [EXPRESSION]` is `read`, `tunscope -i IFACE [EXPRESSION]` is `capture`\n'
+    .addHelpText('after', '\nAs in tcpdump: `tunscope -r FILE [EXPRESSION]` is `read`, `tunscope -i IFACE` is `capture IFACE`\n'
       + '(docs/habits.md lists the tcpdump and tshark flags tunscope takes).');
   // The program's own options take no values: the first other word names the command.
   const named = args.find((arg) => !arg.startsWith('-'));
