@@ -7,7 +7,7 @@ import type { Packet } from '../decoders/types.js';
 import { FilterError, parseFilter, type FilterNode } from './filter/parse.js';
 import { matchesFilter } from './filter/evaluate.js';
 import { readCapture, readCaptureFile, type FileRange } from './sources/file.js';
-import type { CaptureRecord, ReadSummary, RecordSink } from './sources/record.js';
+import type { CaptureRecord, LayoutListener, ReadSummary, RecordSink } from './sources/record.js';
 import { UsageError } from './errors.js';
 
 export interface DecodeOptions {
@@ -60,9 +60,9 @@ export interface DecodeSummary extends ReadSummary {
 export type RecordSource = (sink: RecordSink) => Promise<ReadSummary>;
 
 /** A capture file, or standard input for "-"; or one part of a file (see sources/split.ts). */
-export function fileSource(path: string, range?: FileRange): RecordSource {
-  if (range !== undefined) return (sink) => Promise.resolve(readCaptureFile(path, sink, undefined, range));
-  return (sink) => readCapture(path, sink);
+export function fileSource(path: string, range?: FileRange, layout?: LayoutListener): RecordSource {
+  if (range !== undefined) return (sink) => Promise.resolve(readCaptureFile(path, sink, undefined, range, layout));
+  return (sink) => readCapture(path, sink, layout);
 }
 
 /** Read every record of the source, dissect it, filter it, and hand what matches to the sink. */
@@ -82,6 +82,7 @@ export async function decodeRecords(source: RecordSource, prepared: PreparedDeco
   return { ...summary, matched };
 }
 
-export function decodeCapture(path: string, prepared: PreparedDecode, sink: PacketSink): Promise<DecodeSummary> {
-  return decodeRecords(fileSource(path), prepared, sink);
+/** `layout` hears of the file's headers and interfaces, each before the packets that follow it. */
+export function decodeCapture(path: string, prepared: PreparedDecode, sink: PacketSink, layout?: LayoutListener): Promise<DecodeSummary> {
+  return decodeRecords(fileSource(path, undefined, layout), prepared, sink);
 }

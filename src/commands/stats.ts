@@ -11,7 +11,7 @@ import { UsageError } from '../errors.js';
 import { OutputWriter } from '../output/writer.js';
 import { statsCsv } from '../output/csv.js';
 import { statsText, type StatsGrouping } from '../output/tables.js';
-import { addDecodeOptions, decodeOptionsOf, positiveInteger, warn, type DecodeFlags } from './options.js';
+import { FILTER_WORDS_ARGUMENT, addDecodeOptions, decodeOptionsOf, positiveInteger, warn, type DecodeFlags } from './options.js';
 
 export const DEFAULT_TOP = 20;
 
@@ -80,6 +80,7 @@ export function defineStatsCommand(program: Command): void {
     .command('stats')
     .description('sum traffic per tunnel, inner flow and VNI, and name what is wrong with it (MTU, fragments, checksums, ...)')
     .argument('<file>', 'a pcap or pcapng file, or - for standard input')
+    .argument(...FILTER_WORDS_ARGUMENT)
     .addOption(new Option('--by <table>', 'the table to show: tunnel, vni or flow')
       .choices(['tunnel', 'vni', 'flow']).default('tunnel'))
     .option('--top <n>', `rows per table (default ${DEFAULT_TOP}; 0 for all; CSV: all unless given)`, rowCount)
@@ -91,5 +92,5 @@ export function defineStatsCommand(program: Command): void {
       positiveInteger)
     .option('--threads <n>', 'count on N threads, each reading a part of a pcap file (default: one per core for files '
       + 'of 32 MiB or more; 1 reads on one thread only)', positiveInteger);
-  addDecodeOptions(command).action((file: string, flags: StatsFlags) => runStats(file, flags));
+  addDecodeOptions(command).action((file: string, _words: string[], flags: StatsFlags) => runStats(file, flags));
 }

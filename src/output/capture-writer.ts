@@ -1,9 +1,11 @@
-// Writing captures: classic pcap (nanosecond magic) and pcapng with one
-// interface per link type. Both buffer and write synchronously, so a writer
-// that is closed has put every packet on disk.
+// Writing captures: classic pcap (nanosecond magic unless told otherwise) and
+// pcapng with one interface per link type, or the interfaces of the file a
+// subset is taken from. Both buffer and write synchronously, so a writer that
+// is closed has put every packet on disk.
 
 import fs from 'node:fs';
 import { WorkError } from '../errors.js';
+import type { PcapngInterfaceLayout } from '../sources/record.js';
 
 export interface WritableRecord {
   sec: number;
@@ -28,6 +30,7 @@ export interface PcapngInterface {
 export type CaptureFormat = 'pcap' | 'pcapng';
 
 const FLUSH_AT = 1 << 20;
+const PCAP_MAGIC = 0xa1b2c3d4;
 const PCAP_NSEC_MAGIC = 0xa1b23c4d;
 const DEFAULT_SNAPLEN = 262144;
 
@@ -82,25 +85,35 @@ abstract class BufferedFileWriter {
 }
 
 /**
- * Classic pcap, nanosecond resolution. Every packet must have the link type
- * of the first one (pcap has one link type per file).
+ * Classic pcap, nanosecond resolution unless `nano` is false (then
+ * microseconds). Every packet must have the link type of the first one (pcap
+ * has one link type per file).
  */
 export class PcapWriter extends BufferedFileWriter {
   private linktype: number | null = null;
 
-  constructor(path: string, private readonly snaplen = DEFAULT_SNAPLEN) {
+  constructor(path: string, private readonly snaplen = DEFAULT_SNAPLEN, private readonly nano = true) {
     super(path);
   }
 
-  private header(linktype: number): void {
+  /**
+   * Writes the file header now, with this link type field (the FCS bits of
+   * draft-ietf-opsawg-pcap above the link type are kept), so that a file
+   * that gets no packet still has one.
+   */
+  begin(linktypeField: number): void {
+    if (this.linktype === null) this.header(linktypeField);
+  }
+
+  private header(linktypeField: number): void {
     const h = Buffer.alloc(24);
-    h.writeUInt32LE(PCAP_NSEC_MAGIC, 0);
+    h.writeUInt32LE(this.nano ? PCAP_NSEC_MAGIC : PCAP_MAGIC, 0);
     h.writeUInt16LE(2, 4);
     h.writeUInt16LE(4, 6);
     h.writeUInt32LE(this.snaplen, 16);
-    h.writeUInt32LE(linktype, 20);
+    h.writeUInt32LE(linktypeField >>> 0, 20);
     this.put(h);
-    this.linktype = linktype;
+    this.linktype = linktypeField & 0xffff;
   }
 
   write(record: WritableRecord, linktype: number): void {
@@ -110,7 +123,7 @@ export class PcapWriter extends BufferedFileWriter {
     }
     const h = Buffer.alloc(16);
     h.writeUInt32LE(record.sec >>> 0, 0);
-    h.writeUInt32LE(record.nsec, 4);
+    h.writeUInt32LE(this.nano ? record.nsec : Math.floor(record.nsec / 1000), 4);
     h.writeUInt32LE(record.bytes.length, 8);
     h.writeUInt32LE(record.len, 12);
     this.put(h);
@@ -147,18 +160,34 @@ function optionsBlock(options: [number, Uint8Array][]): Buffer {
   return Buffer.concat(parts);
 }
 
+/** Time stamp units of an interface this writer described. */
+interface WrittenInterface {
+  unitsPerSecond: bigint;
+  offset: number;
+}
+
+const NANOSECONDS: WrittenInterface = { unitsPerSecond: 1_000_000_000n, offset: 0 };
+
 /**
- * pcapng: one section and enhanced packet blocks, nanosecond timestamps.
+ * pcapng: one section (or several: section()) and enhanced packet blocks.
  * Interfaces are either declared (addInterface: a live capture's, with their
- * names; each record says its interfaceId) or made as packets come, one per
- * link type.
+ * names, nanosecond time stamps; each record says its interfaceId), copied
+ * from another file (copyInterface: options and time stamp resolution kept;
+ * writeOn), or made as packets come, one per link type.
  */
 export class PcapngWriter extends BufferedFileWriter {
   private readonly interfaces = new Map<number, number>();
-  private declared = 0;
+  private readonly described: WrittenInterface[] = [];
 
   constructor(path: string, private readonly snaplen = DEFAULT_SNAPLEN) {
     super(path);
+    this.section();
+  }
+
+  /** Starts a section (the first, or another): interfaces described after it are numbered from 0 again. */
+  section(): void {
+    this.interfaces.clear();
+    this.described.length = 0;
     const shb = Buffer.alloc(28);
     shb.writeUInt32LE(0x0a0d0d0a, 0);
     shb.writeUInt32LE(28, 4);
@@ -170,23 +199,29 @@ export class PcapngWriter extends BufferedFileWriter {
     this.put(shb);
   }
 
+  /** An interface description block: its id. `options` are little-endian, with or without opt_endofopt. */
+  private describe(linktype: number, snaplen: number, options: Uint8Array, units: WrittenInterface): number {
+    const padded = (options.length + 3) & ~3;
+    const total = 20 + padded;
+    const idb = Buffer.alloc(total);
+    idb.writeUInt32LE(1, 0);
+    idb.writeUInt32LE(total, 4);
+    idb.writeUInt16LE(linktype, 8);
+    idb.writeUInt32LE(snaplen, 12);
+    idb.set(options, 16);
+    idb.writeUInt32LE(total, total - 4);
+    this.put(idb);
+    this.described.push(units);
+    return this.described.length - 1;
+  }
+
   /** Writes an interface description block (if_tsresol 10^-9, and the name and description given); returns its id. */
   addInterface(iface: PcapngInterface): number {
     const options: [number, Uint8Array][] = [];
     if (iface.name !== undefined) options.push([IF_NAME, Buffer.from(iface.name)]);
     if (iface.description !== undefined) options.push([IF_DESCRIPTION, Buffer.from(iface.description)]);
     options.push([IF_TSRESOL, Uint8Array.of(9)]);
-    const body = optionsBlock(options);
-    const total = 16 + body.length + 4;
-    const head = Buffer.alloc(16);
-    head.writeUInt32LE(1, 0);
-    head.writeUInt32LE(total, 4);
-    head.writeUInt16LE(iface.linktype, 8);
-    head.writeUInt32LE(this.snaplen, 12);
-    const tail = Buffer.alloc(4);
-    tail.writeUInt32LE(total, 0);
-    this.put(Buffer.concat([head, body, tail]));
-    return this.declared++;
+    return this.describe(iface.linktype, this.snaplen, optionsBlock(options), NANOSECONDS);
   }
 
   /** The interface id for a link type, adding its interface description block the first time. */
@@ -198,9 +233,21 @@ export class PcapngWriter extends BufferedFileWriter {
     return id;
   }
 
+  /** Describes an interface as another file did (its options, so its name and time stamp resolution, kept): its id. */
+  copyInterface(iface: PcapngInterfaceLayout): number {
+    return this.describe(iface.linktype, iface.snaplen, iface.options, iface);
+  }
+
   write(record: WritableRecord, linktype: number): void {
-    const id = record.interfaceId !== undefined && this.interfaces.size === 0 && record.interfaceId < this.declared
+    const id = record.interfaceId !== undefined && this.interfaces.size === 0 && record.interfaceId < this.described.length
       ? record.interfaceId : this.interfaceFor(linktype);
+    this.writeOn(id, record);
+  }
+
+  /** A packet of an interface given by addInterface, copyInterface or interfaceFor, its time stamp in that interface's units. */
+  writeOn(id: number, record: WritableRecord): void {
+    const iface = this.described[id];
+    if (iface === undefined) throw new Error(`interface ${id} was never described`);
     const caplen = record.bytes.length;
     const padded = (caplen + 3) & ~3;
     const options = record.direction === undefined ? 0 : 12; // epb_flags, then opt_endofopt
@@ -209,7 +256,7 @@ export class PcapngWriter extends BufferedFileWriter {
     epb.writeUInt32LE(6, 0);
     epb.writeUInt32LE(total, 4);
     epb.writeUInt32LE(id, 8);
-    const ticks = BigInt(record.sec) * 1_000_000_000n + BigInt(record.nsec);
+    const ticks = timestampUnits(record, iface);
     epb.writeUInt32LE(Number(ticks >> 32n), 12);
     epb.writeUInt32LE(Number(ticks & 0xffffffffn), 16);
     epb.writeUInt32LE(caplen, 20);
@@ -226,6 +273,18 @@ export class PcapngWriter extends BufferedFileWriter {
     this.put(body);
     this.packets++;
   }
+}
+
+/**
+ * A time stamp in an interface's units. Where a unit is at least a
+ * nanosecond, the reader's nanoseconds (rounded down from units) give back
+ * the very units the file held: the smallest count of units that reaches them.
+ */
+function timestampUnits(record: WritableRecord, iface: WrittenInterface): bigint {
+  const units = iface.unitsPerSecond;
+  const nsec = BigInt(record.nsec);
+  const fraction = units <= 1_000_000_000n ? (nsec * units + 999_999_999n) / 1_000_000_000n : (nsec * units) / 1_000_000_000n;
+  return BigInt(record.sec - iface.offset) * units + fraction;
 }
 
 export function openCaptureWriter(path: string, format: CaptureFormat, snaplen?: number): PcapWriter | PcapngWriter {

@@ -153,16 +153,17 @@ function endpoint(address: unknown, port: unknown): string {
   return port === undefined ? String(address) : `${address}.${port}`;
 }
 
-/** Describe the traffic of one level: its network layer and what it carries. */
-function describeLevel(layers: Layer[], quoted: Layer[]): string {
-  const vlans = layers.filter((l) => l.proto === 'vlan').map((l) => (l.vid === undefined ? `${cut('vlan')}, ` : `vlan ${l.vid}, `)).join('');
+/** Describe the traffic of one level: its network layer and what it carries; `linkShown`: its link header is shown before. */
+function describeLevel(layers: Layer[], quoted: Layer[], linkShown = false): string {
+  const vlans = linkShown ? ''
+    : layers.filter((l) => l.proto === 'vlan').map((l) => (l.vid === undefined ? `${cut('vlan')}, ` : `vlan ${l.vid}, `)).join('');
   const netIndex = layers.findIndex((l) => l.proto === 'ipv4' || l.proto === 'ipv6' || l.proto === 'arp');
   if (netIndex < 0) {
     const last = layers[layers.length - 1];
     if (!last) return 'no layers';
     const eth = layers.find((l) => l.proto === 'eth');
     const what = last.proto === 'payload' && typeof last.of === 'string' ? last.of : last.proto;
-    const macs = eth?.src !== undefined && eth.dst !== undefined ? `${eth.src} > ${eth.dst}, ` : '';
+    const macs = !linkShown && eth?.src !== undefined && eth.dst !== undefined ? `${eth.src} > ${eth.dst}, ` : '';
     return `${vlans}${macs}${what}, length ${last.length}`;
   }
   const net = layers[netIndex];
@@ -227,20 +228,90 @@ function annotations(packet: Packet, from: number, to: number): string {
   return out;
 }
 
+/** tcpdump's names of the ethertypes (print-ether.c, ethertype.c). */
+const ETHERTYPE_NAMES: Record<number, string> = {
+  0x0800: 'IPv4', 0x0806: 'ARP', 0x8035: 'Reverse ARP', 0x86dd: 'IPv6', 0x8100: '802.1Q', 0x88a8: '802.1Q-QinQ',
+  0x9100: '802.1Q-9100', 0x9200: '802.1Q-9200', 0x8847: 'MPLS unicast', 0x8848: 'MPLS multicast', 0x6558: 'TEB',
+  0x88cc: 'LLDP', 0x8863: 'PPPoE D', 0x8864: 'PPPoE S', 0x888e: 'EAPOL', 0x894f: 'NSH',
+};
+
+function ethertypeText(type: unknown): string {
+  const value = Number(type);
+  return `ethertype ${ETHERTYPE_NAMES[value] ?? 'Unknown'} (0x${hex16(value).slice(2)})`;
+}
+
+/** Linux cooked capture packet types, as tcpdump names them. */
+const SLL_PACKET_TYPES: Record<number, string> = { 0: 'In', 1: 'B', 2: 'M', 3: 'P', 4: 'Out' };
+
+/** The length of the frame that starts at layer `at`: the wire length for the first, else the end of the IP packet around it. */
+function frameLength(layers: Layer[], at: number, wireLength: number): number {
+  const rest = wireLength - layers[at].offset;
+  for (let i = at - 1; i >= 0; i--) {
+    const ip = layers[i];
+    if (ip.proto !== 'ipv4' && ip.proto !== 'ipv6') continue;
+    const total = ip.proto === 'ipv4' ? ip.totalLength as number : 40 + (ip.payloadLength as number);
+    const length = ip.offset + total - layers[at].offset;
+    return Number.isFinite(length) && length > 0 && !ip.superPacket ? Math.min(length, rest) : rest;
+  }
+  return rest;
+}
+
+/**
+ * The link-level header of layers [from, to), as tcpdump -e prints it (MACs,
+ * ethertype, length, then each VLAN tag); '' when the level has none before
+ * its network layer.
+ */
+function linkText(layers: Layer[], from: number, to: number, wireLength: number): string {
+  let at = from;
+  while (at < to && !['eth', 'sll', 'sll2'].includes(layers[at].proto)) {
+    if (['ipv4', 'ipv6', 'arp'].includes(layers[at].proto)) return '';
+    at++;
+  }
+  if (at === to) return '';
+  const link = layers[at];
+  const length = frameLength(layers, at, wireLength);
+  let text: string;
+  if (link.proto === 'eth') {
+    if (link.src === undefined) return `${cut('ether')} `;
+    text = `${link.src} > ${link.dst}, ${ethertypeText(link.type)}, length ${length}: `;
+  } else {
+    if (link.protocol === undefined) return `${cut(link.proto)} `;
+    const type = SLL_PACKET_TYPES[link.packetType as number] ?? `type ${link.packetType}`;
+    const ifindex = link.proto === 'sll2' ? ` ifindex ${link.ifindex}` : '';
+    const address = link.address === undefined || link.address === '' ? '' : ` ${link.address}`;
+    text = `${type}${ifindex}${address} ${ethertypeText(link.protocol)}, length ${length}: `;
+  }
+  for (let i = at + 1; i < to && layers[i].proto === 'vlan'; i++) {
+    const tag = layers[i];
+    text += tag.vid === undefined ? `${cut('vlan')}, `
+      : `vlan ${tag.vid}, p ${tag.pcp}${tag.dei ? ', DEI' : ''}, ${ethertypeText(tag.type)}, `;
+  }
+  return text;
+}
+
+export interface LineOptions {
+  /** Show each level's link-level header (tcpdump -e); needs the packet's wire length. */
+  link?: { wireLength: number };
+}
+
 /** The text after the timestamp: every tunnel level, then the innermost traffic. */
-export function packetSummary(packet: Packet): string {
+export function packetSummary(packet: Packet, options: LineOptions = {}): string {
   const { layers, tunnels } = packet;
   const shownEnd = packet.quotedFrom ?? layers.length;
+  const link = (from: number, to: number) => (options.link === undefined ? '' : linkText(layers, from, to, options.link.wireLength));
   const parts: string[] = [];
   let from = 0;
   for (const tunnel of tunnels) {
-    parts.push(tunnelLabel(tunnel, layers[tunnel.layer - 1]) + annotations(packet, from, tunnel.layer));
+    parts.push(link(from, tunnel.layer) + tunnelLabel(tunnel, layers[tunnel.layer - 1]) + annotations(packet, from, tunnel.layer));
     from = tunnel.layer;
   }
-  parts.push(describeLevel(layers.slice(from, shownEnd), layers.slice(shownEnd)) + annotations(packet, from, layers.length));
+  const header = link(from, shownEnd);
+  parts.push(header + describeLevel(layers.slice(from, shownEnd), layers.slice(shownEnd), header !== '')
+    + annotations(packet, from, layers.length));
   return parts.join(' | ');
 }
 
-export function packetLine(record: CaptureRecord, packet: Packet): string {
-  return `${timeOfDayText(record)} ${packetSummary(packet)}`;
+/** One line for the packet; with `link`, each level's link-level header too (tcpdump -e). */
+export function packetLine(record: CaptureRecord, packet: Packet, link = false): string {
+  return `${timeOfDayText(record)} ${packetSummary(packet, link ? { link: { wireLength: record.len } } : {})}`;
 }

@@ -3,7 +3,7 @@
 // being written can be read).
 
 import fs from 'node:fs';
-import { CaptureError, type ReadSummary, type RecordSink } from './record.js';
+import { CaptureError, type LayoutListener, type ReadSummary, type RecordSink } from './record.js';
 import { CaptureParser } from './parser.js';
 
 const SYSTEM_ERRORS: Record<string, (name: string) => string> = {
@@ -46,7 +46,9 @@ export interface FileRange {
 const CHUNK_SIZE = 1 << 20;
 
 /** Reads a capture file (or one part of it) from start to end, or until the sink returns false. */
-export function readCaptureFile(path: string, sink: RecordSink, chunkSize = CHUNK_SIZE, range?: FileRange): ReadSummary {
+export function readCaptureFile(
+  path: string, sink: RecordSink, chunkSize = CHUNK_SIZE, range?: FileRange, layout?: LayoutListener,
+): ReadSummary {
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunk size must be a positive integer, not ${chunkSize}`);
   let fd: number;
   try {
@@ -65,7 +67,7 @@ export function readCaptureFile(path: string, sink: RecordSink, chunkSize = CHUN
       throw readError(path, err);
     }
     const buffer = new Uint8Array(size);
-    const parser = new CaptureParser(path);
+    const parser = new CaptureParser(path, layout);
     // Positional reads from `position` up to `end` for a part; plain reads to the end otherwise.
     let position: number | null = null;
     let end = Infinity;
@@ -98,8 +100,9 @@ export async function readCaptureStream(
   stream: NodeJS.ReadableStream,
   sink: RecordSink,
   name = 'stdin',
+  layout?: LayoutListener,
 ): Promise<ReadSummary> {
-  const parser = new CaptureParser(name);
+  const parser = new CaptureParser(name, layout);
   const chunks = stream[Symbol.asyncIterator]();
   try {
     for (;;) {
@@ -124,8 +127,8 @@ export async function readCaptureStream(
   return parser.finish();
 }
 
-/** Reads `path`, or stdin when path is "-". */
-export async function readCapture(path: string, sink: RecordSink): Promise<ReadSummary> {
-  if (path === '-') return readCaptureStream(process.stdin, sink);
-  return readCaptureFile(path, sink);
+/** Reads `path`, or stdin when path is "-"; `layout` hears of the file's headers and interfaces. */
+export async function readCapture(path: string, sink: RecordSink, layout?: LayoutListener): Promise<ReadSummary> {
+  if (path === '-') return readCaptureStream(process.stdin, sink, 'stdin', layout);
+  return readCaptureFile(path, sink, undefined, undefined, layout);
 }

@@ -7,7 +7,7 @@
 // The copy grows by doubling as bytes arrive, so memory follows the bytes that
 // are present, not what a length field claims.
 
-import { CaptureError, type ReadSummary, type RecordSink } from './record.js';
+import { CaptureError, type LayoutListener, type ReadSummary, type RecordSink } from './record.js';
 import { FATAL, TAKE_OK, TAKE_STOP, type FormatReader } from './format.js';
 import { PcapReader } from './pcap.js';
 import { PcapngReader } from './pcapng.js';
@@ -58,15 +58,15 @@ function isText(b: Uint8Array, o: number, n: number): boolean {
 }
 
 /** The reader for the format whose magic number starts at b[o]; throws CaptureError for anything else. */
-export function detect(name: string, b: Uint8Array, o: number): FormatReader {
+export function detect(name: string, b: Uint8Array, o: number, layout?: LayoutListener): FormatReader {
   const magic = ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
   switch (magic) {
-    case PCAP_MAGIC: return new PcapReader(name, false, false);
-    case PCAP_SWAPPED_MAGIC: return new PcapReader(name, true, false);
-    case PCAP_NSEC_MAGIC: return new PcapReader(name, false, true);
-    case PCAP_SWAPPED_NSEC_MAGIC: return new PcapReader(name, true, true);
+    case PCAP_MAGIC: return new PcapReader(name, false, false, layout);
+    case PCAP_SWAPPED_MAGIC: return new PcapReader(name, true, false, layout);
+    case PCAP_NSEC_MAGIC: return new PcapReader(name, false, true, layout);
+    case PCAP_SWAPPED_NSEC_MAGIC: return new PcapReader(name, true, true, layout);
     // The block type is a palindrome; the byte-order magic inside decides.
-    case PCAPNG_SHB: return new PcapngReader(name, true);
+    case PCAPNG_SHB: return new PcapngReader(name, true, layout);
   }
   const variant = VARIANTS[magic];
   if (variant !== undefined) {
@@ -106,8 +106,8 @@ export class CaptureParser {
   private unitPos = 0;
   private unitBase = 0;
 
-  /** `name` is how messages refer to the input (a path, or "stdin"). */
-  constructor(private readonly name = 'input') {}
+  /** `name` is how messages refer to the input (a path, or "stdin"); `layout` hears of its headers and interfaces. */
+  constructor(private readonly name = 'input', private readonly layout?: LayoutListener) {}
 
   /** Feeds the next bytes of the input. False once the sink asked to stop or the input proved unreadable. */
   push(chunk: Uint8Array, sink: RecordSink): boolean {
@@ -174,7 +174,7 @@ export class CaptureParser {
     let reader = this.reader;
     if (reader === null) {
       if (avail < MAGIC_LENGTH) return MAGIC_LENGTH;
-      reader = this.reader = detect(this.name, b, o);
+      reader = this.reader = detect(this.name, b, o, this.layout);
     }
     return reader.need(b, o, avail, this.pos);
   }

@@ -31,7 +31,7 @@
 //    /                  variable length, not padded                  /
 //    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 
-import { CaptureError, type CaptureRecord, type RecordSink } from './record.js';
+import { CaptureError, type CaptureRecord, type LayoutListener, type RecordSink } from './record.js';
 import {
   FATAL, LIBPCAP_MAX_SNAPLEN, MAX_CAPLEN, TAKE_OK, TAKE_STOP, packetsBefore, rd16, rd32,
   type FormatReader,
@@ -56,6 +56,7 @@ export class PcapReader implements FormatReader {
     private readonly name: string,
     readonly le: boolean,
     private readonly nano: boolean,
+    private readonly layout?: LayoutListener,
   ) {
     this.fracPerSec = nano ? 1_000_000_000 : 1_000_000;
     this.nsPerFrac = nano ? 1 : 1000;
@@ -143,7 +144,9 @@ export class PcapReader implements FormatReader {
     }
     this.snaplen = rd32(b, o + 16, this.le);
     // The upper bits carry the FCS length (draft-ietf-opsawg-pcap section 4); the link type is the low 16.
-    this.linktype = rd32(b, o + 20, this.le) & 0xffff;
+    const linktypeField = rd32(b, o + 20, this.le);
+    this.linktype = linktypeField & 0xffff;
+    this.layout?.pcapHeader?.({ nano: this.nano, snaplen: this.snaplen, linktypeField });
     // As in libpcap: a record may exceed the snapshot length up to the usual maximum, never beyond both.
     this.maxCaplen = this.snaplen > 0 && this.snaplen <= MAX_CAPLEN
       ? Math.max(this.snaplen, LIBPCAP_MAX_SNAPLEN)

@@ -54,7 +54,7 @@
 //    /                       Option Value                            /
 //    /              variable length, padded to 32 bits               /
 
-import { CaptureError, type CaptureRecord, type RecordSink } from './record.js';
+import { CaptureError, type CaptureRecord, type LayoutListener, type RecordSink } from './record.js';
 import {
   FATAL, MAX_CAPLEN, TAKE_FATAL, TAKE_OK, TAKE_STOP, packetsBefore, rd16, rd32,
   type FormatReader,
@@ -125,7 +125,7 @@ export class PcapngReader implements FormatReader {
   private tsSec = 0;
   private tsNsec = 0;
 
-  constructor(private readonly name: string, le: boolean) {
+  constructor(private readonly name: string, le: boolean, private readonly layout?: LayoutListener) {
     this.le = le;
   }
 
@@ -227,6 +227,7 @@ export class PcapngReader implements FormatReader {
     // Section 4.1: interface IDs are local to their section.
     this.le = le;
     this.ifaces = [];
+    this.layout?.pcapngSection?.();
     return TAKE_OK;
   }
 
@@ -259,7 +260,15 @@ export class PcapngReader implements FormatReader {
       }
       p += 4 + ((length + 3) & ~3);
     }
-    this.ifaces.push(makeInterface(rd16(b, o + 8, le), rd32(b, o + 12, le), tsresol, binary, offset, name));
+    const iface = makeInterface(rd16(b, o + 8, le), rd32(b, o + 12, le), tsresol, binary, offset, name);
+    this.ifaces.push(iface);
+    if (this.layout?.pcapngInterface !== undefined) {
+      const options = b.slice(o + 16, o + n - 4);
+      if (!le) optionsToLittleEndian(options);
+      this.layout.pcapngInterface({
+        linktype: iface.linktype, snaplen: iface.snaplen, options, unitsPerSecond: iface.unitsBig, offset: iface.offset,
+      });
+    }
     return TAKE_OK;
   }
 
@@ -402,4 +411,28 @@ function makeInterface(linktype: number, snaplen: number, tsresol: number, binar
   }
   const finerThanMicro = binary ? 2 ** tsresol > 1_000_000 : tsresol > 6;
   return { linktype, snaplen, units, unitsBig, nsMul, nsDiv, offset, digits: finerThanMicro ? 9 : 6, name };
+}
+
+/** Interface options whose value is a 64-bit number (section 4.2): if_speed, if_tsoffset, if_txspeed, if_rxspeed. */
+const IF_U64_OPTIONS = new Set([8, IF_TSOFFSET, 16, 17]);
+/** Custom options (section 3.5.1) start with a 32-bit Private Enterprise Number. */
+const CUSTOM_OPTIONS = new Set([2988, 2989, 19372, 19373]);
+
+/**
+ * Rewrites, in place, the options of an interface description block of a
+ * big-endian section in little-endian order: codes, lengths and the numbers
+ * among the values (strings, addresses and single bytes read the same either way).
+ */
+export function optionsToLittleEndian(options: Uint8Array): void {
+  const swap = (at: number, width: number) => options.subarray(at, at + width).reverse();
+  for (let p = 0; p + 4 <= options.length;) {
+    const code = rd16(options, p, false);
+    const length = rd16(options, p + 2, false);
+    swap(p, 2);
+    swap(p + 2, 2);
+    if (code === OPT_ENDOFOPT || p + 4 + length > options.length) break;
+    if (IF_U64_OPTIONS.has(code) && length === 8) swap(p + 4, 8);
+    else if (CUSTOM_OPTIONS.has(code) && length >= 4) swap(p + 4, 4);
+    p += 4 + ((length + 3) & ~3);
+  }
 }

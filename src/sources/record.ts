@@ -45,3 +45,36 @@ export interface ReadSummary {
   /** The sink asked to stop. */
   stopped: boolean;
 }
+
+/** A classic pcap file's header, as a copy of the file needs it. */
+export interface PcapLayout {
+  /** Nanosecond time stamps (else microseconds). */
+  nano: boolean;
+  snaplen: number;
+  /** The whole link type field: the link type in the low 16 bits, FCS bits above. */
+  linktypeField: number;
+}
+
+/** A pcapng interface description, as a copy of the file needs it. */
+export interface PcapngInterfaceLayout {
+  linktype: number;
+  snaplen: number;
+  /** The block's options, little-endian, ending with opt_endofopt (empty when the block has none). */
+  options: Uint8Array;
+  /** Time stamp units per second (if_tsresol). */
+  unitsPerSecond: bigint;
+  /** if_tsoffset, seconds. */
+  offset: number;
+}
+
+/**
+ * Told about what a capture file holds besides its packets, in file order,
+ * before the packets that depend on it: for writing a subset of the file in
+ * its own format (`read -w`).
+ */
+export interface LayoutListener {
+  pcapHeader?(header: PcapLayout): void;
+  /** A pcapng section begins: the interfaces described after it are numbered from 0 again. */
+  pcapngSection?(): void;
+  pcapngInterface?(iface: PcapngInterfaceLayout): void;
+}

@@ -13,7 +13,7 @@ import { readCaptureFile } from '../../src/sources/file.js';
 import { parseFilter } from '../../src/filter/parse.js';
 import { matchesFilter } from '../../src/filter/evaluate.js';
 import type { Packet } from '../../decoders/types.js';
-import { FIXTURES, PEER_CAPTURES, capturesIn } from '../helpers/tools.js';
+import { FIXTURES, PEER_CAPTURES, capturesIn, havePeerCaptures, requireOrSkip } from '../helpers/tools.js';
 
 const registry = new Registry();
 
@@ -45,6 +45,11 @@ function reportOf(file: string, detail: boolean): { report: unknown; lighter: nu
 
 describe('decoding without detail', () => {
   const files = [...capturesIn(FIXTURES), ...capturesIn(PEER_CAPTURES)];
+
+  it('takes in the peer captures as well as the fixtures', (ctx) => {
+    if (!requireOrSkip(havePeerCaptures, 'the peer captures')) return ctx.skip();
+    expect(capturesIn(PEER_CAPTURES).length).toBeGreaterThan(10);
+  });
 
   it.each(files)('counts %s exactly as with detail', (file) => {
     const full = reportOf(file, true);

@@ -11,7 +11,7 @@ import type { Packet } from '../../decoders/types.js';
 import { StatsAggregator, type AggregatorOptions } from '../../src/analysis/aggregate.js';
 import { readCaptureFile } from '../../src/sources/file.js';
 import type { CaptureRecord } from '../../src/sources/record.js';
-import { FIXTURES, PEER_CAPTURES, capturesIn } from '../helpers/tools.js';
+import { FIXTURES, PEER_CAPTURES, capturesIn, havePeerCaptures, requireOrSkip } from '../helpers/tools.js';
 
 interface Counted {
   record: CaptureRecord;
@@ -57,6 +57,11 @@ function cutsOf(count: number): number[] {
 const captures = [...capturesIn(FIXTURES), ...capturesIn(PEER_CAPTURES)];
 
 describe('stats counted in parts and merged', () => {
+
+  it('takes in the peer captures as well as the fixtures', (ctx) => {
+    if (!requireOrSkip(havePeerCaptures, 'the peer captures')) return ctx.skip();
+    expect(capturesIn(PEER_CAPTURES).length).toBeGreaterThan(10);
+  });
   it.each(captures.map((file) => [path.basename(file), file]))('%s: the same report at every cut, in two and in five parts', (_name, file) => {
     const packets = packetsOf(file);
     if (packets.length < 2) return;

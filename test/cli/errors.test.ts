@@ -82,18 +82,18 @@ describe('inputs that cannot be read: exit 1', () => {
 describe('wrong command lines: exit 2', () => {
   it('an unknown option', () => {
     expectFailure(runCli(['read', FIXTURE, '--bogus']), EXIT_USAGE,
-      "error: unknown option '--bogus'\n(run with --help for usage)\n");
+      "tunscope: unknown option '--bogus'\n(run with --help for usage)\n");
   });
 
   it('an unknown command', () => {
-    expectFailure(runCli(['bogus', FIXTURE]), EXIT_USAGE, "error: unknown command 'bogus'\n(run with --help for usage)\n");
+    expectFailure(runCli(['bogus', FIXTURE]), EXIT_USAGE, "tunscope: unknown command 'bogus'\n(run with --help for usage)\n");
   });
 
   it('a misspelt command: the nearest is suggested, from every command (only the one run is loaded otherwise)', () => {
     expectFailure(runCli(['stat', FIXTURE]), EXIT_USAGE,
-      "error: unknown command 'stat'\n(Did you mean stats?)\n(run with --help for usage)\n");
+      "tunscope: unknown command 'stat'; did you mean stats?\n(run with --help for usage)\n");
     expectFailure(runCli(['--debug', 'decpa', FIXTURE]), EXIT_USAGE,
-      "error: unknown command 'decpa'\n(Did you mean decap?)\n(run with --help for usage)\n");
+      "tunscope: unknown command 'decpa'; did you mean decap?\n(run with --help for usage)\n");
   });
 
   it('--help lists every command, in order; a command after the program\'s own option still runs', () => {
@@ -108,7 +108,7 @@ describe('wrong command lines: exit 2', () => {
   });
 
   it('a missing file argument', () => {
-    expectFailure(runCli(['read']), EXIT_USAGE, "error: missing required argument 'file'\n(run with --help for usage)\n");
+    expectFailure(runCli(['read']), EXIT_USAGE, "tunscope: missing required argument 'file'\n(run with --help for usage)\n");
   });
 
   it('a filter with an unknown word: its column, and a caret under it', () => {
@@ -140,16 +140,16 @@ describe('wrong command lines: exit 2', () => {
   it('a -c value that is not a whole number of 1 or more', () => {
     for (const value of ['0', 'abc', '-3', '1.5']) {
       expectFailure(runCli(['read', FIXTURE, '-c', value]), EXIT_USAGE,
-        `error: option '-c, --count <n>' argument '${value}' is invalid. expected a whole number of 1 or more.\n` +
+        `tunscope: option '-c, --count <n>' argument '${value}' is invalid. expected a whole number of 1 or more.\n` +
         '(run with --help for usage)\n');
     }
   });
 
   it('a capture --snaplen or --buffer beyond what libpcap takes, before opening anything', () => {
     expectFailure(runCli(['capture', 'lo', '--snaplen', '262145']), EXIT_USAGE,
-      "error: option '--snaplen <n>' argument '262145' is invalid. expected at most 262144.\n(run with --help for usage)\n");
+      "tunscope: option '--snaplen <n>' argument '262145' is invalid. expected at most 262144.\n(run with --help for usage)\n");
     expectFailure(runCli(['capture', 'lo', '--buffer', '2048']), EXIT_USAGE,
-      "error: option '--buffer <MB>' argument '2048' is invalid. expected at most 2047.\n(run with --help for usage)\n");
+      "tunscope: option '--buffer <MB>' argument '2048' is invalid. expected at most 2047.\n(run with --help for usage)\n");
   });
 });
 

@@ -222,6 +222,18 @@ describe('tunscope capture in a kernel VXLAN lab (veth, VNI 42 and 43, plain UDP
     expect(result.stderr).toMatch(/2 packets matched the filter/);
   });
 
+  it('as tcpdump: -i IFACE, with -nn, is capture IFACE', () => {
+    const l = ready();
+    if (!l) return;
+    const result = spawnSync('ip', ['netns', 'exec', l.nsA, process.execPath, CLI, '-nni', 'va', '-c', '2',
+      '-f', 'vxlan vni 43 and inner icmp'], { encoding: 'utf8', timeout: 15_000 });
+    expect(result.status).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    for (const line of lines) expect(line).toMatch(/VXLAN vni 43 10\.0\.0\.[12]\.\d+ > 10\.0\.0\.[12]\.4789( \[[^\]]*\])? \| IP 172\.18\.2\.[12] > 172\.18\.2\.[12]: ICMP echo (request|reply)/);
+    expect(result.stderr).toMatch(/2 packets matched the filter/);
+  });
+
   it('stamps packets in the kernel: tcpdump capturing beside it writes the same nanoseconds', async () => {
     const l = ready();
     if (!l) return;

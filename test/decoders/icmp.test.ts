@@ -6,7 +6,7 @@ import { Registry } from '../../decoders/registry.js';
 import { fromHex } from '../helpers/bytes.js';
 import { decodeContext, ipv4Context } from '../helpers/decode-context.js';
 import { readCaptureRecords } from '../helpers/pcap-files.js';
-import { peerCapture } from '../helpers/tools.js';
+import { havePeerCaptures, peerCapture, requireOrSkip } from '../helpers/tools.js';
 
 const A4 = '192.0.2.1';
 const B4 = '198.51.100.2';
@@ -127,7 +127,8 @@ describe('decodeIcmp', () => {
     expect(icmpAt20(ICMP_ECHO, 24, 21).result.layer).toEqual({ proto: 'icmp', offset: 20, length: 1, type: 8 });
   });
 
-  it('decodes the packets that once crashed tcpdump without throwing', () => {
+  it('decodes the packets that once crashed tcpdump without throwing', ({ skip }) => {
+    if (!requireOrSkip(havePeerCaptures, 'the peer captures')) return skip();
     // icmp-cksum-oobr-1: LINUX_SLL, IPv4 at 16 with total length 13911 in a 204-byte
     // frame; tcpdump -v: "ICMP 62.220.31.247 udp port 1027 unreachable".
     const [one] = readCaptureRecords(peerCapture('icmp-cksum-oobr-1.pcap'));
@@ -207,7 +208,8 @@ describe('ICMP through the engine', () => {
     expect(packet.layers[1].checksum).toEqual({ status: 'unverified', value: 0xf2a0, reason: 'snaplen' });
   });
 
-  it('decodes the tcpdump crash captures to the quoted UDP header', () => {
+  it('decodes the tcpdump crash captures to the quoted UDP header', ({ skip }) => {
+    if (!requireOrSkip(havePeerCaptures, 'the peer captures')) return skip();
     for (const [file, icmpValue] of [['icmp-cksum-oobr-1.pcap', 0x90c2], ['icmp-cksum-oobr-3.pcapng', 0xf21b]] as const) {
       const [record] = readCaptureRecords(peerCapture(file));
       const packet = dissect(record.data, record.linktype, record.wireLength, { registry });

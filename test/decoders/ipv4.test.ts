@@ -7,7 +7,7 @@ import type { IpContext } from '../../decoders/types.js';
 import { concat, fromHex } from '../helpers/bytes.js';
 import { decodeContext } from '../helpers/decode-context.js';
 import { readCaptureRecords } from '../helpers/pcap-files.js';
-import { peerCapture } from '../helpers/tools.js';
+import { havePeerCaptures, peerCapture, requireOrSkip } from '../helpers/tools.js';
 
 // Header vectors written by scapy 2.5 (bytes(IP(...))), checksums included.
 // IP(src='192.0.2.1', dst='198.51.100.7', id=0x1c46, flags='DF', ttl=64, proto=6, tos=0xb9)/Raw(b'\0'*20)
@@ -287,7 +287,8 @@ describe('decodeIPv4', () => {
 describe('decodeIPv4 on the tcpdump segmentation-offload captures', () => {
   const registry = new Registry();
 
-  it('ipv4_tcp_http_xml_tso.pcap: total length 0, a TSO super-packet, checksum left for the NIC', () => {
+  it('ipv4_tcp_http_xml_tso.pcap: total length 0, a TSO super-packet, checksum left for the NIC', ({ skip }) => {
+    if (!requireOrSkip(havePeerCaptures, 'the peer captures')) return skip();
     const [rec] = readCaptureRecords(peerCapture('ipv4_tcp_http_xml_tso.pcap'));
     expect(rec.data.length).toBe(rec.wireLength);
     const { ctx, issues } = decodeContext({ wireLength: rec.wireLength });
@@ -300,7 +301,8 @@ describe('decodeIPv4 on the tcpdump segmentation-offload captures', () => {
     expect(issues[0].message).toContain('TSO');
   });
 
-  it('bigtcp-ipv4-vxlan-ipv4.pcap: both headers are super-packets, neither malformed nor truncated', () => {
+  it('bigtcp-ipv4-vxlan-ipv4.pcap: both headers are super-packets, neither malformed nor truncated', ({ skip }) => {
+    if (!requireOrSkip(havePeerCaptures, 'the peer captures')) return skip();
     const [rec] = readCaptureRecords(peerCapture('bigtcp-ipv4-vxlan-ipv4.pcap'));
     const packet = dissect(rec.data, rec.linktype, rec.wireLength, { registry });
     const ipLayers = packet.layers.map((l, i) => [l, i] as const).filter(([l]) => l.proto === 'ipv4');
@@ -316,7 +318,8 @@ describe('decodeIPv4 on the tcpdump segmentation-offload captures', () => {
     expect(outer.ip).toMatchObject({ superPacket: true, upperLength: 80102 - 20 });
   });
 
-  it('gso-ipv4-vxlan-ipv4.pcap: total lengths that fit the frame are not a super-packet at the IP layer', () => {
+  it('gso-ipv4-vxlan-ipv4.pcap: total lengths that fit the frame are not a super-packet at the IP layer', ({ skip }) => {
+    if (!requireOrSkip(havePeerCaptures, 'the peer captures')) return skip();
     const [rec] = readCaptureRecords(peerCapture('gso-ipv4-vxlan-ipv4.pcap'));
     const packet = dissect(rec.data, rec.linktype, rec.wireLength, { registry });
     const ipLayers = packet.layers.map((l, i) => [l, i] as const).filter(([l]) => l.proto === 'ipv4');

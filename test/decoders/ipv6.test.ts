@@ -7,7 +7,7 @@ import type { IpContext } from '../../decoders/types.js';
 import { concat, fromHex } from '../helpers/bytes.js';
 import { decodeContext } from '../helpers/decode-context.js';
 import { readCaptureRecords } from '../helpers/pcap-files.js';
-import { peerCapture } from '../helpers/tools.js';
+import { havePeerCaptures, peerCapture, requireOrSkip } from '../helpers/tools.js';
 
 const SRC = '20010db8000000000000000000000001'; // 2001:db8::1
 const DST = '20010db8000000000000000000000002'; // 2001:db8::2
@@ -261,7 +261,8 @@ describe('decodeIPv6 on the tcpdump captures', () => {
     return { rec, packet, layers };
   }
 
-  it('bigtcp-ipv6-geneve-ipv6.pcap: payload length 0 in both headers, both super-packets', () => {
+  it('bigtcp-ipv6-geneve-ipv6.pcap: payload length 0 in both headers, both super-packets', ({ skip }) => {
+    if (!requireOrSkip(havePeerCaptures, 'the peer captures')) return skip();
     const { rec, packet, layers } = ipv6Layers('bigtcp-ipv6-geneve-ipv6.pcap');
     // tcpdump -v: "next-header UDP (17) payload length: 0"; the inner header (at 84) says the same for TCP.
     expect(layers.map(([l]) => [l.offset, l.payloadLength, l.protocol])).toEqual([[14, 0, 17], [84, 0, 6]]);
@@ -272,7 +273,8 @@ describe('decodeIPv6 on the tcpdump captures', () => {
     expect(outer.ip).toMatchObject({ superPacket: true, upperLength: 80156 - 14 - 40 });
   });
 
-  it('gso-ipv6-vxlan-ipv6.pcap: payload lengths that fit the frame are not a super-packet at the IP layer', () => {
+  it('gso-ipv6-vxlan-ipv6.pcap: payload lengths that fit the frame are not a super-packet at the IP layer', ({ skip }) => {
+    if (!requireOrSkip(havePeerCaptures, 'the peer captures')) return skip();
     const { rec, packet, layers } = ipv6Layers('gso-ipv6-vxlan-ipv6.pcap');
     // tcpdump -v: "payload length: 4176" outside, "payload length: 4106" inside.
     expect(layers.map(([l]) => l.payloadLength)).toEqual([4176, 4106]);
@@ -281,7 +283,8 @@ describe('decodeIPv6 on the tcpdump captures', () => {
     expect(outer.ip).toMatchObject({ superPacket: false, upperLength: 4176 });
   });
 
-  it('ip6_frag_asan.pcap: a fragment header cut by the snapshot length, no crash', () => {
+  it('ip6_frag_asan.pcap: a fragment header cut by the snapshot length, no crash', ({ skip }) => {
+    if (!requireOrSkip(havePeerCaptures, 'the peer captures')) return skip();
     const { packet, layers } = ipv6Layers('ip6_frag_asan.pcap');
     expect(layers).toHaveLength(1);
     const [[layer, index]] = layers;

@@ -6,7 +6,7 @@ import { Registry } from '../../decoders/registry.js';
 import { fromHex } from '../helpers/bytes.js';
 import { decodeContext, ipv4Context, ipv6Context } from '../helpers/decode-context.js';
 import { readCaptureRecords } from '../helpers/pcap-files.js';
-import { peerCapture } from '../helpers/tools.js';
+import { havePeerCaptures, peerCapture, requireOrSkip } from '../helpers/tools.js';
 
 const A4 = '192.0.2.1';
 const B4 = '198.51.100.2';
@@ -123,7 +123,8 @@ describe('decodeTcp', () => {
     expect(issues).toEqual([]);
   });
 
-  it('recognises the partial checksum of a Linux GSO segment in a real capture', () => {
+  it('recognises the partial checksum of a Linux GSO segment in a real capture', ({ skip }) => {
+    if (!requireOrSkip(havePeerCaptures, 'the peer captures')) return skip();
     // gso-ipv4-vxlan-ipv4.pcap: the inner IPv4 192.168.1.2 > 192.168.1.1 (total length 7042)
     // starts at 64, TCP at 84. tcpdump -v: "cksum 0x9ec8 (incorrect -> 0x6674) ... length 6990".
     const [record] = readCaptureRecords(peerCapture('gso-ipv4-vxlan-ipv4.pcap'));

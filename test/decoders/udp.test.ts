@@ -6,7 +6,7 @@ import { Registry } from '../../decoders/registry.js';
 import { fromHex } from '../helpers/bytes.js';
 import { decodeContext, ipv4Context, ipv6Context } from '../helpers/decode-context.js';
 import { readCaptureRecords } from '../helpers/pcap-files.js';
-import { peerCapture } from '../helpers/tools.js';
+import { havePeerCaptures, peerCapture, requireOrSkip } from '../helpers/tools.js';
 
 const A4 = '192.0.2.1';
 const B4 = '198.51.100.2';
@@ -205,7 +205,8 @@ describe('decodeUdp', () => {
     expect(udpAt20(jumbo, 24).issues.map((i) => i.kind)).toEqual(['malformed']);
   });
 
-  it('recognises the partial checksum of a Linux GSO packet in a real capture', () => {
+  it('recognises the partial checksum of a Linux GSO packet in a real capture', ({ skip }) => {
+    if (!requireOrSkip(havePeerCaptures, 'the peer captures')) return skip();
     // gso-ipv4-vxlan-ipv4.pcap: Ethernet, IPv4 10.25.132.11 > 10.25.132.13 total length 7092,
     // UDP at 34. tcpdump -vvv: "[bad udp cksum 0x37fc -> 0xcd08!]".
     const [record] = readCaptureRecords(peerCapture('gso-ipv4-vxlan-ipv4.pcap'));
@@ -314,7 +315,8 @@ describe('UDP through the engine', () => {
     expect(udpLayer(UDP4_LATER_FRAGMENT, LINKTYPE_IPV4).udp).toBeUndefined();
   });
 
-  it('takes the length of a BIG TCP super-packet from IP (UDP Length 0)', () => {
+  it('takes the length of a BIG TCP super-packet from IP (UDP Length 0)', ({ skip }) => {
+    if (!requireOrSkip(havePeerCaptures, 'the peer captures')) return skip();
     // bigtcp-ipv4-vxlan-ipv4.pcap: IPv4 total length 0 over 80102 bytes, UDP Length 0.
     const [record] = readCaptureRecords(peerCapture('bigtcp-ipv4-vxlan-ipv4.pcap'));
     const packet = dissect(record.data, record.linktype, record.wireLength, { registry });

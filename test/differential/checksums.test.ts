@@ -11,7 +11,7 @@ import { Registry } from '../../decoders/registry.js';
 import type { Layer } from '../../decoders/types.js';
 import { readCaptureFile } from '../../src/sources/file.js';
 import { internetChecksum } from '../helpers/bytes.js';
-import { FIXTURES, PEER_CAPTURES, capturesIn, haveTshark, requireOrSkip, tshark } from '../helpers/tools.js';
+import { FIXTURES, PEER_CAPTURES, capturesIn, havePeerCaptures, haveTshark, requireOrSkip, tshark } from '../helpers/tools.js';
 
 const TSHARK_PROTOS: Record<string, string> = { ipv4: 'ip', udp: 'udp', tcp: 'tcp', icmp: 'icmp', icmpv6: 'icmpv6', gre: 'gre' };
 const CALCULATED: Record<string, string> = { ipv4: 'ip.checksum_calculated', udp: 'udp.checksum_calculated', tcp: 'tcp.checksum_calculated' };
@@ -97,6 +97,11 @@ function compareCapture(file: string, tally: Tally): void {
 describe('checksum verdicts agree with tshark', () => {
   const files = [...capturesIn(FIXTURES), ...capturesIn(PEER_CAPTURES)];
   const tally: Tally = { compared: 0, offload: 0, local: 0 };
+
+  it('takes in the peer captures as well as the fixtures', (ctx) => {
+    if (!requireOrSkip(havePeerCaptures, 'the peer captures')) return ctx.skip();
+    expect(capturesIn(PEER_CAPTURES).length).toBeGreaterThan(10);
+  });
 
   for (const file of files) {
     it(path.basename(file), () => {

@@ -10,7 +10,7 @@ import { CaptureError, type ReadSummary } from '../../src/sources/record.js';
 import {
   PCAP_MAGIC_NS, keep, mixedPcapng, parseBytes, payload, pcapFile, tempDir, writeTemp, type Kept,
 } from '../helpers/capture-files.js';
-import { PEER_CAPTURES, hasCommand, haveTshark, peerCapture, requireOrSkip, run } from '../helpers/tools.js';
+import { PEER_CAPTURES, hasCommand, havePeerCaptures, haveTshark, peerCapture, requireOrSkip, run } from '../helpers/tools.js';
 
 const haveEditcap = hasCommand('editcap');
 
@@ -57,12 +57,14 @@ function epoch(text: string): [number, number] {
   return [Number(sec), Number(frac.padEnd(9, '0').slice(0, 9))];
 }
 
-const classicPeers = fs.readdirSync(PEER_CAPTURES).filter((n) => n.endsWith('.pcap'));
+const classicPeers = havePeerCaptures ? fs.readdirSync(PEER_CAPTURES).filter((n) => n.endsWith('.pcap')) : [];
+const PEERS = 'the peer captures';
 const dir = tempDir();
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('classic pcap against pcap-parser', () => {
-  it('finds the peer captures', () => {
+  it('finds the peer captures', (ctx) => {
+    if (!requireOrSkip(havePeerCaptures, PEERS)) return ctx.skip();
     expect(classicPeers.length).toBeGreaterThanOrEqual(15);
   });
 
@@ -82,7 +84,8 @@ describe('classic pcap against pcap-parser', () => {
     });
   }
 
-  it('keeps every whole packet of vxlan.pcap cut at every offset, and warns exactly when a packet is cut', async () => {
+  it('keeps every whole packet of vxlan.pcap cut at every offset, and warns exactly when a packet is cut', async (ctx) => {
+    if (!requireOrSkip(havePeerCaptures, PEERS)) return ctx.skip();
     const file = peerCapture('vxlan.pcap');
     const bytes = new Uint8Array(fs.readFileSync(file));
     const ends: number[] = [];
@@ -100,11 +103,13 @@ describe('classic pcap against pcap-parser', () => {
 });
 
 describe('pcapng peers', () => {
-  it('empty.pcapng has no records and no warning', () => {
+  it('empty.pcapng has no records and no warning', (ctx) => {
+    if (!requireOrSkip(havePeerCaptures, PEERS)) return ctx.skip();
     expect(read(peerCapture('empty.pcapng')).summary).toEqual({ format: 'pcapng', records: 0, warning: null, stopped: false });
   });
 
   it('icmp-cksum-oobr-3.pcapng agrees with tshark', (ctx) => {
+    if (!requireOrSkip(havePeerCaptures, PEERS)) return ctx.skip();
     if (!requireOrSkip(haveTshark, 'tshark')) return ctx.skip();
     const file = peerCapture('icmp-cksum-oobr-3.pcapng');
     const rows = tshark(file, ['frame.len', 'frame.cap_len', 'frame.time_epoch']);
@@ -157,6 +162,7 @@ describe('files rewritten by editcap read as their original', () => {
   const source = peerCapture('vxlan.pcap');
 
   it('as nanosecond pcap: the same records with nine digits', (ctx) => {
+    if (!requireOrSkip(havePeerCaptures, PEERS)) return ctx.skip();
     if (!requireOrSkip(haveEditcap, 'editcap')) return ctx.skip();
     const out = path.join(dir, 'vxlan-ns.pcap');
     run('editcap', ['-F', 'nsecpcap', source, out]);
@@ -166,6 +172,7 @@ describe('files rewritten by editcap read as their original', () => {
   });
 
   it('as pcapng: the same records', (ctx) => {
+    if (!requireOrSkip(havePeerCaptures, PEERS)) return ctx.skip();
     if (!requireOrSkip(haveEditcap, 'editcap')) return ctx.skip();
     const out = path.join(dir, 'vxlan.pcapng');
     run('editcap', ['-F', 'pcapng', source, out]);
@@ -175,6 +182,7 @@ describe('files rewritten by editcap read as their original', () => {
   });
 
   it('with another link type, in pcap and in pcapng', (ctx) => {
+    if (!requireOrSkip(havePeerCaptures, PEERS)) return ctx.skip();
     if (!requireOrSkip(haveEditcap, 'editcap')) return ctx.skip();
     for (const format of ['pcap', 'pcapng']) {
       const out = path.join(dir, `vxlan-raw.${format}`);
@@ -187,6 +195,7 @@ describe('files rewritten by editcap read as their original', () => {
   });
 
   it('as a modified pcap: a CaptureError that names it', (ctx) => {
+    if (!requireOrSkip(havePeerCaptures, PEERS)) return ctx.skip();
     if (!requireOrSkip(haveEditcap, 'editcap')) return ctx.skip();
     const out = path.join(dir, 'vxlan-mod.pcap');
     run('editcap', ['-F', 'modpcap', source, out]);

@@ -13,7 +13,7 @@ import { splitPcapFile } from '../../src/sources/split.js';
 import { readCaptureFile } from '../../src/sources/file.js';
 import { pcapFile, payload, type PcapRecordSpec } from '../helpers/capture-files.js';
 import { runCli } from '../helpers/cli.js';
-import { FIXTURES, PEER_CAPTURES, PROJECT_ROOT, havePeerCaptures } from '../helpers/tools.js';
+import { FIXTURES, PEER_CAPTURES, PROJECT_ROOT, havePeerCaptures, requireOrSkip } from '../helpers/tools.js';
 
 type ParallelModule = typeof import('../../src/analysis/parallel.js');
 const { parallelStats } = (await import(
@@ -52,6 +52,11 @@ describe('splitPcapFile', () => {
   if (havePeerCaptures) {
     captures.push(...fs.readdirSync(PEER_CAPTURES).filter((name) => name.endsWith('.pcap')).map((name) => path.join(PEER_CAPTURES, name)));
   }
+
+  it('takes in the peer captures as well as the fixtures', (ctx) => {
+    if (!requireOrSkip(havePeerCaptures, 'the peer captures')) return ctx.skip();
+    expect(captures.filter((file) => file.startsWith(PEER_CAPTURES)).length).toBeGreaterThan(10);
+  });
 
   it('cuts every capture at the first record boundary at or after each share of the file', () => {
     let cuts = 0;
