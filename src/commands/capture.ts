@@ -41,6 +41,8 @@ const LINKTYPE_ETHERNET = 1;
  */
 const DEFAULT_BUFFER_MB = 32;
 const WRITER_FLUSH_MS = 1000;
+/** Signals that end a capture with its summary and a whole file (exit 0). */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const STATS_REFRESH_MS = 1000;
 /** Cursor home, then erase the screen. */
 const CLEAR_SCREEN = '\x1b[H\x1b[2J';
@@ -135,7 +137,6 @@ async function runCapture(device: string, flags: CaptureFlags): Promise<void> {
     });
   }
   const fileWriter = writer;
-  if (fileWriter !== null) sinks.push((_n, record) => fileWriter.write(record, record.linktype));
   const aggregator = flags.stats ? new StatsAggregator() : null;
   if (aggregator !== null) sinks.push((n, record, packet) => aggregator.add(n, record, packet));
 
@@ -148,11 +149,23 @@ async function runCapture(device: string, flags: CaptureFlags): Promise<void> {
   }, STATS_REFRESH_MS);
 
   const end = (): void => live.end();
-  process.on('SIGINT', end);
-  process.on('SIGTERM', end);
+  // As tcpdump: a hangup (the terminal or the ssh session gone) ends the capture as SIGTERM does.
+  for (const signal of STOP_SIGNALS) process.on(signal, end);
   const timer = flags.duration === undefined ? null : setTimeout(end, flags.duration * 1000);
-  // A file that cannot be written (disk full) ends the capture with its error, after the summary.
+  // A file that cannot be written (disk full) ends the capture with its error, after the summary;
+  // the file keeps the whole packets written before it.
   let writeFailure: unknown = null;
+  if (fileWriter !== null) {
+    sinks.unshift((_n, record) => {
+      try {
+        fileWriter.write(record, record.linktype);
+        return true;
+      } catch (err) {
+        writeFailure = err;
+        return false;
+      }
+    });
+  }
   const flusher = fileWriter === null ? null : setInterval(() => {
     try {
       fileWriter.flush();
@@ -174,13 +187,16 @@ async function runCapture(device: string, flags: CaptureFlags): Promise<void> {
     });
   } finally {
     live.stop();
-    process.removeListener('SIGINT', end);
-    process.removeListener('SIGTERM', end);
+    for (const signal of STOP_SIGNALS) process.removeListener(signal, end);
     if (timer !== null) clearTimeout(timer);
     if (refresher !== null) clearInterval(refresher);
     if (flusher !== null) clearInterval(flusher);
-    if (fileWriter instanceof PcapWriter) fileWriter.closeWithLinktype(live.linktype);
-    else fileWriter?.close();
+    try {
+      if (fileWriter instanceof PcapWriter) fileWriter.closeWithLinktype(live.linktype);
+      else fileWriter?.close();
+    } catch (err) {
+      writeFailure ??= err;
+    }
   }
   if (aggregator !== null) {
     const report = aggregator.report();
