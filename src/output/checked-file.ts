@@ -69,6 +69,8 @@ export class CheckedFile {
   /** Bytes on disk, all of them whole units. */
   private bytesOnDisk = 0;
   private failure: WorkError | null = null;
+  /** What the system said when the writing failed, in words. */
+  reason: string | null = null;
   private open = true;
   /** Packet units handed over, on disk or pending. */
   packets = 0;
@@ -140,7 +142,8 @@ export class CheckedFile {
     this.packetsOnDisk = packets;
     this.chunks = [];
     this.pending = 0;
-    this.failure = new WorkError(`cannot write ${this.path}: ${systemWords(err)}; it holds ${plural(packets, `complete ${this.noun}`)}${cut}`);
+    this.reason = systemWords(err);
+    this.failure = new WorkError(`cannot write ${this.path}: ${this.reason}; it holds ${plural(packets, `complete ${this.noun}`)}${cut}`);
     throw this.failure;
   }
 
