@@ -126,7 +126,8 @@ function pick(random, list) {
 function idbWithClock(bytes, unit, random) {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const le = unit.le;
-  const block = new Uint8Array(20 + 8 + 16 + 4 + 4);
+  // Block header (8), link type and snap length (8), if_tsresol (8), if_tsoffset (12), opt_endofopt (4), total length (4).
+  const block = new Uint8Array(44);
   const out = new DataView(block.buffer);
   out.setUint32(0, 1, le);
   out.setUint32(4, block.length, le);
@@ -141,8 +142,7 @@ function idbWithClock(bytes, unit, random) {
   out.setBigInt64(28, offset, le);
   out.setUint32(36, 0, le); // opt_endofopt
   out.setUint32(40, block.length, le);
-  out.setUint32(44, block.length, le);
-  return concat(bytes.subarray(0, unit.start), block.subarray(0, 44), bytes.subarray(unit.start + unit.length));
+  return concat(bytes.subarray(0, unit.start), block, bytes.subarray(unit.start + unit.length));
 }
 
 function concat(...parts) {
@@ -158,13 +158,15 @@ function concat(...parts) {
 /** Mutation `index` of the run: which seed file, what was done to it, and the bytes. */
 function mutation(index, seeds) {
   const random = seededRandom((SEED * 1_000_003 + index * 7919) >>> 0);
-  const seed = seeds[Math.floor(random() * seeds.length)];
+  const kinds = ['flip', 'flip', 'cut', 'length', 'length', 'time', 'clock', 'bytes', 'repeat'];
+  let kind = pick(random, kinds);
+  // A new clock needs a pcapng interface block: drawn from the seeds that have one.
+  const clocked = seeds.filter((s) => s.units.some((u) => u.idb));
+  const seed = kind === 'clock' && clocked.length > 0 ? pick(random, clocked) : pick(random, seeds);
   let bytes = seed.bytes.slice();
   const view = () => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const units = seed.units;
   const unit = units.length > 0 ? pick(random, units) : null;
-  const kinds = ['flip', 'flip', 'cut', 'length', 'length', 'time', 'clock', 'bytes', 'repeat'];
-  let kind = pick(random, kinds);
   if (unit === null || (kind === 'clock' && !units.some((u) => u.idb))) kind = 'flip';
   let what;
   if (kind === 'flip') {
