@@ -124,10 +124,14 @@ describe('a disk that fills while writing', () => {
     if (isRoot) disk = smallDisk('full', 1024, 600);
   });
 
-  it('decap: exit 1, the file and its complete packets named, the file cut back to its last whole packet', () => {
+  it.each([
+    ['read twice', []],
+    ['with --link ethernet, read once', ['--link', 'ethernet']],
+  ])('decap %s: exit 1, the file and its complete packets named, the file cut back to its last whole packet', (_how, flags) => {
     if (!casesThere() || !requireOrSkip(isRoot && disk !== null, 'root, to mount a small tmpfs')) return;
     const out = path.join(disk as string, 'inner.pcap');
-    const result = runCli(['decap', reliabilityCase('decap-short-write-8000.pcap'), '-o', out]);
+    fs.rmSync(out, { force: true });
+    const result = runCli(['decap', reliabilityCase('decap-short-write-8000.pcap'), ...flags, '-o', out]);
     expect(result.status).toBe(1);
     const lines = result.stderr.trimEnd().split('\n');
     expect(lines).toHaveLength(1);
