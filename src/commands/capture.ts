@@ -52,6 +52,8 @@ const LINKTYPE_ETHERNET = 1;
  */
 const DEFAULT_BUFFER_MB = 32;
 const WRITER_FLUSH_MS = 1000;
+/** Signals that end a capture with its summary and a whole file (exit 0). */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const STATS_REFRESH_MS = 1000;
 /** Cursor home, then erase the screen. */
 const CLEAR_SCREEN = '\x1b[H\x1b[2J';
@@ -117,13 +119,12 @@ async function runCapture(positional: string[], flags: CaptureFlags): Promise<vo
     throw err;
   }
   // Ctrl-C from the moment `listening on` is said: what the rings hold by then is still read and written.
+  // As tcpdump: a hangup (the terminal or the ssh session gone) ends the capture as SIGTERM does.
   const end = (): void => live.end();
-  process.on('SIGINT', end);
-  process.on('SIGTERM', end);
+  for (const signal of STOP_SIGNALS) process.on(signal, end);
   const timer = flags.duration === undefined ? null : setTimeout(end, flags.duration * 1000);
   const unlisten = (): void => {
-    process.removeListener('SIGINT', end);
-    process.removeListener('SIGTERM', end);
+    for (const signal of STOP_SIGNALS) process.removeListener(signal, end);
     if (timer !== null) clearTimeout(timer);
   };
   for (const iface of live.interfaces) if (iface.warning !== null) warn(`${iface.spec.given}: ${iface.warning}`);
@@ -172,7 +173,6 @@ async function runCapture(positional: string[], flags: CaptureFlags): Promise<vo
     });
   }
   const fileWriter = writer;
-  if (fileWriter !== null) sinks.push((_n, record) => fileWriter.write(record, record.linktype));
   const matchedBy = names.map(() => 0);
   sinks.push((_n, record) => {
     matchedBy[record.interfaceId]++;
@@ -193,8 +193,20 @@ async function runCapture(positional: string[], flags: CaptureFlags): Promise<vo
     out.flush();
   }, STATS_REFRESH_MS);
 
-  // A file that cannot be written (disk full) ends the capture with its error, after the summary.
+  // A file that cannot be written (disk full) ends the capture with its error, after the summary;
+  // the file keeps the whole packets written before it.
   let writeFailure: unknown = null;
+  if (fileWriter !== null) {
+    sinks.unshift((_n, record) => {
+      try {
+        fileWriter.write(record, record.linktype);
+        return true;
+      } catch (err) {
+        writeFailure = err;
+        return false;
+      }
+    });
+  }
   const flusher = fileWriter === null ? null : setInterval(() => {
     try {
       fileWriter.flush();
@@ -216,8 +228,12 @@ async function runCapture(positional: string[], flags: CaptureFlags): Promise<vo
     unlisten();
     if (refresher !== null) clearInterval(refresher);
     if (flusher !== null) clearInterval(flusher);
-    if (fileWriter instanceof PcapWriter) fileWriter.closeWithLinktype(live.interfaces[0].linktype);
-    else fileWriter?.close();
+    try {
+      if (fileWriter instanceof PcapWriter) fileWriter.closeWithLinktype(live.interfaces[0].linktype);
+      else fileWriter?.close();
+    } catch (err) {
+      writeFailure ??= err;
+    }
   }
   const each = interfaceCounts(live, matchedBy);
   if (aggregator !== null && statsText !== null) {

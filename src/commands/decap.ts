@@ -65,15 +65,19 @@ function plural(n: number, word: string): string {
 
 const PLAN_STRIDE = 5;
 
-/** Where each inner frame of a file lies, by packet number: the first pass's result, five integers a frame. */
+/**
+ * Where each inner frame of a file lies, by packet number: the first pass's
+ * result, five unsigned 32-bit integers a frame (a record's lengths are 32-bit
+ * fields, and a damaged one may use all 32 bits).
+ */
 class FramePlan {
-  private cells = new Int32Array(PLAN_STRIDE * 1024);
+  private cells = new Uint32Array(PLAN_STRIDE * 1024);
   length = 0;
   readonly perLink: Record<InnerLink, number> = { ethernet: 0, ip: 0 };
 
   add(n: number, link: InnerLink, start: number, capturedEnd: number, wireLength: number): void {
     if ((this.length + 1) * PLAN_STRIDE > this.cells.length) {
-      const grown = new Int32Array(this.cells.length * 2);
+      const grown = new Uint32Array(this.cells.length * 2);
       grown.set(this.cells);
       this.cells = grown;
     }
@@ -147,6 +151,19 @@ class InnerFrameWriter {
     else writer.close();
   }
 
+  /**
+   * After an error: closes a file that was opened, keeping the whole frames
+   * written so far, and creates none. The error that stopped the work is the
+   * one reported, not one that closing may add.
+   */
+  abandon(): void {
+    try {
+      this.writer?.close();
+    } catch {
+      // Reported by the error in hand.
+    }
+  }
+
   describe(): string {
     const total = this.written.ethernet + this.written.ip;
     const what = this.format === 'pcapng'
@@ -199,15 +216,19 @@ async function decapOneKind(input: string, link: InnerLink, flags: DecapFlags, t
   const prepared = prepareDecode(decodeOptionsOf(flags));
   const writer = new InnerFrameWriter(flags.output, 'pcap', link);
   const out: WritableRecord = { sec: 0, nsec: 0, len: 0, bytes: new Uint8Array(0) };
-  const summary = await decodeRecords(fileSource(input), prepared, innerFrames(flags, tally, (_n, record, frame) => {
-    out.sec = record.sec;
-    out.nsec = record.nsec;
-    out.len = frame.wireLength;
-    out.bytes = record.bytes.subarray(frame.start, frame.capturedEnd);
-    writer.write(out, frame.link);
-  }));
-  writer.close();
-  return [summary, writer];
+  try {
+    const summary = await decodeRecords(fileSource(input), prepared, innerFrames(flags, tally, (_n, record, frame) => {
+      out.sec = record.sec;
+      out.nsec = record.nsec;
+      out.len = frame.wireLength;
+      out.bytes = record.bytes.subarray(frame.start, frame.capturedEnd);
+      writer.write(out, frame.link);
+    }));
+    writer.close();
+    return [summary, writer];
+  } finally {
+    writer.abandon();
+  }
 }
 
 /** A file: decode once to learn where the frames are and of what kinds, then copy them out. */
@@ -235,8 +256,9 @@ async function decapFile(input: string, flags: DecapFlags, tally: LeftOutTally):
         return next < plan.length;
       });
     }
-  } finally {
     writer.close();
+  } finally {
+    writer.abandon();
   }
   return [summary, writer];
 }
@@ -257,8 +279,9 @@ async function decapStream(input: string, flags: DecapFlags, tally: LeftOutTally
   const writer = InnerFrameWriter.forKinds(flags.output, kinds);
   try {
     for (const frame of held) writer.write(frame, frame.link);
-  } finally {
     writer.close();
+  } finally {
+    writer.abandon();
   }
   return [summary, writer];
 }

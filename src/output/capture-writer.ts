@@ -1,11 +1,13 @@
 // Writing captures: classic pcap (nanosecond magic unless told otherwise) and
 // pcapng with one interface per link type, or the interfaces of the file a
-// subset is taken from. Both buffer and write synchronously, so a writer that
-// is closed has put every packet on disk.
+// subset is taken from. Both write through a CheckedFile: a writer that is
+// closed has put every packet on disk, and one that failed holds whole packets
+// only. Values a reader took from a damaged file are clamped to what the
+// format's fields hold, so any record read can be written.
 
-import fs from 'node:fs';
 import { WorkError } from '../errors.js';
 import type { PcapngInterfaceLayout } from '../sources/record.js';
+import { CheckedFile } from './checked-file.js';
 
 export interface WritableRecord {
   sec: number;
@@ -29,56 +31,64 @@ export interface PcapngInterface {
 
 export type CaptureFormat = 'pcap' | 'pcapng';
 
-const FLUSH_AT = 1 << 20;
 const PCAP_MAGIC = 0xa1b2c3d4;
 const PCAP_NSEC_MAGIC = 0xa1b23c4d;
 const DEFAULT_SNAPLEN = 262144;
+const UINT32_MAX = 0xffffffff;
+const UINT64_MAX = (1n << 64n) - 1n;
 
-function openForWriting(path: string): number {
-  try {
-    return fs.openSync(path, 'w');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied'
-      : code === 'ENOENT' ? 'no such directory'
-        : code === 'EISDIR' ? 'it is a directory'
-          : (err as Error).message;
-    throw new WorkError(`cannot write ${path}: ${why}`);
-  }
+/**
+ * The original length as a record field can hold it: never less than what
+ * was captured (a reader's file may say less), never more than 32 bits.
+ */
+function wireLengthOf(record: WritableRecord): number {
+  const len = Number.isFinite(record.len) ? Math.trunc(record.len) : 0;
+  return Math.min(Math.max(len, record.bytes.length), UINT32_MAX);
+}
+
+/** Nanoseconds within the second, whole and in range, whatever a reader computed. */
+function nanosecondsOf(record: WritableRecord): number {
+  const nsec = Number.isFinite(record.nsec) ? Math.trunc(record.nsec) : 0;
+  return Math.min(Math.max(nsec, 0), 999_999_999);
+}
+
+/** Whole seconds since 1970, never negative: both formats count from 1970 without sign. */
+function secondsOf(record: WritableRecord): number {
+  return Number.isFinite(record.sec) ? Math.max(Math.trunc(record.sec), 0) : 0;
 }
 
 abstract class BufferedFileWriter {
-  private chunks: Buffer[] = [];
-  private pending = 0;
-  private readonly fd: number;
-  /** Packets written so far. */
-  packets = 0;
+  private readonly file: CheckedFile;
 
   constructor(readonly path: string) {
-    this.fd = openForWriting(path);
+    this.file = new CheckedFile(path);
   }
 
-  protected put(buffer: Buffer): void {
-    this.chunks.push(buffer);
-    this.pending += buffer.length;
-    if (this.pending >= FLUSH_AT) this.flush();
+  /** Packets handed to the writer (whole on disk once it is closed without an error). */
+  get packets(): number {
+    return this.file.packets;
+  }
+
+  /** Packets whole on disk now. */
+  get packetsOnDisk(): number {
+    return this.file.packetsOnDisk;
+  }
+
+  /** A file header or block that is not a packet. */
+  protected put(buffer: Uint8Array): void {
+    this.file.unit([buffer], false);
+  }
+
+  protected putPacket(parts: Uint8Array[]): void {
+    this.file.unit(parts, true);
   }
 
   flush(): void {
-    if (this.pending === 0) return;
-    const all = Buffer.concat(this.chunks, this.pending);
-    this.chunks = [];
-    this.pending = 0;
-    try {
-      fs.writeSync(this.fd, all);
-    } catch (err) {
-      throw new WorkError(`cannot write ${this.path}: ${(err as Error).message}`);
-    }
+    this.file.flush();
   }
 
   close(): void {
-    this.flush();
-    fs.closeSync(this.fd);
+    this.file.close();
   }
 
   abstract write(record: WritableRecord, linktype: number): void;
@@ -122,13 +132,12 @@ export class PcapWriter extends BufferedFileWriter {
       throw new WorkError(`cannot write link type ${linktype} into a pcap file of link type ${this.linktype}; use pcapng`);
     }
     const h = Buffer.alloc(16);
-    h.writeUInt32LE(record.sec >>> 0, 0);
-    h.writeUInt32LE(this.nano ? record.nsec : Math.floor(record.nsec / 1000), 4);
+    const nsec = nanosecondsOf(record);
+    h.writeUInt32LE(Math.min(secondsOf(record), UINT32_MAX), 0);
+    h.writeUInt32LE(this.nano ? nsec : Math.floor(nsec / 1000), 4);
     h.writeUInt32LE(record.bytes.length, 8);
-    h.writeUInt32LE(record.len, 12);
-    this.put(h);
-    this.put(Buffer.from(record.bytes));
-    this.packets++;
+    h.writeUInt32LE(wireLengthOf(record), 12);
+    this.putPacket([h, Buffer.from(record.bytes)]);
   }
 
   /** An empty capture still gets a header, of the link type the caller expected. */
@@ -260,8 +269,7 @@ export class PcapngWriter extends BufferedFileWriter {
     epb.writeUInt32LE(Number(ticks >> 32n), 12);
     epb.writeUInt32LE(Number(ticks & 0xffffffffn), 16);
     epb.writeUInt32LE(caplen, 20);
-    epb.writeUInt32LE(record.len, 24);
-    this.put(epb);
+    epb.writeUInt32LE(wireLengthOf(record), 24);
     const body = Buffer.alloc(padded + options + 4);
     body.set(record.bytes, 0);
     if (record.direction !== undefined) {
@@ -270,8 +278,7 @@ export class PcapngWriter extends BufferedFileWriter {
       body.writeUInt32LE(EPB_DIRECTION[record.direction], padded + 4);
     }
     body.writeUInt32LE(total, padded + options);
-    this.put(body);
-    this.packets++;
+    this.putPacket([epb, body]);
   }
 }
 
@@ -282,9 +289,10 @@ export class PcapngWriter extends BufferedFileWriter {
  */
 function timestampUnits(record: WritableRecord, iface: WrittenInterface): bigint {
   const units = iface.unitsPerSecond;
-  const nsec = BigInt(record.nsec);
+  const nsec = BigInt(nanosecondsOf(record));
   const fraction = units <= 1_000_000_000n ? (nsec * units + 999_999_999n) / 1_000_000_000n : (nsec * units) / 1_000_000_000n;
-  return BigInt(record.sec - iface.offset) * units + fraction;
+  const ticks = BigInt(Math.max(secondsOf(record) - iface.offset, 0)) * units + fraction;
+  return ticks > UINT64_MAX ? UINT64_MAX : ticks;
 }
 
 export function openCaptureWriter(path: string, format: CaptureFormat, snaplen?: number): PcapWriter | PcapngWriter {

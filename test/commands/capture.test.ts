@@ -53,7 +53,10 @@ class VxlanLab {
    * (it said so on stderr, as tcpdump and tunscope capture do) and stop(), which
    * interrupts it as Ctrl-C would and resolves with its exit status.
    */
-  background(command: string[]): { child: ChildProcess; listening: Promise<void>; stderr: () => string; stop: () => Promise<number | null> } {
+  background(command: string[]): {
+    child: ChildProcess; listening: Promise<void>; stderr: () => string; exited: Promise<number | null>;
+    stop: (signal?: NodeJS.Signals) => Promise<number | null>;
+  } {
     const child = spawn('ip', ['netns', 'exec', this.nsA, ...command], { stdio: ['ignore', 'ignore', 'pipe'], cwd: this.dir });
     this.traffic.push(child);
     let stderr = '';
@@ -70,8 +73,9 @@ class VxlanLab {
       child,
       listening,
       stderr: () => stderr,
-      stop: () => {
-        child.kill('SIGINT');
+      exited,
+      stop: (signal: NodeJS.Signals = 'SIGINT') => {
+        child.kill(signal);
         return exited;
       },
     };
@@ -269,6 +273,50 @@ describe('tunscope capture in a kernel VXLAN lab (veth, VNI 42 and 43, plain UDP
     expect(capture.stderr()).toMatch(/^20 packets written to /m);
     const payloads = tshark(l.file('ctrl-c.pcap'), ['-T', 'fields', '-e', 'data.data']).trimEnd().split('\n');
     expect(payloads.map((hex) => Buffer.from(hex, 'hex').toString())).toEqual(Array.from({ length: 20 }, (_, i) => `last ${i}`));
+  });
+
+  for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+    it(`ends on ${signal} as on Ctrl-C: the summary, the file whole, exit 0`, async () => {
+      const l = ready();
+      if (!l) return;
+      const file = l.file(`${signal}.pcap`);
+      const capture = l.background([process.execPath, CLI, 'capture', 'va', '--filter', 'vxlan', '-w', file]);
+      await capture.listening;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await capture.stop(signal)).toBe(0);
+      const written = Number(/^(\d+) packets written to /m.exec(capture.stderr())?.[1]);
+      expect(written).toBeGreaterThan(0);
+      expect(capture.stderr()).toMatch(/^\d+ packets dropped by the kernel$/m);
+      expect(vnisPerFrame(file)).toHaveLength(written);
+    });
+  }
+
+  it('on a disk that fills: stops, prints the summary, exits 1 naming the file and its complete packets, cut to whole packets', async () => {
+    const l = ready();
+    if (!l) return;
+    const disk = l.file('small-disk');
+    fs.mkdirSync(disk);
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', disk]).status).toBe(0);
+    try {
+      const file = path.join(disk, 'full.pcap');
+      const flood = l.background(['ping', '-q', '-f', '-s', '1400', '10.0.0.2']);
+      const capture = l.background([process.execPath, CLI, 'capture', 'va', '--bpf', 'icmp', '-w', file]);
+      const status = await Promise.race([capture.exited, new Promise((resolve) => setTimeout(resolve, 12_000, 'still running'))]);
+      await flood.stop();
+      if (status === 'still running') await capture.stop();
+      expect(status).toBe(1);
+      expect(capture.stderr()).toMatch(/^\d+ packets received/m);
+      const match = new RegExp(`^tunscope: cannot write ${file}: no space left on device; it holds (\\d+) complete packets$`, 'm')
+        .exec(capture.stderr());
+      expect(match, capture.stderr()).not.toBeNull();
+      const complete = Number(match?.[1]);
+      expect(complete).toBeGreaterThan(0);
+      const check = spawnSync('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' });
+      expect(check.stderr).not.toMatch(/cut short|appears to be damaged/);
+      expect(check.stdout.trimEnd().split('\n')).toHaveLength(complete);
+    } finally {
+      spawnSync('umount', [disk]);
+    }
   });
 
   it('a second Ctrl-C while the ring drains stops at once, and still closes the file whole', async () => {

@@ -13,6 +13,14 @@ export const FIXTURES = path.join(PROJECT_ROOT, 'fixtures');
 /** tcpdump's test captures, kept beside the project and read in place. */
 export const PEER_CAPTURES = path.resolve(PROJECT_ROOT, '../shared/peer-captures/tcpdump');
 
+/** Captures that once made tunscope fail (an internal error, a silent short file), kept beside the project and read in place. */
+export const RELIABILITY_CASES = path.resolve(PROJECT_ROOT, '../shared/reliability-cases');
+export const haveReliabilityCases = fs.existsSync(RELIABILITY_CASES);
+
+export function reliabilityCase(name: string): string {
+  return path.join(RELIABILITY_CASES, name);
+}
+
 export function peerCapture(name: string): string {
   return path.join(PEER_CAPTURES, name);
 }
