@@ -72,8 +72,9 @@ describe.each([[100, 30], [80, 24]])('tunscope tui in a %ix%i terminal', (width,
       await pause(100);
       term.keys('Space');
       // The fields and the status line may come in two redraws: wait for the later one.
-      screen = await term.waitFor('udp bytes 34-41');
-      expect(screen).toContain('dstPort: 4789');
+      await term.waitFor('udp bytes 34-41');
+      screen = await term.waitFor('dstPort: 4789');
+      expect(screen).toContain('udp bytes 34-41');
       const dump = linesOf(term.screen(true));
       // Bytes 32-39 sit in the row at 0x20: the first two are IPv4's, the next six UDP's, in reverse video.
       const row = dump.find((line) => line.includes('0020')) ?? '';
