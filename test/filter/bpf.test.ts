@@ -10,8 +10,7 @@ import { parseDecodeAs, type DecodeAs } from '../../decoders/registry.js';
 import { derivePrefilter } from '../../src/filter/bpf.js';
 import { parseFilter } from '../../src/filter/parse.js';
 import { decodeCapture, prepareDecode } from '../../src/pipeline.js';
-import { readCaptureFile } from '../../src/sources/file.js';
-import { haveTcpdump, tcpdumpFrames } from '../helpers/tcpdump.js';
+import { haveTcpdump, linktypeOf, tcpdumpFrames } from '../helpers/tcpdump.js';
 import { FIXTURES, capturesIn, haveTshark, requireOrSkip, tshark } from '../helpers/tools.js';
 
 function prefilter(filter: string, options: { decodeAs?: string[]; vlanTags?: number; ethernet?: boolean } = {}): string {
@@ -30,15 +29,6 @@ async function ourFrames(file: string, filter: string): Promise<number[]> {
 function tsharkFrames(file: string, displayFilter: string): number[] {
   const out = tshark(file, ['-Y', displayFilter, '-T', 'fields', '-e', 'frame.number']).trimEnd();
   return out === '' ? [] : out.split('\n').map(Number);
-}
-
-function linktypeOf(file: string): number {
-  let linktype = -1;
-  readCaptureFile(file, (record) => {
-    linktype = record.linktype;
-    return false;
-  });
-  return linktype;
 }
 
 // RFC 8200 section 4: IPv6 packets whose first next header is an extension

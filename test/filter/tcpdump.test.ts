@@ -7,8 +7,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeCapture, prepareDecode } from '../../src/pipeline.js';
-import { readCaptureFile } from '../../src/sources/file.js';
-import { haveTcpdump, tcpdumpFrames } from '../helpers/tcpdump.js';
+import { haveTcpdump, linktypeOf, tcpdumpFrames } from '../helpers/tcpdump.js';
 import { FIXTURES, capturesIn, requireOrSkip } from '../helpers/tools.js';
 
 async function ours(file: string, filter: string): Promise<number[]> {
@@ -17,15 +16,6 @@ async function ours(file: string, filter: string): Promise<number[]> {
     frames.push(n);
   });
   return frames;
-}
-
-function linktypeOf(file: string): number {
-  let linktype = -1;
-  readCaptureFile(file, (record) => {
-    linktype = record.linktype;
-    return false;
-  });
-  return linktype;
 }
 
 const LINKTYPE_ETHERNET = 1;

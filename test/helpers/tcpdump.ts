@@ -9,6 +9,16 @@ import { hasCommand } from './tools.js';
 
 export const haveTcpdump = hasCommand('tcpdump');
 
+/** The link type of a capture file's first record (-1 when it has none). */
+export function linktypeOf(file: string): number {
+  let linktype = -1;
+  readCaptureFile(file, (record) => {
+    linktype = record.linktype;
+    return false;
+  });
+  return linktype;
+}
+
 /** The bytes of every record of a capture file, in order. */
 export function recordBytes(file: string): Buffer[] {
   const frames: Buffer[] = [];
