@@ -4,7 +4,8 @@
 // up by its exact key, then by its NAT-proof loose key; a journey already seen at
 // the same point is a different packet (a retransmission, a repeated ARP). A
 // journey lives for the matching window after its first sighting and is then
-// closed and handed on, so memory follows the window, not the captures.
+// closed and handed on, so memory follows the window, not the captures; one
+// seen at every point that nothing more can join is closed at once.
 //
 // Three things are not one sighting per packet:
 // - fragments: a later fragment joins the journey of its datagram's first one;
