@@ -22,20 +22,34 @@ const lab = twoHostLab(`cp${process.pid % 100000}`);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tunscope-capture-netns-'));
 let labUp = false;
 
-/** `tunscope capture ARGS` in the background, with a promise that it said `listening on`, and stop() (Ctrl-C). */
-function background(args: string[]): { listening: Promise<void>; stderr: () => string; stop: () => Promise<number | null>; child: ChildProcess } {
-  const child = spawn(process.execPath, [CLI, 'capture', ...args], { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir });
+interface Background {
+  child: ChildProcess;
+  /** Settles when it said `listening on`; fails when it ended before. */
+  listening: Promise<void>;
+  stdout: () => string;
+  stderr: () => string;
+  /** Its exit code, once it ended. */
+  exited: Promise<number | null>;
+  /** Ctrl-C, and its exit code. */
+  stop: () => Promise<number | null>;
+}
+
+/** `tunscope COMMAND ARGS` (capture unless told) in the background, its output gathered. */
+function background(args: string[], command = 'capture'): Background {
+  const child = spawn(process.execPath, [CLI, command, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
+  let stdout = '';
   let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const listening = new Promise<void>((resolve, reject) => {
     child.stderr!.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
       if (/listening on/.test(stderr)) resolve();
     });
-    void exited.then(() => reject(new Error(`capture ended before listening: ${stderr}`)));
+    void exited.then(() => reject(new Error(`${command} ended before listening: ${stderr}`)));
   });
   listening.catch(() => undefined);
-  return { child, listening, stderr: () => stderr, stop: () => (child.kill('SIGINT'), exited) };
+  return { child, listening, stdout: () => stdout, stderr: () => stderr, exited, stop: () => (child.kill('SIGINT'), exited) };
 }
 
 function inNetns(ns: string, command: string[]) {
@@ -158,14 +172,11 @@ describe('tunscope capture on four interfaces in two namespaces', () => {
 
   it('prints each packet with its interface and direction, as tcpdump -i any does', async () => {
     if (!ready()) return;
-    const child = spawn(process.execPath, [CLI, 'capture', `${lab.ns1}/vx42`, '-i', `${lab.ns2}/vx42`, '--filter', 'icmp', '-c', '4'],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    await new Promise<void>((resolve) => child.stderr.on('data', (chunk: Buffer) => (/listening on/.test(chunk.toString()) ? resolve() : undefined)));
+    const capture = background([`${lab.ns1}/vx42`, '-i', `${lab.ns2}/vx42`, '--filter', 'icmp', '-c', '4']);
+    await capture.listening;
     inNetns(lab.ns1, ['ping', '-c', '1', '172.18.42.2']);
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    expect(code).toBe(0);
+    expect(await capture.exited).toBe(0);
+    const stdout = capture.stdout();
     expect(stdout.trimEnd().split('\n').map((l) => l.replace(/^\S+ /, '').replace(/, id \d+/, ''))).toEqual([
       `${lab.ns1}/vx42 Out IP 172.18.42.1 > 172.18.42.2: ICMP echo request, seq 1, length 64`,
       `${lab.ns2}/vx42 In IP 172.18.42.1 > 172.18.42.2: ICMP echo request, seq 1, length 64`,
@@ -177,19 +188,11 @@ describe('tunscope capture on four interfaces in two namespaces', () => {
 
 describe('tunscope capture: per interface in --stats and --json', () => {
   async function captureDuringPing(args: string[]): Promise<{ stdout: string; stderr: string }> {
-    const child = spawn(process.execPath, [CLI, 'capture', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    await new Promise<void>((resolve) => child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (/listening on/.test(stderr)) resolve();
-    }));
+    const capture = background(args);
+    await capture.listening;
     inNetns(lab.ns1, ['ping', '-c', '3', '-i', '0.2', '172.18.42.2']);
-    child.kill('SIGINT');
-    expect(await exited).toBe(0);
-    return { stdout, stderr };
+    expect(await capture.stop()).toBe(0);
+    return { stdout: capture.stdout(), stderr: capture.stderr() };
   }
 
   it('--stats --json has an interfaces array with each interface\'s counts', async () => {
@@ -367,17 +370,11 @@ describe('tunscope trace on live points', () => {
     expect(inNetns(lab.ns1, ['ip', 'neigh', 'replace', '172.18.42.2', 'lladdr', '02:00:ac:12:2a:02', 'dev', 'vx42', 'nud', 'permanent']).status).toBe(0);
     const points = [`${lab.ns1}/vx42`, `${lab.ns1}/${lab.veth1}`, `${lab.ns2}/${lab.veth2}`, `${lab.ns2}/vx42`];
     const file = path.join(dir, 'trace.pcapng');
-    const child = spawn(process.execPath, [CLI, 'trace', ...points, '--duration', '3', '-w', file, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    await new Promise<void>((resolve) => child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (/listening on/.test(stderr)) resolve();
-    }));
+    const trace = background([...points, '--duration', '3', '-w', file, '--json'], 'trace');
+    await trace.listening;
     inNetns(lab.ns1, ['ping', '-c', '3', '-i', '0.2', '-W', '1', '172.18.42.2']);
-    expect(await exited).toBe(0);
+    expect(await trace.exited).toBe(0);
+    const stdout = trace.stdout();
     const report = JSON.parse(stdout) as Parameters<typeof lossesOf>[0] & { points: { name: string; packets: number }[] };
     expect(report.points.map((p) => p.name)).toEqual(points);
     expect(lossesOf(report).filter((l) => l.kind === 'icmp-echo-request')).toEqual([
