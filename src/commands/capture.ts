@@ -26,11 +26,12 @@ import { DEFAULT_RING_PACKETS } from '../tui/packet-ring.js';
 import {
   captureFormat, countLine, interfaceCounts, interfaceTable, listeningLine, openLiveWriter, PcapWriter, summary,
 } from './capture-report.js';
+import { addCaptureExportOptions, exportsGiven, exportsNeedReport, openExports, type ExportFlags } from '../export/options.js';
 import { addDecodeOptions, collect, decodeOptionsOf, positiveInteger, positiveNumber, warn, type DecodeFlags } from './options.js';
 import type { PrintFlags } from './read.js';
 
 
-interface CaptureFlags extends PrintFlags, DecodeFlags {
+interface CaptureFlags extends PrintFlags, DecodeFlags, ExportFlags {
   interface?: string[];
   bpf?: string;
   write?: string;
@@ -99,23 +100,34 @@ function interfacesOf(positional: string[], flags: CaptureFlags): string[] {
 async function runCapture(positional: string[], flags: CaptureFlags): Promise<void> {
   const given = interfacesOf(positional, flags);
   // Packets are printed unless they go to a file or into the stats tables, or a print mode asks for them.
-  const printing = (flags.write === undefined && !flags.stats) || flags.verbose || flags.hex || (flags.json && !flags.stats);
+  // Exports (--metrics, --ipfix, --interval) count as --stats does.
+  const counting = flags.stats || exportsGiven(flags);
+  const printing = (flags.write === undefined && !counting) || flags.verbose || flags.hex || (flags.json && !flags.stats && flags.interval === undefined);
+  // A bad HOST:PORT or a port in use ends the command before the capture starts.
+  const exports = await openExports(flags, true, warn);
   // What only counts or writes needs no more from the decoders than `stats` does.
   const prepared = prepareDecode({ ...decodeOptionsOf(flags), detail: printing || flags.tui === true });
   const decodeAs = (flags.decodeAs ?? []).map((spec) => parseDecodeAs(spec) as DecodeAs);
   const format = flags.write === undefined ? null : captureFormat(flags.write, flags.pcapng);
-  const live = LiveCapture.open({
-    interfaces: given.map(parseInterfaceSpec),
-    kernelFilter: kernelFilterFor(flags.bpf, prepared.filter, decodeAs),
-    snaplen: flags.snaplen,
-    promisc: flags.promisc,
-    bufferBytes: Math.round(flags.buffer * 1024 * 1024),
-  });
+  let live: LiveCapture;
+  try {
+    live = LiveCapture.open({
+      interfaces: given.map(parseInterfaceSpec),
+      kernelFilter: kernelFilterFor(flags.bpf, prepared.filter, decodeAs),
+      snaplen: flags.snaplen,
+      promisc: flags.promisc,
+      bufferBytes: Math.round(flags.buffer * 1024 * 1024),
+    });
+  } catch (err) {
+    await exports?.close();
+    throw err;
+  }
   let writer: PcapWriter | PcapngWriter | null = null;
   try {
     if (flags.write !== undefined && format === 'pcap') writer = openLiveWriter(live, flags.write, format, flags.snaplen);
   } catch (err) {
     live.stop();
+    await exports?.close();
     throw err;
   }
   // Ctrl-C from the moment `listening on` is said: what the rings hold by then is still read and written.
@@ -132,6 +144,7 @@ async function runCapture(positional: string[], flags: CaptureFlags): Promise<vo
   live.onWarning = (message) => warn(`warning: ${message}`);
   const names = live.interfaces.map((i) => i.spec.given);
   if (flags.tui) {
+    await exports?.close();
     try {
       const { runLiveTui } = await import('./tui.js');
       await runLiveTui({
@@ -150,6 +163,7 @@ async function runCapture(positional: string[], flags: CaptureFlags): Promise<vo
   } catch (err) {
     live.stop();
     unlisten();
+    await exports?.close();
     throw err;
   }
 
@@ -177,12 +191,19 @@ async function runCapture(positional: string[], flags: CaptureFlags): Promise<vo
   sinks.push((_n, record) => {
     matchedBy[record.interfaceId]++;
   });
-  const { StatsAggregator } = flags.stats ? await import('../analysis/aggregate.js') : { StatsAggregator: null };
+  const needReport = flags.stats || exportsNeedReport(flags);
+  const { StatsAggregator } = needReport ? await import('../analysis/aggregate.js') : { StatsAggregator: null };
   const aggregator = StatsAggregator === null ? null : new StatsAggregator();
   if (aggregator !== null) sinks.push((n, record, packet) => aggregator.add(n, record, packet));
   const { statsText } = flags.stats ? await import('../output/tables.js') : { statsText: null };
   const { DEFAULT_TOP } = flags.stats ? await import('./stats.js') : { DEFAULT_TOP: 0 };
   const source = names.join(', ');
+  if (exports !== null) {
+    sinks.push((_n, record, packet) => exports.add(record, packet));
+    exports.startLive({
+      report: () => aggregator!.report(), interfaces: () => interfaceCounts(live, matchedBy), line: (text) => (out.line(text), out.flush()),
+    });
+  }
 
   // On a terminal, --stats tables are redrawn in place while the capture runs
   // (unless packets are printed there too); files and pipes get them once, at the end.
@@ -236,6 +257,7 @@ async function runCapture(positional: string[], flags: CaptureFlags): Promise<vo
     }
   }
   const each = interfaceCounts(live, matchedBy);
+  const exported = exports === null ? [] : await exports.finish(aggregator === null ? null : () => aggregator.report());
   if (aggregator !== null && statsText !== null) {
     const report = aggregator.report();
     out.line(flags.json ? JSON.stringify({ ...report, interfaces: each })
@@ -243,7 +265,7 @@ async function runCapture(positional: string[], flags: CaptureFlags): Promise<vo
   }
   out.flush();
   const written = fileWriter === null || writeFailure !== null ? null : countLine(fileWriter.packets, `written to ${fileWriter.path}`);
-  process.stderr.write(`${summary(live.stats(), decoded.matched, written, each)}\n`);
+  process.stderr.write(`${summary(live.stats(), decoded.matched, written, each)}\n${exported.map((line) => `${line}\n`).join('')}`);
   if (writeFailure !== null) throw writeFailure;
 }
 
@@ -268,5 +290,6 @@ export function defineCaptureCommand(program: Command): void {
     .option('--stats', 'at the end, print the tables of `tunscope stats` for what was captured (one JSON object with --json)')
     .option('--tui', 'show the capture in the terminal UI of `tunscope tui` instead of printing it')
     .option('--tui-buffer <packets>', 'packets the terminal UI keeps for its packet views', positiveInteger, DEFAULT_RING_PACKETS);
+  addCaptureExportOptions(command);
   addDecodeOptions(command).action(runCapture);
 }

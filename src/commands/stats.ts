@@ -6,16 +6,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { StatsAggregator, type AggregatorOptions } from '../analysis/aggregate.js';
 import { parallelStats } from '../analysis/parallel.js';
-import { decodeCapture, prepareDecode, type PreparedDecode } from '../pipeline.js';
+import { decodeCapture, prepareDecode, type PacketSink, type PreparedDecode } from '../pipeline.js';
 import { UsageError } from '../errors.js';
 import { OutputWriter } from '../output/writer.js';
 import { statsCsv } from '../output/csv.js';
 import { statsText, type StatsGrouping } from '../output/tables.js';
+import { addStatsExportOptions, openExports, type ExportFlags } from '../export/options.js';
 import { FILTER_WORDS_ARGUMENT, addDecodeOptions, decodeOptionsOf, positiveInteger, warn, type DecodeFlags } from './options.js';
 
 export const DEFAULT_TOP = 20;
 
-export interface StatsFlags extends DecodeFlags {
+export interface StatsFlags extends DecodeFlags, ExportFlags {
   json?: boolean;
   csv?: boolean;
   top?: number;
@@ -49,10 +50,13 @@ function fileSize(file: string): number {
   }
 }
 
-async function countWhole(file: string, prepared: PreparedDecode, options: AggregatorOptions) {
+async function countWhole(file: string, prepared: PreparedDecode, options: AggregatorOptions, also: PacketSink | null = null) {
   const aggregator = new StatsAggregator(options);
-  const summary = await decodeCapture(file, prepared, (n, record, packet) => {
+  const summary = await decodeCapture(file, prepared, also === null ? (n, record, packet) => {
     aggregator.add(n, record, packet);
+  } : (n, record, packet) => {
+    aggregator.add(n, record, packet);
+    also(n, record, packet);
   });
   return { aggregator, summary };
 }
@@ -64,15 +68,22 @@ export async function runStats(file: string, flags: StatsFlags, out = new Output
   const decode = { ...decodeOptionsOf(flags), detail: false };
   const prepared = prepareDecode(decode);
   const options = { mtu: flags.mtu, maxFlows: flags.maxFlows };
-  const threads = flags.threads ?? (fileSize(file) >= PARALLEL_MIN_BYTES ? os.availableParallelism() : 1);
+  // Exports see every packet, so they count on one thread.
+  const exports = await openExports(flags, false, warn);
+  const threads = exports !== null ? 1 : flags.threads ?? (fileSize(file) >= PARALLEL_MIN_BYTES ? os.availableParallelism() : 1);
   const { aggregator, summary } = (threads > 1 && file !== '-' ? await parallelStats(file, decode, options, threads) : null)
-    ?? await countWhole(file, prepared, options);
+    ?? await countWhole(file, prepared, options, exports === null ? null : (_n, record, packet) => exports.add(record, packet))
+      .catch(async (err: unknown) => {
+        await exports?.close();
+        throw err;
+      });
   const report = aggregator.report();
   if (flags.json) out.line(JSON.stringify(report));
   else if (flags.csv) out.line(statsCsv(report, flags.by, flags.top ?? 0));
   else out.line(statsText(report, { by: flags.by, top: flags.top ?? DEFAULT_TOP, source: file, wide: flags.wide }));
   out.flush();
   if (summary.warning && !out.closed) warn(`warning: ${summary.warning}`);
+  if (exports !== null) for (const line of await exports.finish(() => report)) process.stderr.write(`${line}\n`);
 }
 
 export function defineStatsCommand(program: Command): void {
@@ -92,5 +103,6 @@ export function defineStatsCommand(program: Command): void {
       positiveInteger)
     .option('--threads <n>', 'count on N threads, each reading a part of a pcap file (default: one per core for files '
       + 'of 32 MiB or more; 1 reads on one thread only)', positiveInteger);
+  addStatsExportOptions(command);
   addDecodeOptions(command).action((file: string, _words: string[], flags: StatsFlags) => runStats(file, flags));
 }
