@@ -1,13 +1,15 @@
 // The IPFIX encoder (RFC 7011) read back by hand, field by field, and the
 // flow cache over a kernel-made VXLAN capture, its flows against tshark's.
 
+import dgram from 'node:dgram';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeCapture, prepareDecode } from '../../src/pipeline.js';
 import { FlowCache } from '../../src/export/flow-cache.js';
 import { parseHostPort } from '../../src/export/host-port.js';
+import { IpfixExporter, TEMPLATE_INTERVAL_MS } from '../../src/export/ipfix-exporter.js';
 import {
-  END_IDLE, IpfixEncoder, MAX_MESSAGE, OVS_TUNNEL_VXLAN, TEMPLATES, VMWARE_PEN, layer2SegmentId, type FlowRecord,
+  END_ACTIVE, END_IDLE, IpfixEncoder, MAX_MESSAGE, OVS_TUNNEL_VXLAN, TEMPLATES, VMWARE_PEN, layer2SegmentId, type FlowRecord,
 } from '../../src/export/ipfix.js';
 import { FIXTURES, haveTshark, requireOrSkip, tshark } from '../helpers/tools.js';
 
@@ -175,6 +177,18 @@ describe('the IPFIX flow cache over a kernel VXLAN capture', () => {
     expect(flows.every((f) => f.endReason === END_IDLE)).toBe(true);
   });
 
+  it('ends flows open for the active timeout, the long ones first; a later packet starts the flow again', async () => {
+    const { cache, flows } = await cached({ activeMs: 100, idleMs: Infinity });
+    // The fixture's exchanges last about 0.2 s each: with a 100 ms active timeout some flows were cut as packets came.
+    expect(flows.length).toBeGreaterThan(0);
+    expect(flows.every((f) => f.endReason === END_ACTIVE && f.endMs - f.startMs < 100)).toBe(true);
+    const open = cache.size;
+    const before = flows.length;
+    cache.expire((await lastMs()) + 100_000);
+    expect(flows.length).toBe(before + open);
+    expect(flows.slice(-open).every((f) => f.endReason === END_ACTIVE)).toBe(true);
+  });
+
   async function lastMs(): Promise<number> {
     let ms = 0;
     await decodeCapture(file, prepareDecode({ detail: false }), (_n, record) => {
@@ -182,4 +196,33 @@ describe('the IPFIX flow cache over a kernel VXLAN capture', () => {
     });
     return ms;
   }
+});
+
+describe('IPFIX exporter', () => {
+  it('sends the templates first and again once 10 minutes have passed, not before', async () => {
+    const collector = dgram.createSocket('udp4');
+    const received: Buffer[] = [];
+    collector.on('message', (message) => received.push(message));
+    await new Promise<void>((resolve) => collector.bind(0, '127.0.0.1', resolve));
+    const target = parseHostPort('--ipfix', `127.0.0.1:${collector.address().port}`);
+    const exporter = await IpfixExporter.open(target, () => undefined);
+    const t0 = 1_700_000_000_000;
+    exporter.export([VXLAN_FLOW], t0);
+    exporter.export([VXLAN_FLOW], t0 + TEMPLATE_INTERVAL_MS - 1);
+    exporter.export([VXLAN_FLOW], t0 + TEMPLATE_INTERVAL_MS);
+    await exporter.close();
+    await new Promise<void>((resolve) => {
+      const wait = setInterval(() => {
+        if (received.length >= 5) {
+          clearInterval(wait);
+          resolve();
+        }
+      }, 10);
+    });
+    collector.close();
+    // Set ids: 2 is a template set, 258 the data of the VXLAN flow.
+    expect(received.map((m) => m.readUInt16BE(16))).toEqual([2, 258, 258, 2, 258]);
+    expect(exporter.datagramsSent).toBe(5);
+    expect(exporter.records).toBe(3);
+  });
 });
