@@ -4,6 +4,27 @@
 // GRE, and the 24-bit segment id in the low three) and the VMware enterprise
 // elements 891-897 (PEN 6876). A flow outside every tunnel uses a template
 // without any tunnel element.
+//
+// A message (RFC 7011 section 3.1), then its sets (3.3.2), each a template
+// set (id 2) or a data set (the id of its template):
+//
+//    0                   1                   2                   3
+//    0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+//   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//   |       Version Number (10)     |            Length             |
+//   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//   |                           Export Time                         |
+//   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//   |                       Sequence Number                         |
+//   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//   |                    Observation Domain ID                      |
+//   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//   |          Set ID               |          Length               |
+//   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//
+// A template record is its id and field count, then per field its element id
+// (the top bit set for an enterprise element, followed by the 4-byte PEN) and
+// length (3.4.1, 3.2).
 
 export const IPFIX_VERSION = 10;
 export const IPFIX_DEFAULT_PORT = 4739;
