@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { StatsAggregator, type AggregatorOptions } from '../analysis/aggregate.js';
 import { parallelStats } from '../analysis/parallel.js';
-import { decodeCapture, prepareDecode, type PreparedDecode } from '../pipeline.js';
+import { decodeRecords, fileSource, prepareDecode, type PreparedDecode } from '../pipeline.js';
+import { Progress, withProgress } from '../output/progress.js';
 import { UsageError } from '../errors.js';
 import { OutputWriter } from '../output/writer.js';
 import { statsCsv } from '../output/csv.js';
@@ -49,9 +50,9 @@ function fileSize(file: string): number {
   }
 }
 
-async function countWhole(file: string, prepared: PreparedDecode, options: AggregatorOptions) {
+async function countWhole(file: string, prepared: PreparedDecode, options: AggregatorOptions, progress: Progress | null) {
   const aggregator = new StatsAggregator(options);
-  const summary = await decodeCapture(file, prepared, (n, record, packet) => {
+  const summary = await decodeRecords(withProgress(fileSource(file), progress), prepared, (n, record, packet) => {
     aggregator.add(n, record, packet);
   });
   return { aggregator, summary };
@@ -65,8 +66,8 @@ export async function runStats(file: string, flags: StatsFlags, out = new Output
   const prepared = prepareDecode(decode);
   const options = { mtu: flags.mtu, maxFlows: flags.maxFlows };
   const threads = flags.threads ?? (fileSize(file) >= PARALLEL_MIN_BYTES ? os.availableParallelism() : 1);
-  const { aggregator, summary } = (threads > 1 && file !== '-' ? await parallelStats(file, decode, options, threads) : null)
-    ?? await countWhole(file, prepared, options);
+  const { aggregator, summary } = (threads > 1 && file !== '-' ? await parallelStats(file, decode, options, threads, undefined, Progress.forFile(file)) : null)
+    ?? await countWhole(file, prepared, options, Progress.forFile(file));
   const report = aggregator.report();
   if (flags.json) out.line(JSON.stringify(report));
   else if (flags.csv) out.line(statsCsv(report, flags.by, flags.top ?? 0));
