@@ -5,7 +5,7 @@
 // Two runs compared with `diff -r` show whether a change kept every output
 // byte for byte:
 //
-//   node scripts/gate.mjs /tmp/before   # on the old build
+//   node scripts/gate.mjs /tmp/before [CLI] # on the old build (or a copy of it)
 //   node scripts/gate.mjs /tmp/after    # on the new one
 //   diff -r /tmp/before /tmp/after
 //
@@ -18,8 +18,9 @@ import { fileURLToPath } from 'node:url';
 import { availableParallelism, tmpdir } from 'node:os';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(root, 'dist/src/cli.js');
 const out = process.argv[2];
+/** The CLI to run: the build's, or a copy of it given as the second argument (so that a rebuild cannot change it mid-run). */
+const cli = resolve(process.argv[3] ?? join(root, 'dist/src/cli.js'));
 if (out === undefined) {
   process.stderr.write('usage: node scripts/gate.mjs OUTDIR\n');
   process.exit(2);
