@@ -21,7 +21,8 @@ export interface ProgressStream {
   write(text: string): boolean;
 }
 
-function clock(seconds: number): string {
+/** Seconds as m:ss, or h:mm:ss from an hour. */
+export function clockText(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
@@ -89,7 +90,7 @@ export class Progress {
     if (this.total > 0) parts.push(`${Math.min(99, Math.floor(fraction * 100))}%`);
     parts.push(`${groupDigits(this.packets)} packets`);
     if (seconds > 0) parts.push(`${groupDigits(Math.round(this.packets / seconds))} packets/s`);
-    if (this.total > 0 && fraction > 0 && seconds > 0) parts.push(`${clock((seconds / fraction) * (1 - fraction))} left`);
+    if (this.total > 0 && fraction > 0 && seconds > 0) parts.push(`${clockText((seconds / fraction) * (1 - fraction))} left`);
     return parts.join(' · ');
   }
 
