@@ -72,7 +72,17 @@ export function timeCommand(argv, timeoutMs = 0) {
   return new Promise((resolve) => {
     const devNull = fs.openSync('/dev/null', 'w');
     const started = process.hrtime.bigint();
-    const child = spawn(command, commandArgs, { stdio: ['ignore', devNull, 'pipe'], ...(timeoutMs > 0 ? { timeout: timeoutMs } : {}) });
+    // In a process group of its own, so that a timeout stops the command itself and not only /usr/bin/time.
+    const child = spawn(command, commandArgs, { stdio: ['ignore', devNull, 'pipe'], detached: timeoutMs > 0 });
+    let timedOut = false;
+    const timer = timeoutMs > 0 ? setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }, timeoutMs) : null;
     fs.closeSync(devNull);
     let stderr = '';
     child.stderr.on('data', (chunk) => {
@@ -86,6 +96,7 @@ export function timeCommand(argv, timeoutMs = 0) {
     child.on('close', (code, signal) => {
       const elapsed = seconds(started);
       if (poll) clearInterval(poll);
+      if (timer) clearTimeout(timer);
       let peakKb = polledKb;
       if (report) {
         try {
@@ -97,7 +108,7 @@ export function timeCommand(argv, timeoutMs = 0) {
         }
       }
       const ok = code === 0;
-      const error = ok ? null : signal === 'SIGTERM' && timeoutMs > 0 && elapsed * 1000 >= timeoutMs ? `stopped after ${timeoutMs / 1000} s` : (stderr.split('\n').find((line) => line.trim() !== '' && !line.includes('Command exited')) ?? `exit ${code ?? signal}`);
+      const error = ok ? null : timedOut ? `stopped after ${timeoutMs / 1000} s` : (stderr.split('\n').find((line) => line.trim() !== '' && !line.includes('Command exited')) ?? `exit ${code ?? signal}`);
       resolve({ seconds: elapsed, peakKb, ok, error });
     });
   });
