@@ -17,12 +17,17 @@
 // `tunscope capture` received against what was sent. It needs root, ip(8)
 // and tcpreplay; the traffic never leaves the two namespaces.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULTS, GENERATOR_VERSION, generateCapture } from './generate.mjs';
+import { flowWorkloads } from './flow-workloads.mjs';
+import { runLive } from './live.mjs';
+import {
+  TIME, firstLine, hasCommand, log, mb, median, ratioText, removeMade, seconds, table, timeCommand, warmCache,
+} from './timing.mjs';
 import { traceBench } from './trace.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -30,12 +35,10 @@ const PROJECT_ROOT = path.dirname(BENCH_DIR);
 const CLI = path.join(PROJECT_ROOT, 'dist', 'src', 'cli.js');
 /** tunscope as its bin starts it: a shell line at its top starts node with the heap settings it wants. */
 const TUNSCOPE = ['/bin/sh', CLI];
-const TIME = '/usr/bin/time';
 
 const TARGETS = {
   statsVsTcpdumpQ: 2,
   linearity: 4.4,
-  bigPeakMb: 200,
 };
 
 function usage() {
@@ -49,7 +52,9 @@ function usage() {
     '  --keep           keep the captures for the next run (they are reused when present)',
     '  --no-linearity   skip the 1x against 4x packets check',
     '  --no-trace       skip trace over four capture points of a quarter of the packets each',
-    '  --big            also measure the peak memory of stats over 10,000,000 packets (slow; about 4 GB of disk)',
+    '  --no-flows       skip the workloads of nearly one flow per packet (bench/generate-flows.mjs)',
+    '  --flow-packets N packets (each its own flow) of the second workload (default 1000000)',
+    '  --big            add the workload of 10,000,000 packets and flows (slow; about 1.3 GB of disk)',
     '  --only A,B       time only these commands (names as in the table, e.g. "stats,tcpdump -q")',
     '',
     '  --live           instead: replay VXLAN into a veth and count what `tunscope capture` misses (root, tcpreplay)',
@@ -63,7 +68,7 @@ function usage() {
 function parseArgs(argv) {
   const args = {
     packets: DEFAULTS.packets, rounds: 3, flows: DEFAULTS.flows, seed: DEFAULTS.seed,
-    dir: path.join(os.tmpdir(), 'tunscope-bench'), keep: false, big: false, linearity: true, trace: true, only: null,
+    dir: path.join(os.tmpdir(), 'tunscope-bench'), keep: false, big: false, flowsWorkloads: true, flowPackets: 1_000_000, linearity: true, trace: true, only: null,
     live: false, pps: 100_000, liveSeconds: 5, captureBuffer: null, captureMode: 'stats',
   };
   const wholeNumber = (name, value) => {
@@ -81,6 +86,8 @@ function parseArgs(argv) {
       case '--dir': args.dir = path.resolve(argv[++i] ?? ''); break;
       case '--keep': args.keep = true; break;
       case '--big': args.big = true; break;
+      case '--no-flows': args.flowsWorkloads = false; break;
+      case '--flow-packets': args.flowPackets = wholeNumber(arg, argv[++i]); break;
       case '--no-linearity': args.linearity = false; break;
       case '--no-trace': args.trace = false; break;
       case '--only': args.only = (argv[++i] ?? '').split(',').map((s) => s.trim()).filter(Boolean); break;
@@ -101,15 +108,6 @@ function parseArgs(argv) {
     throw new Error(`--dir ${args.dir} is inside the project; captures of hundreds of megabytes belong in a temp dir`);
   }
   return args;
-}
-
-function hasCommand(name) {
-  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
-}
-
-function firstLine(command, args) {
-  const run = spawnSync(command, args, { encoding: 'utf8' });
-  return `${run.stdout ?? ''}${run.stderr ?? ''}`.split('\n').find((line) => line.trim() !== '' && !line.startsWith('Running as user')) ?? '';
 }
 
 // ---------------------------------------------------------------------------
@@ -138,98 +136,6 @@ function ensureCapture(args, packets, made, kinds = null) {
   made.push(file, truthFile);
   log(`generated ${file}: ${truth.packets} packets, ${mb(fs.statSync(file).size)} MB in ${seconds(started).toFixed(1)} s`);
   return { file, truth };
-}
-
-/** Reads the whole file once so every command finds it in the page cache; returns the seconds it took the second time. */
-function warmCache(file) {
-  const buffer = Buffer.alloc(8 << 20);
-  const readAll = () => {
-    const fd = fs.openSync(file, 'r');
-    try {
-      while (fs.readSync(fd, buffer, 0, buffer.length, null) > 0);
-    } finally {
-      fs.closeSync(fd);
-    }
-  };
-  readAll();
-  const started = process.hrtime.bigint();
-  readAll();
-  return seconds(started);
-}
-
-// ---------------------------------------------------------------------------
-// Running a command
-
-function seconds(startedNs) {
-  return Number(process.hrtime.bigint() - startedNs) / 1e9;
-}
-
-function mb(bytes) {
-  return (bytes / 1e6).toFixed(1);
-}
-
-function log(text) {
-  process.stderr.write(`bench: ${text}\n`);
-}
-
-/** The kernel's high-water mark of resident memory, in kB, or 0 when the process is gone. */
-function residentHighWater(pid) {
-  try {
-    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    const m = /VmHWM:\s+(\d+) kB/.exec(status);
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/**
- * Runs argv with stdout to /dev/null. Resolves to { seconds, peakKb, ok, error }.
- * Wall time covers the whole process, start-up included.
- */
-function timeCommand(argv) {
-  const useTime = fs.existsSync(TIME);
-  const report = useTime ? path.join(os.tmpdir(), `tunscope-bench-time-${process.pid}.txt`) : null;
-  const command = useTime ? TIME : argv[0];
-  const commandArgs = useTime ? ['-f', '%M', '-o', report, ...argv] : argv.slice(1);
-  return new Promise((resolve) => {
-    const devNull = fs.openSync('/dev/null', 'w');
-    const started = process.hrtime.bigint();
-    const child = spawn(command, commandArgs, { stdio: ['ignore', devNull, 'pipe'] });
-    fs.closeSync(devNull);
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-      if (stderr.length < 4096) stderr += chunk;
-    });
-    let polledKb = 0;
-    const poll = useTime ? null : setInterval(() => {
-      polledKb = Math.max(polledKb, residentHighWater(child.pid));
-    }, 20);
-    child.on('error', (err) => resolve({ seconds: seconds(started), peakKb: 0, ok: false, error: err.message }));
-    child.on('close', (code, signal) => {
-      const elapsed = seconds(started);
-      if (poll) clearInterval(poll);
-      let peakKb = polledKb;
-      if (report) {
-        try {
-          const lines = fs.readFileSync(report, 'utf8').trim().split('\n');
-          peakKb = Number(lines[lines.length - 1]) || 0;
-          fs.rmSync(report, { force: true });
-        } catch {
-          peakKb = 0;
-        }
-      }
-      const ok = code === 0;
-      const error = ok ? null : (stderr.split('\n').find((line) => line.trim() !== '' && !line.includes('Command exited')) ?? `exit ${code ?? signal}`);
-      resolve({ seconds: elapsed, peakKb, ok, error });
-    });
-  });
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 // ---------------------------------------------------------------------------
@@ -274,16 +180,6 @@ async function timeRounds(commands, rounds) {
     }
   }
   return [...results.values()];
-}
-
-function table(rows, header) {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells) => cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
-}
-
-function ratioText(ratio) {
-  return `${ratio.toFixed(2)}x`;
 }
 
 /** Compares `stats --json` with the generator's ground truth; returns lines, each saying agree or differ. */
@@ -340,7 +236,7 @@ async function main() {
   const made = [];
   if (args.live) {
     try {
-      await runLive(args, made);
+      await runLive(args, made, ensureCapture, TUNSCOPE);
     } finally {
       if (!args.keep) removeMade(made);
     }
@@ -432,156 +328,15 @@ async function main() {
       process.stdout.write(`\n${lines.join('\n')}\n`);
     }
 
-    if (args.big) {
-      if (!peers.stats) {
-        process.stdout.write('\n10,000,000-packet peak memory: skipped, this build has no stats command\n');
-      } else {
-        const big = ensureCapture(args, 10_000_000, made);
-        warmCache(big.file);
-        process.stdout.write(`\n10,000,000 packets (${mb(fs.statSync(big.file).size)} MB):\n`);
-        // On every core (the default), and on one: each thread holds its own heap.
-        for (const extra of [[], ['--threads', '1']]) {
-          const run = await timeCommand([...TUNSCOPE, 'stats', ...extra, big.file]);
-          const peakMb = run.peakKb / 1024;
-          process.stdout.write(`  ${['tunscope stats', ...extra].join(' ').padEnd(28)} ${run.ok ? `${run.seconds.toFixed(1)} s, peak RSS ${peakMb.toFixed(0)} MB ` +
-            `(${peakMb < TARGETS.bigPeakMb ? 'met' : 'NOT MET'}, target under ${TARGETS.bigPeakMb} MB)` : `failed: ${run.error}`}\n`);
-        }
-        if (!args.keep) removeMade(made, big.file);
-      }
+    if (args.flowsWorkloads && peers.stats) {
+      const first = new Map(results.filter((r) => r.times.length > 0)
+        .map((r) => [r.name, { seconds: median(r.times), peakMb: Math.max(...r.peaks) / 1024 }]));
+      const firstLabel = `${truth.packets.toLocaleString('en-US')} packets, ${truth.options.flows.toLocaleString('en-US')} flows (${mb(size)} MB)`;
+      const lines = await flowWorkloads({ args, made, peers, cli: CLI, tunscope: TUNSCOPE, first, firstLabel });
+      process.stdout.write(`\n${lines.join('\n')}\n`);
     }
   } finally {
     if (!args.keep) removeMade(made);
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Live capture: tcpreplay into a veth between two namespaces of our own.
-
-const LIVE_KINDS = ['vxlan-4789', 'vxlan-8472'];
-
-function run(argv, options = {}) {
-  const result = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', ...options });
-  if (result.status !== 0) {
-    throw new Error(`${argv.join(' ')} failed: ${(result.stderr || result.stdout || '').trim().split('\n')[0] ?? `exit ${result.status}`}`);
-  }
-  return result.stdout;
-}
-
-/** RX packets and drops of a device inside a namespace, from `ip -s -j link`. */
-function rxCounters(ns, device) {
-  const json = JSON.parse(run(['ip', '-n', ns, '-s', '-j', 'link', 'show', device]));
-  const rx = json[0]?.stats64?.rx ?? json[0]?.stats?.rx ?? {};
-  return { packets: rx.packets ?? 0, dropped: rx.dropped ?? 0 };
-}
-
-function waitFor(child, pattern, what, timeoutMs) {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`${what}: nothing after ${timeoutMs / 1000} s; it said: ${seen.trim() || '(nothing)'}`)), timeoutMs);
-    const onData = (chunk) => {
-      seen += chunk;
-      if (pattern.test(seen)) {
-        clearTimeout(timer);
-        child.stderr.off('data', onData);
-        resolve(seen);
-      }
-    };
-    child.stderr.on('data', onData);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${what} ended (exit ${code}) before it was ready: ${seen.trim()}`));
-    });
-  });
-}
-
-async function runLive(args, made) {
-  const missing = [];
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) missing.push('root (network namespaces and packet sockets)');
-  if (!hasCommand('ip')) missing.push('ip (apt-get install iproute2)');
-  if (!hasCommand('tcpreplay')) missing.push('tcpreplay (apt-get install tcpreplay)');
-  if (!tunscopeHas('capture')) missing.push('a build with `tunscope capture`');
-  if (missing.length > 0) {
-    process.stdout.write(`live capture: skipped, it needs ${missing.join(', ')}\n`);
-    return;
-  }
-  const packets = args.pps * args.liveSeconds;
-  const { file, truth } = ensureCapture(args, packets, made, LIVE_KINDS);
-  const tag = String(process.pid % 100000);
-  const sender = `tsbench-tx-${tag}`;
-  const catcher = `tsbench-rx-${tag}`;
-  const txDevice = `tsb${tag}t`;
-  const rxDevice = `tsb${tag}r`;
-  const cleanup = () => {
-    spawnSync('ip', ['netns', 'del', sender], { stdio: 'ignore' });
-    spawnSync('ip', ['netns', 'del', catcher], { stdio: 'ignore' });
-  };
-  let capture = null;
-  try {
-    run(['ip', 'netns', 'add', sender]);
-    run(['ip', 'netns', 'add', catcher]);
-    run(['ip', 'link', 'add', txDevice, 'netns', sender, 'type', 'veth', 'peer', 'name', rxDevice, 'netns', catcher]);
-    for (const ns of [sender, catcher]) {
-      // No IPv6 on the link: nothing but the replayed frames crosses it (no router or neighbour solicitations).
-      run(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
-    }
-    run(['ip', '-n', sender, 'link', 'set', txDevice, 'up']);
-    run(['ip', '-n', catcher, 'link', 'set', rxDevice, 'up']);
-
-    const captureArgs = [...TUNSCOPE, 'capture', rxDevice, '--bpf', ''];
-    if (args.captureMode === 'stats') captureArgs.push('--stats');
-    else if (args.captureMode === 'json') captureArgs.push('--json');
-    if (args.captureBuffer !== null) captureArgs.push('--buffer', String(args.captureBuffer));
-    const devNull = fs.openSync('/dev/null', 'w');
-    capture = spawn('ip', ['netns', 'exec', catcher, ...captureArgs], { stdio: ['ignore', devNull, 'pipe'] });
-    fs.closeSync(devNull);
-    let captureErr = '';
-    capture.stderr.on('data', (chunk) => {
-      captureErr += chunk;
-    });
-    const closed = new Promise((resolve) => capture.on('close', resolve));
-    await waitFor(capture, /listening on/, 'tunscope capture', 30_000);
-    const before = rxCounters(catcher, rxDevice);
-
-    log(`replaying ${packets} packets at ${args.pps} pps into ${rxDevice}`);
-    const replay = spawnSync('ip', ['netns', 'exec', sender, 'tcpreplay', '-i', txDevice, `--pps=${args.pps}`, '--preload-pcap', file], { encoding: 'utf8' });
-    if (replay.status !== 0) throw new Error(`tcpreplay failed: ${(replay.stderr || replay.stdout).trim().split('\n').slice(-1)[0]}`);
-    const sent = Number(/Actual: (\d+) packets/.exec(replay.stdout)?.[1] ?? NaN);
-    const sentSeconds = Number(/sent in ([\d.]+) seconds/.exec(replay.stdout)?.[1] ?? NaN);
-    const failed = Number(/Failed packets:\s+(\d+)/.exec(replay.stdout)?.[1] ?? 0);
-
-    // What the ring still holds is read within moments; then stop the capture as Ctrl-C would.
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    const after = rxCounters(catcher, rxDevice);
-    process.kill(capture.pid, 'SIGINT');
-    const code = await closed;
-    capture = null;
-    const received = Number(/(\d+) packets? received/.exec(captureErr)?.[1] ?? NaN);
-    if (code !== 0 || !Number.isFinite(received)) throw new Error(`tunscope capture exit ${code}: ${captureErr.trim().split('\n').slice(-3).join(' | ')}`);
-
-    const atInterface = after.packets - before.packets;
-    const lost = sent - received;
-    const lines = [
-      `live capture: ${truth.packets.toLocaleString('en-US')} VXLAN packets (${LIVE_KINDS.join(', ')}; ${mb(fs.statSync(file).size)} MB) replayed by tcpreplay`,
-      `  sent:        ${sent.toLocaleString('en-US')} packets in ${sentSeconds.toFixed(2)} s, ${Math.round(sent / sentSeconds).toLocaleString('en-US')} pps (asked ${args.pps.toLocaleString('en-US')} pps; ${failed} failed sends)`,
-      `  at the veth: ${atInterface.toLocaleString('en-US')} packets, ${after.dropped - before.dropped} dropped by the device`,
-      `  tunscope capture ${args.captureMode === 'stats' ? '--stats' : args.captureMode === 'json' ? '--json > /dev/null' : '> /dev/null'}${args.captureBuffer === null ? '' : ` --buffer ${args.captureBuffer}`}: ${received.toLocaleString('en-US')} received`,
-      `  lost:        ${lost.toLocaleString('en-US')} (${((100 * lost) / sent).toFixed(2)}%) ${lost === 0 ? '(met: no drops)' : '(NOT MET: the target is no drops)'}`,
-      `  machine load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
-    ];
-    process.stdout.write(`${lines.join('\n')}\n`);
-  } finally {
-    if (capture !== null) capture.kill('SIGKILL');
-    cleanup();
-  }
-}
-
-/** Removes the captures this run made (all of them, or only `file` and its truth). */
-function removeMade(made, file) {
-  for (let i = made.length - 1; i >= 0; i--) {
-    const f = made[i];
-    if (file !== undefined && f !== file && f !== `${file}.truth.json`) continue;
-    fs.rmSync(f, { force: true });
-    made.splice(i, 1);
   }
 }
 

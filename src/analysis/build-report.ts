@@ -3,12 +3,13 @@
 // the findings.
 
 import { linktypeName } from '../../decoders/registry.js';
-import type { StatsAggregator } from './aggregate.js';
 import {
-  CHECKSUM_STATUSES, ETHERTYPE_BASE, FlowEntry, KIND_ARP, KIND_OTHER, KIND_OVERFLOW, LATER_FRAGMENT, STATUS_COUNT,
+  CHECKSUM_STATUSES, ETHERTYPE_BASE, KIND_ARP, KIND_OTHER, KIND_OVERFLOW, LATER_FRAGMENT, STATUS_COUNT,
   type Seen, type TunnelEntry, type VniEntry,
 } from './entries.js';
 import { findingsOf } from './findings.js';
+import { FlowRow } from './flow-store.js';
+import type { AggregateView } from './view.js';
 import { dateTimeText, secondsText } from '../output/timestamp.js';
 import type { DepthChecksums, FlowStats, LearnedAddress, StatsReport, TunnelStats, VniStats } from './report.js';
 
@@ -51,7 +52,7 @@ function rounded(value: number, places: number): number {
   return Math.round(value * scale) / scale;
 }
 
-function depthChecksums(counts: number[]): DepthChecksums[] {
+function depthChecksums(counts: readonly number[]): DepthChecksums[] {
   const out: DepthChecksums[] = [];
   for (let d = 0; d * STATUS_COUNT < counts.length; d++) {
     const row: DepthChecksums = { depth: d, good: 0, bad: 0, offload: 0, zero: 0, unverified: 0 };
@@ -90,7 +91,7 @@ function tunnelStats(entry: TunnelEntry, digits: 6 | 9): TunnelStats {
     innerBytes: entry.innerBytes,
     overheadBytes: entry.overheadBytes,
     overheadPercent: entry.bytes === 0 ? 0 : rounded((100 * entry.overheadBytes) / entry.bytes, 2),
-    flows: entry.flowCount + (entry.overflowFlow === null ? 0 : 1),
+    flows: entry.flowCount + (entry.overflowFlow < 0 ? 0 : 1),
     firstTs: timestampNumber(entry.firstSec, entry.firstNsec, digits),
     lastTs: timestampNumber(entry.lastSec, entry.lastNsec, digits),
     firstTime: timestampText(entry.firstSec, entry.firstNsec, digits),
@@ -107,7 +108,7 @@ function tunnelStats(entry: TunnelEntry, digits: 6 | 9): TunnelStats {
   };
 }
 
-function flowStats(flow: FlowEntry, tunnel: number, digits: 6 | 9): FlowStats {
+function flowStats(flow: FlowRow, tunnel: number, digits: 6 | 9): FlowStats {
   const kind = flow.kind;
   const ip = kind < KIND_ARP;
   const protocol = kind >= LATER_FRAGMENT ? kind - LATER_FRAGMENT : kind;
@@ -153,16 +154,6 @@ export function flowKindOf(row: FlowStats): number {
   }
 }
 
-function allFlows(entry: TunnelEntry, into: FlowEntry[]): void {
-  for (const flow of entry.flows4) into.push(flow);
-  for (const byDst of entry.flows.values()) {
-    for (const byKey of byDst.values()) {
-      for (const flow of byKey.values()) into.push(flow);
-    }
-  }
-  if (entry.overflowFlow !== null) into.push(entry.overflowFlow);
-}
-
 /** A VNI's learned MAC addresses, by packets (ties by address). */
 function learnedAddresses(vni: VniEntry): LearnedAddress[] {
   return [...vni.macs]
@@ -174,7 +165,7 @@ function learnedAddresses(vni: VniEntry): LearnedAddress[] {
     });
 }
 
-export function buildReport(agg: StatsAggregator): StatsReport {
+export function buildReport(agg: AggregateView): StatsReport {
   const digits = agg.tsDigits;
   const entries: TunnelEntry[] = [...agg.tunnels];
   if (agg.overflowTunnel !== null) entries.push(agg.overflowTunnel);
@@ -184,13 +175,12 @@ export function buildReport(agg: StatsAggregator): StatsReport {
   entries.forEach((entry, i) => tunnelIndex.set(entry, i));
   const tunnels = entries.map((entry) => tunnelStats(entry, digits));
 
-  const flowEntries: FlowEntry[] = [];
-  for (const entry of entries) allFlows(entry, flowEntries);
-  let sorted = false;
-  const sortedFlows = (): FlowEntry[] => {
-    if (!sorted) flowEntries.sort(byBytes);
-    sorted = true;
-    return flowEntries;
+  // The flows stay in the store's columns until a row is read.
+  const store = agg.flows;
+  let sorted: FlowRow[] | null = null;
+  const sortedFlows = (): FlowRow[] => {
+    sorted ??= Array.from(store.sorted(), (f) => new FlowRow(store, f, agg.tunnelByTableId[store.c.tunnel[f]]));
+    return sorted;
   };
   let flows: FlowStats[] | null = null;
 
@@ -223,7 +213,7 @@ export function buildReport(agg: StatsAggregator): StatsReport {
   const issues: Record<string, number> = {};
   for (const [kind, count] of agg.issueCounts) issues[kind] = count;
 
-  const findings = findingsOf(agg, { entries, tunnels, tunnelIndex, flowEntries, sortedFlows });
+  const findings = findingsOf(agg, { entries, tunnels, tunnelIndex, anyMssOverLimit: () => store.anyMssOverLimit(), sortedFlows });
   return {
     packets: agg.packets,
     bytes: agg.bytes,

@@ -1,7 +1,8 @@
-// The aggregator's mutable rows: counters only, keyed by numbers (IPv4 flows
-// and tunnels by their header's address words, MAC addresses by their bytes)
-// and otherwise by address strings, so that counting a packet builds nothing
-// but a new row. Report objects are made from these on demand.
+// The aggregator's mutable rows but for flows (which live in FlowStore):
+// counters only, keyed by numbers (tunnels carried by IPv4 by their header's
+// address words, MAC addresses by their bytes) and otherwise by address
+// strings, so that counting a packet builds nothing but a new row. Report
+// objects are made from these on demand.
 
 import type { TunnelType } from '../../decoders/types.js';
 import { parseIPv4 } from '../filter/parse.js';
@@ -90,218 +91,14 @@ export function flowKey(kind: number, srcPort: number, dstPort: number): number 
   return kind * 0x100000000 + srcPort * 0x10000 + dstPort;
 }
 
-/**
- * 32-bit words per slot of Ipv4FlowTable: 64 bytes, the key and the counters
- * a packet adds to. The words at these offsets:
- */
-const SLOT_WORDS = 16;
-const TUNNEL = 0;
-const SRC = 1;
-const DST = 2;
-const PORTS = 3;
-const KIND = 4;
-/** The flow's index in `flows` plus one; 0: the slot is empty. */
-const INDEX = 5;
-/** Packets and bytes since the counters were last settled. */
-const PACKETS = 6;
-const BYTES = 7;
-/** SEEN and MAC_KNOWN, and the cached MAC address's first two bytes in the upper half. */
-const STATE = 8;
-/** The cached MAC address's last four bytes. */
-const MAC_LOW = 9;
-/** Packets from the cached MAC address since they were last added to its MacEntry. */
-const MAC_PACKETS = 10;
-const FIRST_SEC = 11;
-const FIRST_NSEC = 12;
-const LAST_SEC = 13;
-const LAST_NSEC = 14;
-// Word 15 is not used.
-/** STATE: the slot's timestamps hold something since the counters were last settled. */
-const SEEN = 1;
-/** STATE: flow.mac is the learned entry of the MAC address cached in the slot. */
-const MAC_KNOWN = 2;
-/**
- * A pending count goes into its entry before it would pass this: it stays a
- * small integer, which is what the entry's field holds (a field V8 has seen
- * hold only small integers changes its representation for every entry the
- * first time a larger number arrives).
- */
-const PENDING_LIMIT = 0x3fffffff;
-const MAX_SLOT_SECONDS = 0xffffffff;
-const FLOW_TABLE_MIN_SLOTS = 1024;
-
 /** A 32-bit mix of five 32-bit words: the hash of the number-keyed tables. */
-function mixWords(a: number, b: number, c: number, d: number, e: number): number {
+export function mixWords(a: number, b: number, c: number, d: number, e: number): number {
   let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 15) ^ b, 0xc2b2ae35);
   h = Math.imul(h ^ (h >>> 13) ^ c, 0x27d4eb2f);
   h = Math.imul(h ^ (h >>> 16) ^ d, 0x165667b1);
   h = Math.imul(h ^ (h >>> 15) ^ e, 0x9e3779b1);
   return h ^ (h >>> 16);
-}
-
-/**
- * The IPv4 flows of every tunnel in one open-addressing table (linear
- * probing, at most three quarters full). A slot holds a flow's whole key
- * (tunnel tableId, both address words, both ports, kind), its index in
- * `flows`, and what most packets add to it: packets, bytes, first and last
- * timestamp, and the count of packets from the MAC address the flow's last
- * packet came from. So counting a packet of a known flow touches its 64-byte
- * slot and neither the FlowEntry nor the MacEntry, wherever they are in the
- * heap.
- *
- * The slot's counts are pending: settle() adds them to the FlowEntry and the
- * MacEntry and clears them, and must run before either is read.
- */
-export class Ipv4FlowTable {
-  private readonly flows: FlowEntry[] = [];
-  private slots = new Uint32Array(FLOW_TABLE_MIN_SLOTS * SLOT_WORDS);
-  private mask = FLOW_TABLE_MIN_SLOTS - 1;
-
-  /** The slot of a flow (a word offset), or -1. */
-  find(tunnel: number, src4: number, dst4: number, kind: number, srcPort: number, dstPort: number): number {
-    const slots = this.slots;
-    const ports = ((srcPort << 16) | dstPort) >>> 0;
-    for (let i = mixWords(src4, dst4, ports, kind, tunnel) & this.mask; ; i = (i + 1) & this.mask) {
-      const at = i * SLOT_WORDS;
-      if (slots[at + INDEX] === 0) return -1;
-      if (slots[at + SRC] === src4 && slots[at + DST] === dst4 && slots[at + PORTS] === ports
-        && slots[at + KIND] === kind && slots[at + TUNNEL] === tunnel) {
-        return at;
-      }
-    }
-  }
-
-  /** Adds a flow whose src4 and dst4 are set and that find() does not have; returns its slot. */
-  add(flow: FlowEntry): number {
-    this.flows.push(flow);
-    if (this.flows.length * 4 > (this.mask + 1) * 3) this.grow();
-    const ports = ((flow.srcPort << 16) | flow.dstPort) >>> 0;
-    const tunnel = flow.tunnel.tableId;
-    const at = this.freeSlot(mixWords(flow.src4, flow.dst4, ports, flow.kind, tunnel));
-    const slots = this.slots;
-    slots[at + TUNNEL] = tunnel;
-    slots[at + SRC] = flow.src4;
-    slots[at + DST] = flow.dst4;
-    slots[at + PORTS] = ports;
-    slots[at + KIND] = flow.kind;
-    slots[at + INDEX] = this.flows.length;
-    return at;
-  }
-
-  flowAt(at: number): FlowEntry {
-    return this.flows[this.slots[at + INDEX] - 1];
-  }
-
-  /** Counts a packet of `len` bytes at sec.nsec in the flow of slot `at`. */
-  count(at: number, len: number, sec: number, nsec: number): void {
-    const slots = this.slots;
-    const packets = slots[at + PACKETS] + 1;
-    const bytes = slots[at + BYTES] + len;
-    if (packets > PENDING_LIMIT || bytes > PENDING_LIMIT) {
-      const flow = this.flowAt(at);
-      flow.packets += packets;
-      flow.bytes += bytes;
-      slots[at + PACKETS] = slots[at + BYTES] = 0;
-    } else {
-      slots[at + PACKETS] = packets;
-      slots[at + BYTES] = bytes;
-    }
-    // Beyond the year 2106: the FlowEntry keeps the timestamp.
-    if (sec > MAX_SLOT_SECONDS) {
-      this.flowAt(at).touch(sec, nsec);
-      return;
-    }
-    // Seen.touch() on the slot's words: the first time since settling, and then the span.
-    const state = slots[at + STATE];
-    if ((state & SEEN) === 0) {
-      slots[at + STATE] = state | SEEN;
-      slots[at + FIRST_SEC] = slots[at + LAST_SEC] = sec;
-      slots[at + FIRST_NSEC] = slots[at + LAST_NSEC] = nsec;
-      return;
-    }
-    const lastSec = slots[at + LAST_SEC];
-    if (sec > lastSec || (sec === lastSec && nsec > slots[at + LAST_NSEC])) {
-      slots[at + LAST_SEC] = sec;
-      slots[at + LAST_NSEC] = nsec;
-    }
-    const firstSec = slots[at + FIRST_SEC];
-    if (sec < firstSec || (sec === firstSec && nsec < slots[at + FIRST_NSEC])) {
-      slots[at + FIRST_SEC] = sec;
-      slots[at + FIRST_NSEC] = nsec;
-    }
-  }
-
-  /**
-   * Whether the flow's packet came from the MAC address its last one did
-   * (`high`, `low` as in MacEntry); if so it is counted for that address.
-   */
-  sameMac(at: number, high: number, low: number): boolean {
-    const slots = this.slots;
-    const state = slots[at + STATE];
-    if ((state & MAC_KNOWN) === 0 || state >>> 16 !== high || slots[at + MAC_LOW] !== low >>> 0) return false;
-    if (slots[at + MAC_PACKETS] === PENDING_LIMIT) this.settleMac(at);
-    slots[at + MAC_PACKETS]++;
-    return true;
-  }
-
-  /**
-   * From now on the flow's packets come from the MAC address of `flow.mac`, whose
-   * count the caller has already taken this packet into; the previous
-   * address's pending packets are added to it first.
-   */
-  rememberMac(at: number, previous: MacEntry | null, mac: MacEntry): void {
-    const slots = this.slots;
-    if (previous !== null) previous.packets += slots[at + MAC_PACKETS];
-    slots[at + MAC_PACKETS] = 0;
-    slots[at + STATE] = (slots[at + STATE] & SEEN) | MAC_KNOWN | (mac.high << 16);
-    slots[at + MAC_LOW] = mac.low;
-  }
-
-  /** Adds every slot's pending counts to its FlowEntry and MacEntry. */
-  settle(): void {
-    const slots = this.slots;
-    for (let at = 0; at < slots.length; at += SLOT_WORDS) {
-      if (slots[at + INDEX] === 0) continue;
-      const flow = this.flowAt(at);
-      if ((slots[at + STATE] & SEEN) !== 0) {
-        flow.touch(slots[at + FIRST_SEC], slots[at + FIRST_NSEC]);
-        flow.touch(slots[at + LAST_SEC], slots[at + LAST_NSEC]);
-        slots[at + STATE] &= ~SEEN;
-      }
-      flow.packets += slots[at + PACKETS];
-      flow.bytes += slots[at + BYTES];
-      slots[at + PACKETS] = slots[at + BYTES] = 0;
-      this.settleMac(at);
-    }
-  }
-
-  /** The packets from the flow's MAC address so far into its MacEntry. */
-  private settleMac(at: number): void {
-    const mac = this.flowAt(at).mac;
-    if (mac !== null) mac.packets += this.slots[at + MAC_PACKETS];
-    this.slots[at + MAC_PACKETS] = 0;
-  }
-
-  /** The first free slot from the one `hash` picks. */
-  private freeSlot(hash: number): number {
-    let i = hash & this.mask;
-    while (this.slots[i * SLOT_WORDS + INDEX] !== 0) i = (i + 1) & this.mask;
-    return i * SLOT_WORDS;
-  }
-
-  /** Twice the slots: every slot moves whole, pending counts and all. */
-  private grow(): void {
-    const old = this.slots;
-    const size = (this.mask + 1) * 2;
-    this.slots = new Uint32Array(size * SLOT_WORDS);
-    this.mask = size - 1;
-    for (let from = 0; from < old.length; from += SLOT_WORDS) {
-      if (old[from + INDEX] === 0) continue;
-      const at = this.freeSlot(mixWords(old[from + SRC], old[from + DST], old[from + PORTS], old[from + KIND], old[from + TUNNEL]));
-      this.slots.set(old.subarray(from, from + SLOT_WORDS), at);
-    }
-  }
 }
 
 /** Bucket of a tunnel carried by IPv4 in the aggregator's tunnels4: a mix of both address words and the id. */
@@ -313,37 +110,6 @@ export function ipv4TunnelBucket(src4: number, dst4: number, id: number | null):
 export function ipv4Word(text: string | undefined): number {
   const bytes = typeof text === 'string' ? parseIPv4(text) : null;
   return bytes === null ? -1 : ((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0;
-}
-
-export class FlowEntry extends Seen {
-  packets = 0;
-  bytes = 0;
-  fragments = 0;
-  syn = 0;
-  fin = 0;
-  rst = 0;
-  /** Largest MSS on a SYN, -1 when none was seen. */
-  mss = -1;
-  /** Largest MSS the tunnel's path fits for this flow, or Infinity outside tunnels. */
-  mssLimit = Infinity;
-  /** For a flow in the aggregator's Ipv4FlowTable: both addresses as 32-bit words. */
-  src4 = 0;
-  dst4 = 0;
-  /** In a VNI: the learned MAC address its last packet came from. */
-  mac: MacEntry | null = null;
-
-  constructor(
-    readonly tunnel: TunnelEntry,
-    readonly kind: number,
-    readonly src: string,
-    readonly dst: string,
-    readonly srcPort: number,
-    readonly dstPort: number,
-    /** Creation order, to sort ties the same way every time (set again when parts are merged). */
-    public order: number,
-  ) {
-    super();
-  }
 }
 
 /** Bucket of a MAC address in VniEntry.macIndex, from its first two bytes and its last four as a 32-bit word. */
@@ -364,6 +130,8 @@ export class MacEntry {
   lastIp: string | null = null;
   /** The next address of its bucket in VniEntry.macIndex. */
   nextInBucket: MacEntry | null = null;
+  /** Its number in the aggregator's address learning, by which flows remember it. */
+  id = -1;
 
   /** `high` and `low` are the address's first two bytes and last four (as a 32-bit word). */
   constructor(readonly mac: string, readonly vtep: string, readonly high: number, readonly low: number) {}
@@ -428,18 +196,16 @@ export class TunnelEntry extends Seen {
   overMtuDf = 0;
   port8472 = 0;
   vniFlagClear = 0;
-  /** Flows whose addresses came from an IPv4 header; the aggregator's Ipv4FlowTable finds them. */
-  readonly flows4: FlowEntry[] = [];
-  /** Every other flow, by source and destination text and flowKey(). */
-  readonly flows = new Map<string, Map<string, Map<number, FlowEntry>>>();
+  /** Flows of the tunnel in the aggregator's FlowStore, but for its overflow flow. */
   flowCount = 0;
-  overflowFlow: FlowEntry | null = null;
+  /** The flow, in the aggregator's FlowStore, its packets count in once the store is full; -1 until then. */
+  overflowFlow = -1;
   vni: VniEntry | null = null;
   /** For a tunnel in the aggregator's tunnels4: both carrier addresses as unsigned 32-bit words (else -1), and the next tunnel of its bucket. */
   src4 = -1;
   dst4 = -1;
   nextInBucket: TunnelEntry | null = null;
-  /** A small number unique within the aggregator: the tunnel's part of a key in its Ipv4FlowTable. */
+  /** A small number unique within the aggregator: the tunnel's part of a flow's key in its FlowStore. */
   tableId = 0;
 
   constructor(

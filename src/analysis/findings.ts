@@ -3,19 +3,20 @@
 // flags, one-way tunnels, moved MACs, full tables.
 
 import type { TunnelType } from '../../decoders/types.js';
-import type { StatsAggregator } from './aggregate.js';
-import { CHECKSUM_STATUSES, STATUS_COUNT, type FlowEntry, type TooBigEntry, type TunnelEntry } from './entries.js';
+import { CHECKSUM_STATUSES, STATUS_COUNT, type TooBigEntry, type TunnelEntry } from './entries.js';
+import type { FlowRow } from './flow-store.js';
 import { encapsulationName, tunnelName, tunnelTitle } from './labels.js';
 import type { Finding, TunnelStats } from './report.js';
+import type { AggregateView } from './view.js';
 
 export interface ReportRows {
   entries: TunnelEntry[];
   tunnels: TunnelStats[];
   tunnelIndex: Map<TunnelEntry, number>;
-  /** Every flow, in no order. */
-  flowEntries: FlowEntry[];
-  /** The same, sorted as the report's flow rows (sorting is left until something needs it). */
-  sortedFlows: () => FlowEntry[];
+  /** Whether any flow advertised an MSS its path does not fit. */
+  anyMssOverLimit: () => boolean;
+  /** Every flow, sorted as the report's flow rows (sorting is left until something needs it). */
+  sortedFlows: () => FlowRow[];
 }
 
 const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
@@ -36,7 +37,7 @@ function isTunnel(entry: TunnelEntry): entry is TunnelEntry & { type: TunnelType
   return entry.type !== 'none' && entry.type !== 'overflow';
 }
 
-function mtuFindings(agg: StatsAggregator, entry: TunnelEntry, tunnel: number, title: string, out: Finding[]): void {
+function mtuFindings(agg: AggregateView, entry: TunnelEntry, tunnel: number, title: string, out: Finding[]): void {
   const mtu = agg.mtu;
   const encapsulation = entry.encapsulation;
   const encapsulationText = `${mtu} − ${encapsulation} for ${encapsulationName(entry.type, entry.outerIpVersion)}`;
@@ -96,7 +97,7 @@ function mtuFindings(agg: StatsAggregator, entry: TunnelEntry, tunnel: number, t
   }
 }
 
-function tooBigFinding(agg: StatsAggregator, entry: TooBigEntry, rows: ReportRows): Finding {
+function tooBigFinding(agg: AggregateView, entry: TooBigEntry, rows: ReportRows): Finding {
   const what = entry.version === 4 ? 'ICMP fragmentation needed' : 'ICMPv6 packet too big';
   let message = `${what} from ${entry.reporter} to ${entry.to} (${plural(entry.count, 'message')}): `
     + `${entry.version === 4 ? 'next-hop ' : ''}MTU ${entry.mtu}`;
@@ -129,7 +130,7 @@ function tooBigFinding(agg: StatsAggregator, entry: TooBigEntry, rows: ReportRow
   return finding;
 }
 
-function mssFinding(agg: StatsAggregator, flow: FlowEntry, index: number, rows: ReportRows): Finding {
+function mssFinding(agg: AggregateView, flow: FlowRow, index: number, rows: ReportRows): Finding {
   const tunnel = rows.tunnelIndex.get(flow.tunnel) as number;
   const headers = flow.src.includes(':') ? IPV6_TCP_HEADERS : IPV4_TCP_HEADERS;
   const encapsulation = agg.mtu - flow.mssLimit - headers;
@@ -182,7 +183,7 @@ function checksumFindings(entry: TunnelEntry, tunnel: number, stats: TunnelStats
   }
 }
 
-function offloadFinding(agg: StatsAggregator, rows: ReportRows): Finding | null {
+function offloadFinding(agg: AggregateView, rows: ReportRows): Finding | null {
   let outer = 0;
   let inner = 0;
   for (let i = OFFLOAD_INDEX; i < agg.checksums.length; i += STATUS_COUNT) {
@@ -201,7 +202,7 @@ function offloadFinding(agg: StatsAggregator, rows: ReportRows): Finding | null 
   };
 }
 
-function tunnelFlagFindings(agg: StatsAggregator, entry: TunnelEntry, tunnel: number, title: string, out: Finding[]): void {
+function tunnelFlagFindings(agg: AggregateView, entry: TunnelEntry, tunnel: number, title: string, out: Finding[]): void {
   if (entry.port8472 > 0) {
     out.push({
       kind: 'udp-8472',
@@ -234,7 +235,7 @@ function tunnelFlagFindings(agg: StatsAggregator, entry: TunnelEntry, tunnel: nu
   }
 }
 
-function capFindings(agg: StatsAggregator, out: Finding[]): void {
+function capFindings(agg: AggregateView, out: Finding[]): void {
   if (agg.overflowTunnel !== null) {
     out.push({
       kind: 'table-full',
@@ -264,7 +265,7 @@ function capFindings(agg: StatsAggregator, out: Finding[]): void {
   }
 }
 
-export function findingsOf(agg: StatsAggregator, rows: ReportRows): Finding[] {
+export function findingsOf(agg: AggregateView, rows: ReportRows): Finding[] {
   const out: Finding[] = [];
   rows.entries.forEach((entry, tunnel) => {
     const title = tunnelTitle(entry);
@@ -276,7 +277,7 @@ export function findingsOf(agg: StatsAggregator, rows: ReportRows): Finding[] {
     for (const entry of byReporter.values()) out.push(tooBigFinding(agg, entry, rows));
   }
   // A finding names its flow's row, so the rows' order is needed only when there is one.
-  if (rows.flowEntries.some((flow) => flow.mss > flow.mssLimit)) {
+  if (rows.anyMssOverLimit()) {
     rows.sortedFlows().forEach((flow, index) => {
       if (flow.mss > flow.mssLimit) out.push(mssFinding(agg, flow, index, rows));
     });

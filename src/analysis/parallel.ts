@@ -9,6 +9,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { decodeRecords, fileSource, prepareDecode, type DecodeOptions, type DecodeSummary } from '../pipeline.js';
+import { Progress, withProgress } from '../output/progress.js';
 import { readCaptureFile } from '../sources/file.js';
 import { CaptureError } from '../sources/record.js';
 import { splitPcapFile } from '../sources/split.js';
@@ -93,7 +94,7 @@ function countPart(data: StatsWorkerData, oldGenerationMb: number): { result: Pr
  */
 export async function parallelStats(
   path: string, decode: DecodeOptions, options: AggregatorOptions, threads: number,
-  oldGenerationMb = workerOldGenerationMb(options.maxFlows),
+  oldGenerationMb = workerOldGenerationMb(options.maxFlows), progress: Progress | null = null,
 ): Promise<{ aggregator: StatsAggregator; summary: DecodeSummary } | null> {
   // The first part is this thread's, which need not start a worker nor wait for a part to be copied over.
   const ranges = splitPcapFile(path, threads, FIRST_PART_SHARE);
@@ -102,7 +103,9 @@ export async function parallelStats(
   const parts = ranges.slice(1).map((range, i) => countPart({ path, range, decode, options, part: { index: i + 1 } }, oldGenerationMb));
   try {
     const aggregator = new StatsAggregator(options);
-    const first = await decodeRecords(fileSource(path, ranges[0]), prepareDecode(decode), (n, record, packet) => {
+    // The progress shown is this thread's, through the first part; the workers read theirs alongside.
+    progress?.setTotal(ranges[0].end - ranges[0].start);
+    const first = await decodeRecords(withProgress(fileSource(path, ranges[0]), progress), prepareDecode(decode), (n, record, packet) => {
       aggregator.add(n, record, packet);
     });
     // A part that does not end exactly where the next one starts was cut where no record begins

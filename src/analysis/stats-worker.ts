@@ -5,6 +5,7 @@ import { decodeRecords, fileSource, prepareDecode, type DecodeOptions } from '..
 import type { FileRange } from '../sources/file.js';
 import { CaptureError } from '../sources/record.js';
 import { StatsAggregator, type AggregatorOptions, type PartOptions } from './aggregate.js';
+import { FlowStore } from './flow-store.js';
 
 export interface StatsWorkerData {
   path: string;
@@ -24,7 +25,7 @@ try {
   );
   const state = aggregator.exportPart();
   // The flows' numbers move to the receiving thread instead of being copied.
-  parentPort!.postMessage({ state, summary }, [state.flows4.buffer as ArrayBuffer]);
+  parentPort!.postMessage({ state, summary }, FlowStore.transferables(state.flows));
 } catch (err) {
   // A file that cannot be read is reported as reading it whole would report it; anything else is a fault.
   parentPort!.postMessage({ error: err instanceof Error ? err.message : String(err), unreadable: err instanceof CaptureError });

@@ -17,6 +17,7 @@ import { INNER_LINKTYPES, innerFrame, type InnerFrame, type InnerLink, type Left
 import { PcapWriter, PcapngWriter, type WritableRecord } from '../output/capture-writer.js';
 import { decodeRecords, fileSource, prepareDecode, type DecodeSummary } from '../pipeline.js';
 import { readCaptureFile } from '../sources/file.js';
+import { Progress, withProgress } from '../output/progress.js';
 import type { CaptureRecord } from '../sources/record.js';
 import { UsageError } from '../errors.js';
 import { Option, addDecodeOptions, decodeOptionsOf, positiveInteger, warn, type DecodeFlags } from './options.js';
@@ -217,7 +218,7 @@ async function decapOneKind(input: string, link: InnerLink, flags: DecapFlags, t
   const writer = new InnerFrameWriter(flags.output, 'pcap', link);
   const out: WritableRecord = { sec: 0, nsec: 0, len: 0, bytes: new Uint8Array(0) };
   try {
-    const summary = await decodeRecords(fileSource(input), prepared, innerFrames(flags, tally, (_n, record, frame) => {
+    const summary = await decodeRecords(withProgress(fileSource(input), Progress.forFile(input)), prepared, innerFrames(flags, tally, (_n, record, frame) => {
       out.sec = record.sec;
       out.nsec = record.nsec;
       out.len = frame.wireLength;
@@ -235,7 +236,7 @@ async function decapOneKind(input: string, link: InnerLink, flags: DecapFlags, t
 async function decapFile(input: string, flags: DecapFlags, tally: LeftOutTally): Decapsulation {
   const prepared = prepareDecode(decodeOptionsOf(flags));
   const plan = new FramePlan();
-  const summary = await decodeRecords(fileSource(input), prepared, innerFrames(flags, tally, (n, _record, frame) => {
+  const summary = await decodeRecords(withProgress(fileSource(input), Progress.forFile(input)), prepared, innerFrames(flags, tally, (n, _record, frame) => {
     plan.add(n, frame.link, frame.start, frame.capturedEnd, frame.wireLength);
   }));
   const writer = InnerFrameWriter.forKinds(flags.output, plan.perLink);

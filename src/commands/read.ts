@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import type { Packet } from '../../decoders/types.js';
 import { UsageError } from '../errors.js';
-import { decodeCapture, prepareDecode, type PacketSink } from '../pipeline.js';
+import { decodeRecords, fileSource, prepareDecode, type PacketSink } from '../pipeline.js';
+import { Progress, withProgress } from '../output/progress.js';
 import { OutputWriter } from '../output/writer.js';
 import { PcapWriter, PcapngWriter } from '../output/capture-writer.js';
 import { packetJson } from '../output/json.js';
@@ -156,10 +157,12 @@ async function runRead(file: string, _words: string[], flags: ReadFlags): Promis
   if (subset !== null) sinks.push(subset.sink);
   let summary;
   try {
-    summary = await decodeCapture(file, prepared, (n, record, packet) => {
+    // Progress only while writing a file: printed packets share the terminal.
+    const progress = subset !== null && !printing ? Progress.forFile(file, flags.quiet) : null;
+    summary = await decodeRecords(withProgress(fileSource(file, undefined, subset?.layout), progress), prepared, (n, record, packet) => {
       for (const sink of sinks) if (sink(n, record, packet) === false) return false;
       return true;
-    }, subset?.layout);
+    });
   } finally {
     subset?.close();
   }

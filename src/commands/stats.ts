@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { StatsAggregator, type AggregatorOptions } from '../analysis/aggregate.js';
 import { parallelStats } from '../analysis/parallel.js';
-import { decodeCapture, prepareDecode, type PacketSink, type PreparedDecode } from '../pipeline.js';
+import { decodeRecords, fileSource, prepareDecode, type PacketSink, type PreparedDecode } from '../pipeline.js';
+import { Progress, withProgress } from '../output/progress.js';
 import { UsageError } from '../errors.js';
 import { OutputWriter } from '../output/writer.js';
 import { statsCsv } from '../output/csv.js';
@@ -50,9 +51,9 @@ function fileSize(file: string): number {
   }
 }
 
-async function countWhole(file: string, prepared: PreparedDecode, options: AggregatorOptions, also: PacketSink | null = null) {
+async function countWhole(file: string, prepared: PreparedDecode, options: AggregatorOptions, progress: Progress | null, also: PacketSink | null = null) {
   const aggregator = new StatsAggregator(options);
-  const summary = await decodeCapture(file, prepared, also === null ? (n, record, packet) => {
+  const summary = await decodeRecords(withProgress(fileSource(file), progress), prepared, also === null ? (n, record, packet) => {
     aggregator.add(n, record, packet);
   } : (n, record, packet) => {
     aggregator.add(n, record, packet);
@@ -71,8 +72,8 @@ export async function runStats(file: string, flags: StatsFlags, out = new Output
   // Exports see every packet, so they count on one thread.
   const exports = await openExports(flags, false, warn);
   const threads = exports !== null ? 1 : flags.threads ?? (fileSize(file) >= PARALLEL_MIN_BYTES ? os.availableParallelism() : 1);
-  const { aggregator, summary } = (threads > 1 && file !== '-' ? await parallelStats(file, decode, options, threads) : null)
-    ?? await countWhole(file, prepared, options, exports === null ? null : (_n, record, packet) => exports.add(record, packet))
+  const { aggregator, summary } = (threads > 1 && file !== '-' ? await parallelStats(file, decode, options, threads, undefined, Progress.forFile(file)) : null)
+    ?? await countWhole(file, prepared, options, Progress.forFile(file), exports === null ? null : (_n, record, packet) => exports.add(record, packet))
       .catch(async (err: unknown) => {
         await exports?.close();
         throw err;

@@ -6,6 +6,7 @@ import React from 'react';
 import { Box, Text } from 'ink';
 import type { Frame, UiState } from './state.js';
 import type { SortKey, StoreStatus } from './store.js';
+import { clockText } from '../output/progress.js';
 import { countText, fitText, rateText } from './units.js';
 
 export function headerLines(status: StoreStatus, sort: SortKey, paused: boolean): [string, string] {
@@ -14,7 +15,11 @@ export function headerLines(status: StoreStatus, sort: SortKey, paused: boolean)
   if (status.kind === 'live') parts.push(`drops ${status.drops === null ? '?' : countText(status.drops)}`);
   let state: string;
   switch (status.state) {
-    case 'reading': state = `reading ${Math.floor((status.progress ?? 0) * 100)}%`; break;
+    case 'reading':
+      state = `reading ${Math.floor((status.progress ?? 0) * 100)}%`;
+      if (typeof status.readRate === 'number') state += `, ${rateText(status.readRate)} read`;
+      if (typeof status.secondsLeft === 'number') state += `, ${clockText(status.secondsLeft)} left`;
+      break;
     case 'done': state = 'done'; break;
     case 'live': state = 'live'; break;
     case 'ended': state = 'capture ended'; break;

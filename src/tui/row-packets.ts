@@ -6,7 +6,8 @@
 
 import type { Packet } from '../../decoders/types.js';
 import { StatsAggregator, type AggregatorOptions, type CountObserver } from '../analysis/aggregate.js';
-import type { FlowEntry, TunnelEntry } from '../analysis/entries.js';
+import type { TunnelEntry } from '../analysis/entries.js';
+import type { FlowRow } from '../analysis/flow-store.js';
 import type { FlowStats, TunnelStats } from '../analysis/report.js';
 import type { CaptureRecord } from '../sources/record.js';
 import { PacketList } from './packet-list.js';
@@ -39,10 +40,10 @@ export class RowPackets implements CountObserver {
     this.aggregator.add(n, record, packet);
   }
 
-  counted(n: number, tunnel: TunnelEntry, flow: FlowEntry | null): void {
+  counted(n: number, tunnel: TunnelEntry, flow: FlowRow | null): void {
     if (tunnel.type === 'overflow') return;
     this.listOf(tunnel.order).push(n, this.badChecksum);
-    if (flow !== null && flow !== tunnel.overflowFlow) this.listOf(flow.order).push(n, this.badChecksum);
+    if (flow !== null && flow.id !== tunnel.overflowFlow) this.listOf(flow.order).push(n, this.badChecksum);
   }
 
   /** The packets of a tunnel row; undefined for rows without a list. */

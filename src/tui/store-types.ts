@@ -65,6 +65,9 @@ export interface StoreStatus {
   drops: number | null;
   /** How much of the file the pass in progress has read, 0..1 (file). */
   progress: number | null;
+  /** While a file is read: packets read a second, and the seconds left at that pace (null until known). */
+  readRate: number | null;
+  secondsLeft: number | null;
   filter: string;
   /** A warning or error from the source (a cut-off file, an interface gone). */
   message: string | null;

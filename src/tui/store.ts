@@ -56,6 +56,8 @@ export class TuiStore {
   version = 0;
   private session: Session;
   private state: SourceState;
+  /** When the pass over the file began (performance.now()). */
+  private passStarted = 0;
   private message: string | null = null;
   private seen = 0;
   private snapshotCache: StoreSnapshot | null = null;
@@ -288,6 +290,7 @@ export class TuiStore {
   }
 
   private startFilePass(): void {
+    this.passStarted = performance.now();
     const file = this.file as IndexedCaptureFile;
     const session = this.session;
     const sink = this.sessionSink(session);
@@ -367,6 +370,9 @@ export class TuiStore {
   private status(): StoreStatus {
     const file = this.file;
     const seen = file !== null ? file.index.count : this.seen;
+    const progress = file !== null && file.size > 0 ? Math.min(1, file.bytesRead / file.size) : null;
+    const elapsed = (performance.now() - this.passStarted) / 1000;
+    const reading = this.state === 'reading' && progress !== null && progress > 0 && elapsed > 0;
     return {
       source: this.source,
       kind: file !== null ? 'file' : 'live',
@@ -375,7 +381,9 @@ export class TuiStore {
       matched: this.session.matched,
       rate: file !== null ? this.captureRate(seen) : this.arrivalRate(),
       drops: this.liveFeed?.drops?.() ?? null,
-      progress: file !== null && file.size > 0 ? Math.min(1, file.bytesRead / file.size) : null,
+      progress,
+      readRate: reading ? seen / elapsed : null,
+      secondsLeft: reading ? (elapsed / (progress as number)) * (1 - (progress as number)) : null,
       filter: this.session.filterText,
       message: this.message,
     };

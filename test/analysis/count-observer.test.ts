@@ -5,14 +5,15 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StatsAggregator } from '../../src/analysis/aggregate.js';
-import type { FlowEntry, TunnelEntry } from '../../src/analysis/entries.js';
+import type { TunnelEntry } from '../../src/analysis/entries.js';
+import type { FlowRow } from '../../src/analysis/flow-store.js';
 import { decodeCapture, prepareDecode } from '../../src/pipeline.js';
 import { FIXTURES, haveTshark, requireOrSkip, tshark } from '../helpers/tools.js';
 
 interface Counted {
   n: number;
   tunnel: TunnelEntry;
-  flow: FlowEntry | null;
+  flow: FlowRow | null;
 }
 
 async function observe(fixture: string, maxFlows?: number): Promise<{ aggregator: StatsAggregator; counted: Counted[] }> {
@@ -48,7 +49,7 @@ describe('the count observer', () => {
       for (const row of report.flows) {
         const flow = aggregator.findFlow(entries[row.tunnel] as TunnelEntry, row);
         expect(flow, `${row.proto} ${row.src} > ${row.dst}`).not.toBeNull();
-        expect(byFlow.get((flow as FlowEntry).order)).toBe(row.packets);
+        expect(byFlow.get((flow as FlowRow).order)).toBe(row.packets);
       }
       expect(byFlow.size).toBe(report.flows.length);
     });
@@ -72,7 +73,7 @@ describe('the count observer', () => {
 
   it('reports the overflow flow row for packets of flows past the cap', async () => {
     const { aggregator, counted } = await observe('vxlan-lab-2vni.pcap', 1);
-    const overflow = counted.filter((c) => c.flow !== null && c.flow === c.tunnel.overflowFlow);
+    const overflow = counted.filter((c) => c.flow !== null && c.flow.id === c.tunnel.overflowFlow);
     const report = aggregator.report();
     const overflowPackets = report.flows.filter((f) => f.proto === 'overflow').reduce((sum, f) => sum + f.packets, 0);
     expect(overflowPackets).toBeGreaterThan(0);

@@ -1,0 +1,96 @@
+// The inner MAC addresses learned in each VNI, as a VTEP learns them: which
+// VTEP an address sits behind, whether it moved, the IP addresses it sent
+// from. A flow remembers the address its last packet came from (by its
+// number in `macs`), so that most packets only add to that address's count.
+
+import { ipLayerAddress } from '../../decoders/address.js';
+import type { Layer } from '../../decoders/types.js';
+import { MacEntry, macBucket, type TunnelEntry, type VniEntry } from './entries.js';
+import type { FlowStore } from './flow-store.js';
+import { MAC_TEXT_END, macText } from './packet-layers.js';
+
+const IPS_PER_MAC = 16;
+
+export class AddressLearning {
+  macCount = 0;
+  /** Packets whose source MAC found the address table full. */
+  overflowMacPackets = 0;
+  /** Every learned address, by the number flows remember it by. */
+  private readonly macs: MacEntry[] = [];
+
+  constructor(readonly maxAddresses: number) {}
+
+  /**
+   * Counts the source MAC address of an Ethernet layer (and the IP address it
+   * sent from, read from `from`, the frame's ARP or IP layer) in the tunnel's
+   * VNI, for flow `f` of `store` (-1: the tunnel's flows are full).
+   */
+  learn(entry: TunnelEntry, store: FlowStore, f: number, bytes: Uint8Array, eth: Layer, from: Layer | null): void {
+    if (eth.length < MAC_TEXT_END) return;
+    const s = eth.offset + 6;
+    const high = (bytes[s] << 8) | bytes[s + 1];
+    const low = (bytes[s + 2] << 24) | (bytes[s + 3] << 16) | (bytes[s + 4] << 8) | bytes[s + 5];
+    // A flow's packets nearly always come from one address: the one its last
+    // packet came from. The flow's source IP address is the same every time,
+    // and the address's VTEP was compared with this tunnel's the first time:
+    // nothing but the count can change.
+    const known = store.c.mac[f];
+    let learned = known < 0 ? null : this.macs[known];
+    if (learned !== null && learned.low === low && learned.high === high) {
+      learned.packets++;
+      return;
+    }
+    const vni = entry.vni as VniEntry;
+    const bucket = macBucket(high, low);
+    learned = vni.macIndex.get(bucket) ?? null;
+    while (learned !== null && (learned.low !== low || learned.high !== high)) learned = learned.nextInBucket;
+    if (learned === null) {
+      if (this.macCount >= this.maxAddresses) {
+        this.overflowMacPackets++;
+        return;
+      }
+      learned = this.add(vni, macText(bytes, eth, 6), entry.src, high, low, bucket);
+    }
+    store.c.mac[f] = learned.id;
+    if (learned.vtep !== entry.src && learned.movedTo === null) learned.movedTo = entry.src;
+    learned.packets++;
+    if (from === null) return;
+    const ip = from.proto === 'arp' ? from.senderIp : ipLayerAddress(bytes, from, 'src');
+    if (typeof ip === 'string' && ip !== learned.lastIp && learned.ips.length < IPS_PER_MAC) {
+      if (!learned.ips.includes(ip)) learned.ips = learned.ips.concat(ip);
+      learned.lastIp = ip;
+    }
+  }
+
+  /** A part's learned MAC address into this aggregator's VNI; false when the address table is full. */
+  absorb(vni: VniEntry, theirs: MacEntry): boolean {
+    const bucket = macBucket(theirs.high, theirs.low);
+    let mine = vni.macIndex.get(bucket) ?? null;
+    while (mine !== null && (mine.low !== theirs.low || mine.high !== theirs.high)) mine = mine.nextInBucket;
+    if (mine === null) {
+      if (this.macCount >= this.maxAddresses) return false;
+      mine = this.add(vni, theirs.mac, theirs.vtep, theirs.high, theirs.low, bucket);
+      mine.movedTo = theirs.movedTo;
+    } else if (mine.movedTo === null) {
+      // The first VTEP other than the first one: the part's first, else the first after it.
+      mine.movedTo = theirs.vtep !== mine.vtep ? theirs.vtep : theirs.movedTo;
+    }
+    mine.packets += theirs.packets;
+    for (const ip of theirs.ips) {
+      if (mine.ips.length >= IPS_PER_MAC) break;
+      if (!mine.ips.includes(ip)) mine.ips = mine.ips.concat(ip);
+    }
+    return true;
+  }
+
+  private add(vni: VniEntry, mac: string, vtep: string, high: number, low: number, bucket: number): MacEntry {
+    const learned = new MacEntry(mac, vtep, high, low);
+    learned.id = this.macs.length;
+    this.macs.push(learned);
+    learned.nextInBucket = vni.macIndex.get(bucket) ?? null;
+    vni.macIndex.set(bucket, learned);
+    vni.macs.push(learned);
+    this.macCount++;
+    return learned;
+  }
+}

@@ -1,0 +1,105 @@
+// What the aggregator reads of a decoded packet's layers: whether a layer is
+// IP, its fragment state and lengths, where a tunnel's payload begins, MAC
+// address text, and what an ICMP error quotes.
+
+import { formatMac, ipLayerAddress } from '../../decoders/address.js';
+import type { Layer, Tunnel } from '../../decoders/types.js';
+import type { TooBigEntry } from './entries.js';
+
+export const IPV4_FIXED_HEADER = 20;
+export const IPV6_FIXED_HEADER = 40;
+
+export const NOT_FRAGMENT = 0;
+export const FIRST_FRAGMENT = 1;
+export const LATER_FRAGMENT_STATE = 2;
+
+export interface Ipv6Extension {
+  type: string;
+  fragmentOffset?: number;
+  mf?: boolean;
+  id?: number;
+}
+
+export function isIp(layer: Layer): boolean {
+  return layer.proto === 'ipv4' || layer.proto === 'ipv6';
+}
+
+export function ipv6FragmentHeader(layer: Layer): Ipv6Extension | null {
+  const extensions = layer.extensions as Ipv6Extension[] | undefined;
+  if (extensions === undefined) return null;
+  for (let i = 0; i < extensions.length; i++) if (extensions[i].type === 'fragment') return extensions[i];
+  return null;
+}
+
+export function fragmentState(layer: Layer): number {
+  if (layer.proto === 'ipv4') {
+    if ((layer.fragmentOffset as number) > 0) return LATER_FRAGMENT_STATE;
+    return layer.mf === true ? FIRST_FRAGMENT : NOT_FRAGMENT;
+  }
+  const fragment = ipv6FragmentHeader(layer);
+  if (fragment === null) return NOT_FRAGMENT;
+  if ((fragment.fragmentOffset as number) > 0) return LATER_FRAGMENT_STATE;
+  return fragment.mf === true ? FIRST_FRAGMENT : NOT_FRAGMENT;
+}
+
+/** The IP packet's length by its own header: total length, or the fixed header plus the payload length. */
+export function ipPacketLength(layer: Layer): number {
+  if (layer.proto === 'ipv4') return typeof layer.totalLength === 'number' ? layer.totalLength : 0;
+  return typeof layer.payloadLength === 'number' ? IPV6_FIXED_HEADER + layer.payloadLength : 0;
+}
+
+/** For the last fragment: the length of the whole datagram it ends. */
+export function datagramLengthOfLastFragment(layer: Layer): number {
+  if (layer.proto === 'ipv4') return (layer.fragmentOffset as number) + (layer.totalLength as number);
+  const fragment = ipv6FragmentHeader(layer) as Ipv6Extension;
+  const fragmentData = IPV6_FIXED_HEADER + (layer.payloadLength as number) - layer.length;
+  return IPV6_FIXED_HEADER + (fragment.fragmentOffset as number) + fragmentData;
+}
+
+/** Index of the first layer of the tunnel's payload: past the header, and past an ERSPAN header under GRE. */
+export function innerLayerOf(layers: Layer[], tunnel: Tunnel): number {
+  const type = tunnel.type;
+  if (type === 'ipip' || type === 'sit' || type === 'ip4in6' || type === 'ip6in6') return tunnel.layer;
+  let j = tunnel.layer + 1;
+  while (j < layers.length && layers[j].proto === 'erspan') j++;
+  return j;
+}
+
+/** The 32-bit word of the IPv4 address at `a`. */
+export function wordAt(bytes: Uint8Array, a: number): number {
+  return ((bytes[a] << 24) | (bytes[a + 1] << 16) | (bytes[a + 2] << 8) | bytes[a + 3]) >>> 0;
+}
+
+/** Bytes an Ethernet layer needs to hold its source MAC address (the destination is bytes 0-5, the source 6-11). */
+export const MAC_TEXT_END = 12;
+
+/**
+ * The destination (at 0) or source (at 6) MAC address of an Ethernet layer as
+ * the decoder writes it, from the layer or, when it was decoded without detail,
+ * from the frame; '' when the capture cut it off.
+ */
+export function macText(bytes: Uint8Array, eth: Layer, at: 0 | 6): string {
+  const text = at === 0 ? eth.dst : eth.src;
+  if (typeof text === 'string') return text;
+  return eth.length >= at + 6 ? formatMac(bytes, eth.offset + at) : '';
+}
+
+/** What the packet an ICMP error quotes was: its addresses, length, and the tunnel it carried. */
+export function describeQuotedPacket(entry: TooBigEntry, bytes: Uint8Array, layers: Layer[], quotedFrom: number): void {
+  if (quotedFrom >= layers.length || !isIp(layers[quotedFrom])) return;
+  const quoted = layers[quotedFrom];
+  entry.quotedSrc = ipLayerAddress(bytes, quoted, 'src') as string;
+  entry.quotedDst = ipLayerAddress(bytes, quoted, 'dst') as string;
+  entry.quotedLength = ipPacketLength(quoted);
+  for (let i = quotedFrom + 1; i < layers.length; i++) {
+    const proto = layers[i].proto;
+    if (entry.quotedTunnel === null && (proto === 'vxlan' || proto === 'vxlan-gpe' || proto === 'geneve' || proto === 'gre')) {
+      entry.quotedTunnel = proto;
+      const id = proto === 'gre' ? layers[i].key : layers[i].vni;
+      entry.quotedTunnelId = typeof id === 'number' ? id : null;
+    } else if (entry.quotedTunnel !== null && isIp(layers[i])) {
+      entry.quotedEncapsulation = layers[i].offset - quoted.offset;
+      return;
+    }
+  }
+}
