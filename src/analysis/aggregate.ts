@@ -7,12 +7,14 @@
 
 import { formatIPv4, formatMac, ipLayerAddress } from '../../decoders/address.js';
 import type { Layer, Packet, Tunnel, TunnelType } from '../../decoders/types.js';
+import { ipFragment } from '../../decoders/ip-common.js';
 import type { CaptureRecord } from '../sources/record.js';
 import {
   ETHERTYPE_BASE, FlowEntry, addCounts, countVerdicts, Ipv4FlowTable, KIND_ARP, KIND_OTHER, KIND_OVERFLOW, LATER_FRAGMENT, MacEntry, Seen, STATUS_COUNT,
   TooBigEntry, TunnelEntry, VniEntry, flowKey, ipv4TunnelBucket, ipv4Word, macBucket,
 } from './entries.js';
 import { buildReport, flowKindOf } from './build-report.js';
+import { SuperPacketJudge } from './super-packets.js';
 import type { FlowStats, StatsReport, TunnelStats } from './report.js';
 
 /**
@@ -159,14 +161,9 @@ function ipv6FragmentHeader(layer: Layer): Ipv6Extension | null {
 }
 
 function fragmentState(layer: Layer): number {
-  if (layer.proto === 'ipv4') {
-    if ((layer.fragmentOffset as number) > 0) return LATER_FRAGMENT_STATE;
-    return layer.mf === true ? FIRST_FRAGMENT : NOT_FRAGMENT;
-  }
-  const fragment = ipv6FragmentHeader(layer);
+  const fragment = ipFragment(layer);
   if (fragment === null) return NOT_FRAGMENT;
-  if ((fragment.fragmentOffset as number) > 0) return LATER_FRAGMENT_STATE;
-  return fragment.mf === true ? FIRST_FRAGMENT : NOT_FRAGMENT;
+  return fragment.offset > 0 ? LATER_FRAGMENT_STATE : FIRST_FRAGMENT;
 }
 
 /** The IP packet's length by its own header: total length, or the fixed header plus the payload length. */
@@ -220,6 +217,7 @@ export class StatsAggregator {
   tooBigCount = 0;
   /** Segmentation-offload super-packets: the capture point sat above the NIC. */
   superPackets = 0;
+  private readonly superPacketJudge = new SuperPacketJudge();
 
   /** The IPv4 flows of every tunnel. */
   private readonly flows4 = new Ipv4FlowTable();
@@ -254,6 +252,8 @@ export class StatsAggregator {
   }
 
   add(n: number, record: CaptureRecord, packet: Packet): void {
+    // A datagram made whole from fragments is no frame: its fragments were counted.
+    if (packet.reassembled !== undefined) return;
     const len = record.len;
     this.packets++;
     this.bytes += len;
@@ -268,6 +268,7 @@ export class StatsAggregator {
       this.issueCounts.set(kind, (this.issueCounts.get(kind) ?? 0) + 1);
       if (kind === 'segmentation-offload') superPacket = true;
     }
+    if (!superPacket && this.superPacketJudge.judge(record.bytes, packet, this.mtu)) superPacket = true;
     if (superPacket) this.superPackets++;
 
     const layers = packet.layers;

@@ -242,6 +242,8 @@ export function buildReport(agg: StatsAggregator): StatsReport {
     vnis: vnis.map((vni) => vni.row),
     checksums: depthChecksums(agg.checksums),
     issues,
+    superPackets: agg.superPackets,
+    reassembly: null,
     findings,
   };
 }

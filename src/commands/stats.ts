@@ -68,6 +68,7 @@ export async function runStats(file: string, flags: StatsFlags, out = new Output
   const { aggregator, summary } = (threads > 1 && file !== '-' ? await parallelStats(file, decode, options, threads) : null)
     ?? await countWhole(file, prepared, options);
   const report = aggregator.report();
+  report.reassembly = summary.reassembly;
   if (flags.json) out.line(JSON.stringify(report));
   else if (flags.csv) out.line(statsCsv(report, flags.by, flags.top ?? 0));
   else out.line(statsText(report, { by: flags.by, top: flags.top ?? DEFAULT_TOP, source: file, wide: flags.wide }));
