@@ -237,9 +237,9 @@ function offloadAndReassemblyLines(report: StatsReport, lines: string[]): void {
     const dropped = r.timedOut + r.overflowed + r.overlapping + r.invalid;
     if (r.reassembled + dropped + r.incomplete > 0) {
       rows.push(`  reassembled  ${groupDigits(r.reassembled)} IP datagrams from ${groupDigits(r.fragments)} fragments`);
-      rows.push(`  dropped      ${groupDigits(dropped)} datagrams: ${groupDigits(r.timedOut)} timed out, `
-        + `${groupDigits(r.overflowed)} over the memory bound, ${groupDigits(r.overlapping)} overlapping, ${groupDigits(r.invalid)} invalid`);
-      rows.push(`  incomplete   ${groupDigits(r.incomplete)} datagrams still missing fragments at the end`);
+      rows.push(`  dropped      ${groupDigits(dropped)}: ${groupDigits(r.timedOut)} timed out, `
+        + `${groupDigits(r.overflowed)} over the bounds, ${groupDigits(r.overlapping)} overlapping, ${groupDigits(r.invalid)} invalid`);
+      rows.push(`  incomplete   ${groupDigits(r.incomplete)} still missing fragments at the end`);
     }
   }
   if (report.superPackets > 0) {
