@@ -174,8 +174,9 @@ async function runCapture(positional: string[], flags: CaptureFlags): Promise<vo
   }
   const fileWriter = writer;
   const matchedBy = names.map(() => 0);
-  sinks.push((_n, record) => {
-    matchedBy[record.interfaceId]++;
+  sinks.push((_n, record, packet) => {
+    // A datagram made whole from fragments is no packet of the interface.
+    if (packet.reassembled === undefined) matchedBy[record.interfaceId]++;
   });
   const { StatsAggregator } = flags.stats ? await import('../analysis/aggregate.js') : { StatsAggregator: null };
   const aggregator = StatsAggregator === null ? null : new StatsAggregator();
@@ -197,7 +198,9 @@ async function runCapture(positional: string[], flags: CaptureFlags): Promise<vo
   // the file keeps the whole packets written before it.
   let writeFailure: unknown = null;
   if (fileWriter !== null) {
-    sinks.unshift((_n, record) => {
+    sinks.unshift((_n, record, packet) => {
+      // The file gets the frames as captured, never a datagram made of them.
+      if (packet.reassembled !== undefined) return true;
       try {
         fileWriter.write(record, record.linktype);
         return true;
