@@ -70,20 +70,6 @@ export function lengthBeyondCapture(
   return false;
 }
 
-/** The enclosing IP packet is a (first) fragment: what it carries may end where the fragment does. */
-export function insideFragment(ctx: DecodeContext): boolean {
-  return ctx.ip !== null && ctx.ip.fragment;
-}
-
-/**
- * The IpContext `fragment` of a packet: one itself, or one cut off by the
- * fragmentation of the datagram it travels in (its checksums and lengths
- * cannot be checked from this frame alone).
- */
-export function fragmentOfContext(own: boolean, ctx: DecodeContext, claimed: number, held: number): boolean {
-  return own || (insideFragment(ctx) && claimed > held);
-}
-
 /** A fragment's place in its datagram (RFC 791 section 3.2, RFC 8200 section 4.5). */
 export interface FragmentFields {
   id: number;

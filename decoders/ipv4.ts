@@ -22,7 +22,7 @@ import { formatIPv4, hex16 } from './address.js';
 import { unverified, verifyPlain } from './checksum.js';
 import type { Checksum, DecodeContext, DecodeResult, IpContext, Layer } from './types.js';
 import { ipprotoNext } from './next.js';
-import { framedBytes, fragmentOfContext, lengthBeyondCapture } from './ip-common.js';
+import { framedBytes, lengthBeyondCapture } from './ip-common.js';
 
 const MIN_HEADER_LENGTH = 20;
 interface IPv4Option {
@@ -210,7 +210,7 @@ export function decodeIPv4(bytes: Uint8Array, offset: number, end: number, ctx: 
     dst,
     protocol,
     upperLength,
-    fragment: fragmentOfContext(mf || fragmentOffset > 0, ctx, totalLength, captured),
+    fragment: mf || fragmentOffset > 0,
     laterFragment: fragmentOffset > 0,
     superPacket,
   };

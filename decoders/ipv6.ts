@@ -40,7 +40,7 @@
 import { formatIPv6 } from './address.js';
 import type { DecodeContext, DecodeResult, IpContext, Layer } from './types.js';
 import { ipprotoNext } from './next.js';
-import { framedBytes, fragmentOfContext, lengthBeyondCapture } from './ip-common.js';
+import { framedBytes, lengthBeyondCapture } from './ip-common.js';
 
 const FIXED_LENGTH = 40;
 /** The largest Payload Length field; a jumbogram's length lies beyond it (RFC 2675). */
@@ -260,7 +260,7 @@ export function decodeIPv6(bytes: Uint8Array, offset: number, end: number, ctx: 
     dst,
     protocol,
     upperLength,
-    fragment: fragmentOfContext(fragment, ctx, FIXED_LENGTH + payloadLength, captured),
+    fragment,
     laterFragment,
     superPacket,
   };
