@@ -90,10 +90,12 @@ class PacketContext implements DecodeContext {
   verify = true;
   detail = true;
   wireLength = 0;
+  /** Bytes captured of the frame: fewer than wireLength when the snapshot length cut it. */
+  captured = 0;
   issues: Issue[] = [];
 
   /** Ready for the next packet, whose issues go to `issues`. */
-  reset(verify: boolean, detail: boolean, wireLength: number, issues: Issue[]): this {
+  reset(verify: boolean, detail: boolean, wireLength: number, captured: number, issues: Issue[]): this {
     this.ip = null;
     this.prev = null;
     this.tunnelled = false;
@@ -102,6 +104,7 @@ class PacketContext implements DecodeContext {
     this.verify = verify;
     this.detail = detail;
     this.wireLength = wireLength;
+    this.captured = captured;
     this.issues = issues;
     return this;
   }
@@ -109,6 +112,9 @@ class PacketContext implements DecodeContext {
   issue(kind: IssueKind, message: string, needed?: number, available?: number): void {
     // The packet an ICMP error quotes is cut short by design (RFC 792: IP header + 8 bytes).
     if (this.quoted && kind === 'truncated') return;
+    // Inside a fragment whose bytes were all captured, what ends early ends where the fragment
+    // does: the rest is in the datagram's later fragments, not lost (RFC 791 section 2.3).
+    if (kind === 'truncated' && this.ip !== null && this.ip.fragment && this.captured >= this.wireLength) return;
     const issue: Issue = { layer: this.current, kind, message };
     if (needed !== undefined) issue.needed = needed;
     if (available !== undefined) issue.available = available;
@@ -134,7 +140,7 @@ export function dissect(bytes: Uint8Array, linktype: number, wireLength: number,
   const layers: Layer[] = [];
   const tunnels: Tunnel[] = [];
   const issues: Issue[] = [];
-  const ctx = CONTEXT.reset(options.verify ?? true, options.detail ?? true, wireLength, issues);
+  const ctx = CONTEXT.reset(options.verify ?? true, options.detail ?? true, wireLength, bytes.length, issues);
 
   let offset = 0;
   let end = bytes.length;

@@ -22,19 +22,9 @@ import { formatIPv4, hex16 } from './address.js';
 import { unverified, verifyPlain } from './checksum.js';
 import type { Checksum, DecodeContext, DecodeResult, IpContext, Layer } from './types.js';
 import { ipprotoNext } from './next.js';
+import { framedBytes, lengthBeyondCapture } from './ip-common.js';
 
 const MIN_HEADER_LENGTH = 20;
-/** RFC 894: the largest IP datagram an Ethernet frame carries without jumbo frames. */
-const STANDARD_MTU = 1500;
-/**
- * The largest frame any link carries: 9216-byte jumbo frames plus the Ethernet
- * header and FCS. A wire length beyond it cannot have crossed a link, so the
- * capture point sat above segmentation offload (GSO/TSO on send, GRO on receive).
- */
-const JUMBO_FRAME_MAX = 9216 + 18;
-/** A captured frame may still end in its Frame Check Sequence. */
-const FCS_LENGTH = 4;
-
 interface IPv4Option {
   type: number;
   length: number;
@@ -116,15 +106,6 @@ function decodePartial(bytes: Uint8Array, offset: number, captured: number, ctx:
   return { layer, next: null };
 }
 
-/**
- * The bytes this packet could occupy: up to the end an enclosing length field
- * set, or else to the end of the frame as it was on the wire.
- */
-function framedBytes(bytes: Uint8Array, offset: number, end: number, ctx: DecodeContext): number {
-  if (end < bytes.length) return end - offset;
-  return (ctx.wireLength > bytes.length ? ctx.wireLength : bytes.length) - offset;
-}
-
 export function decodeIPv4(bytes: Uint8Array, offset: number, end: number, ctx: DecodeContext): DecodeResult {
   const captured = end - offset;
   if (captured < MIN_HEADER_LENGTH) return decodePartial(bytes, offset, captured, ctx);
@@ -188,26 +169,12 @@ export function decodeIPv4(bytes: Uint8Array, offset: number, end: number, ctx: 
     malformed = true;
     ctx.issue('malformed', `ipv4 total length ${totalLength} is less than the ${headerLength}-byte header`);
   } else if (totalLength > captured) {
-    // Cut by the snapshot length, unless the frame could never have carried it.
-    if (!ctx.quoted) {
-      const framed = framedBytes(bytes, offset, end, ctx);
-      if (ctx.ip !== null && ctx.ip.superPacket) {
-        superPacket = true;
-        ctx.issue('segmentation-offload', `ipv4 total length ${totalLength} inside a segmentation-offload super-packet`);
-      } else if (totalLength > framed) {
-        if (framed > STANDARD_MTU) {
-          superPacket = true;
-          ctx.issue('segmentation-offload',
-            `ipv4 total length ${totalLength} exceeds the ${framed} bytes the ${ctx.wireLength}-byte frame holds: a GSO super-packet`);
-        } else {
-          ctx.issue('truncated', `ipv4 total length ${totalLength} exceeds the ${framed} bytes the frame holds`, totalLength, framed);
-        }
-      } else if (ctx.wireLength > JUMBO_FRAME_MAX && framed - totalLength <= FCS_LENGTH) {
-        superPacket = true;
-        ctx.issue('segmentation-offload',
-          `ipv4 total length ${totalLength} fills a ${ctx.wireLength}-byte frame larger than any link carries: a GSO/GRO super-packet`);
-      }
-    }
+    // Cut by the snapshot length or by fragmentation, unless the frame could never have carried it.
+    superPacket = lengthBeyondCapture(bytes, offset, end, totalLength, ctx, {
+      field: `ipv4 total length ${totalLength}`,
+      truncated: (framed) => `ipv4 total length ${totalLength} exceeds the ${framed} bytes the frame holds`,
+      held: (framed) => framed,
+    });
   } else if (totalLength < captured) {
     // Anything after the datagram is link padding (an Ethernet frame is at least 60 bytes).
     payloadEnd = offset + totalLength;

@@ -40,6 +40,7 @@
 import { formatIPv6 } from './address.js';
 import type { DecodeContext, DecodeResult, IpContext, Layer } from './types.js';
 import { ipprotoNext } from './next.js';
+import { framedBytes, lengthBeyondCapture } from './ip-common.js';
 
 const FIXED_LENGTH = 40;
 /** The largest Payload Length field; a jumbogram's length lies beyond it (RFC 2675). */
@@ -57,17 +58,6 @@ const NO_NEXT_HEADER = 59;
 
 const PAD1 = 0;
 const JUMBO_PAYLOAD = 0xc2;
-
-/** RFC 894: the largest IP datagram an Ethernet frame carries without jumbo frames. */
-const STANDARD_MTU = 1500;
-/**
- * The largest frame any link carries: 9216-byte jumbo frames plus the Ethernet
- * header and FCS. A wire length beyond it cannot have crossed a link, so the
- * capture point sat above segmentation offload (GSO/TSO on send, GRO on receive).
- */
-const JUMBO_FRAME_MAX = 9216 + 18;
-/** A captured frame may still end in its Frame Check Sequence. */
-const FCS_LENGTH = 4;
 
 type ExtensionType = 'hop-by-hop' | 'routing' | 'fragment' | 'destination';
 
@@ -122,15 +112,6 @@ function decodePartial(bytes: Uint8Array, offset: number, captured: number, ctx:
   if (captured >= 24) layer.src = formatIPv6(bytes, offset + 8);
   ctx.issue('truncated', `ipv6 header needs ${FIXED_LENGTH} bytes, ${captured} captured`, FIXED_LENGTH, captured);
   return { layer, next: null };
-}
-
-/**
- * The bytes this packet could occupy: up to the end an enclosing length field
- * set, or else to the end of the frame as it was on the wire.
- */
-function framedBytes(bytes: Uint8Array, offset: number, end: number, ctx: DecodeContext): number {
-  if (end < bytes.length) return end - offset;
-  return (ctx.wireLength > bytes.length ? ctx.wireLength : bytes.length) - offset;
 }
 
 export function decodeIPv6(bytes: Uint8Array, offset: number, end: number, ctx: DecodeContext): DecodeResult {
@@ -251,28 +232,14 @@ export function decodeIPv6(bytes: Uint8Array, offset: number, end: number, ctx: 
     upperLength = framed - headerLength;
     ctx.issue('segmentation-offload', `ipv6 payload length 0 over ${framed} bytes: a BIG TCP super-packet`);
   } else if (FIXED_LENGTH + payloadLength > captured) {
-    // Cut by the snapshot length, unless the frame could never have carried
+    // Cut by the snapshot length or by fragmentation, unless the frame could never have carried
     // it. A packet an ICMPv6 error quotes is cut on purpose (RFC 4443 section 2.4).
-    if (!ctx.quoted) {
-      const needed = FIXED_LENGTH + payloadLength;
-      const framed = framedBytes(bytes, offset, end, ctx);
-      if (ctx.ip !== null && ctx.ip.superPacket) {
-        superPacket = true;
-        ctx.issue('segmentation-offload', `ipv6 payload length ${payloadLength} inside a segmentation-offload super-packet`);
-      } else if (needed > framed) {
-        if (framed > STANDARD_MTU) {
-          superPacket = true;
-          ctx.issue('segmentation-offload',
-            `ipv6 payload length ${payloadLength} exceeds the ${framed - FIXED_LENGTH} bytes the ${ctx.wireLength}-byte frame holds: a GSO super-packet`);
-        } else {
-          ctx.issue('truncated', `ipv6 packet needs ${needed} bytes, the frame holds ${framed}`, needed, framed);
-        }
-      } else if (ctx.wireLength > JUMBO_FRAME_MAX && framed - needed <= FCS_LENGTH) {
-        superPacket = true;
-        ctx.issue('segmentation-offload',
-          `ipv6 payload length ${payloadLength} fills a ${ctx.wireLength}-byte frame larger than any link carries: a GSO/GRO super-packet`);
-      }
-    }
+    const needed = FIXED_LENGTH + payloadLength;
+    superPacket = lengthBeyondCapture(bytes, offset, end, needed, ctx, {
+      field: `ipv6 payload length ${payloadLength}`,
+      truncated: (framed) => `ipv6 packet needs ${needed} bytes, the frame holds ${framed}`,
+      held: (framed) => framed - FIXED_LENGTH,
+    });
   } else if (payloadLength !== 0) {
     // Anything after the packet is link padding.
     payloadEnd = offset + FIXED_LENGTH + payloadLength;

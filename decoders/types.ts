@@ -162,4 +162,13 @@ export interface Packet {
   issues: Issue[];
   /** Index of the first layer of the packet an ICMP error quotes, when there is one. */
   quotedFrom?: number;
+  /** A datagram put back together from fragments (see src/reassembly), not a frame of the capture. */
+  reassembled?: Reassembled;
+}
+
+export interface Reassembled {
+  /** Numbers of the frames whose fragments it was made of, in order. */
+  frames: number[];
+  /** Index of the IP layer whose fragments were put together. */
+  layer: number;
 }

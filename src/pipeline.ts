@@ -9,6 +9,7 @@ import { matchesFilter } from './filter/evaluate.js';
 import { readCapture, readCaptureFile, type FileRange } from './sources/file.js';
 import type { CaptureRecord, LayoutListener, ReadSummary, RecordSink } from './sources/record.js';
 import { UsageError } from './errors.js';
+import { Reassembler, type ReassemblyCounts } from './reassembly/reassembler.js';
 
 export interface DecodeOptions {
   filter?: string;
@@ -18,6 +19,11 @@ export interface DecodeOptions {
   detail?: boolean;
   /** Stop after this many matching packets. */
   count?: number;
+  /**
+   * Put IP fragments back together. Off unless asked: every command that reads
+   * packets asks, as tshark does, unless given --no-reassemble (options.ts).
+   */
+  reassemble?: boolean;
 }
 
 export interface PreparedDecode {
@@ -26,6 +32,7 @@ export interface PreparedDecode {
   verify: boolean;
   detail: boolean;
   count: number;
+  reassemble: boolean;
 }
 
 /** Check the options once, before any packet is read: a bad filter or decode-as is a usage error. */
@@ -46,7 +53,10 @@ export function prepareDecode(options: DecodeOptions): PreparedDecode {
     }
   }
   const count = options.count ?? Infinity;
-  return { registry: new Registry(overrides), filter, verify: options.verify ?? true, detail: options.detail ?? true, count };
+  return {
+    registry: new Registry(overrides), filter, verify: options.verify ?? true, detail: options.detail ?? true, count,
+    reassemble: options.reassemble ?? false,
+  };
 }
 
 /** Called for each packet that passes the filter, with its 1-based number in the capture; false stops. */
@@ -54,6 +64,8 @@ export type PacketSink = (n: number, record: CaptureRecord, packet: Packet) => b
 
 export interface DecodeSummary extends ReadSummary {
   matched: number;
+  /** What reassembly did; null with --no-reassemble. */
+  reassembly: ReassemblyCounts | null;
 }
 
 /** Anything that delivers capture records: a file, stdin, a live interface. */
@@ -65,21 +77,32 @@ export function fileSource(path: string, range?: FileRange, layout?: LayoutListe
   return (sink) => readCapture(path, sink, layout);
 }
 
-/** Read every record of the source, dissect it, filter it, and hand what matches to the sink. */
+/**
+ * Read every record of the source, dissect it, filter it, and hand what
+ * matches to the sink. A datagram made whole from fragments is handed on
+ * right after the frame that completed it, under that frame's number, with
+ * `packet.reassembled` set (see src/reassembly).
+ */
 export async function decodeRecords(source: RecordSource, prepared: PreparedDecode, sink: PacketSink): Promise<DecodeSummary> {
   const { registry, filter, verify, detail, count } = prepared;
   let n = 0;
   let matched = 0;
   const options = { registry, verify, detail };
+  const reassembler = prepared.reassemble ? new Reassembler(options) : null;
+  const hand = (record: CaptureRecord, packet: Packet): boolean => {
+    if (filter !== null && !matchesFilter(filter, packet, record.bytes, record.len)) return true;
+    matched++;
+    return sink(n, record, packet) !== false && matched < count;
+  };
   const summary = await source((record) => {
     n++;
     const packet = dissect(record.bytes, record.linktype, record.len, options);
-    if (filter !== null && !matchesFilter(filter, packet, record.bytes, record.len)) return true;
-    matched++;
-    if (sink(n, record, packet) === false) return false;
-    return matched < count;
+    if (!hand(record, packet)) return false;
+    if (reassembler === null) return true;
+    for (const whole of reassembler.add(n, record, packet)) if (!hand(whole.record, whole.packet)) return false;
+    return true;
   });
-  return { ...summary, matched };
+  return { ...summary, matched, reassembly: reassembler?.finish() ?? null };
 }
 
 /** `layout` hears of the file's headers and interfaces, each before the packets that follow it. */

@@ -21,6 +21,7 @@ import {
   FIRST_FRAGMENT, LATER_FRAGMENT_STATE, NOT_FRAGMENT, fragmentState, innerLayerOf, isIp, macText, wordAt,
 } from './packet-layers.js';
 import type { FlowStats, StatsReport, TunnelStats } from './report.js';
+import { SuperPacketJudge } from './super-packets.js';
 import { TooBigTable } from './too-big.js';
 import { checkInnerPacket, countInnerBad, countVxlan } from './tunnel-counts.js';
 import { Orders, TunnelTable } from './tunnel-table.js';
@@ -92,6 +93,7 @@ export class StatsAggregator implements AggregateView {
   overflowFlowPackets = 0;
   /** Segmentation-offload super-packets: the capture point sat above the NIC. */
   superPackets = 0;
+  private readonly superPacketJudge = new SuperPacketJudge();
 
   /** Every flow of every tunnel row. */
   readonly flows: FlowStore;
@@ -135,6 +137,8 @@ export class StatsAggregator implements AggregateView {
   get tooBigCount(): number { return this.tooBigTable.count; }
 
   add(n: number, record: CaptureRecord, packet: Packet): void {
+    // A datagram made whole from fragments is no frame: its fragments were counted.
+    if (packet.reassembled !== undefined) return;
     const len = record.len;
     this.packets++;
     this.bytes += len;
@@ -149,6 +153,7 @@ export class StatsAggregator implements AggregateView {
       this.issueCounts.set(kind, (this.issueCounts.get(kind) ?? 0) + 1);
       if (kind === 'segmentation-offload') superPacket = true;
     }
+    if (!superPacket && this.superPacketJudge.judge(record.bytes, packet, this.mtu)) superPacket = true;
     if (superPacket) this.superPackets++;
 
     const layers = packet.layers;

@@ -232,6 +232,8 @@ export function buildReport(agg: AggregateView): StatsReport {
     vnis: vnis.map((vni) => vni.row),
     checksums: depthChecksums(agg.checksums),
     issues,
+    superPackets: agg.superPackets,
+    reassembly: null,
     findings,
   };
 }

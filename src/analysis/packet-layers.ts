@@ -3,6 +3,7 @@
 // address text, and what an ICMP error quotes.
 
 import { formatMac, ipLayerAddress } from '../../decoders/address.js';
+import { ipFragment } from '../../decoders/ip-common.js';
 import type { Layer, Tunnel } from '../../decoders/types.js';
 import type { TooBigEntry } from './entries.js';
 
@@ -32,14 +33,9 @@ export function ipv6FragmentHeader(layer: Layer): Ipv6Extension | null {
 }
 
 export function fragmentState(layer: Layer): number {
-  if (layer.proto === 'ipv4') {
-    if ((layer.fragmentOffset as number) > 0) return LATER_FRAGMENT_STATE;
-    return layer.mf === true ? FIRST_FRAGMENT : NOT_FRAGMENT;
-  }
-  const fragment = ipv6FragmentHeader(layer);
+  const fragment = ipFragment(layer);
   if (fragment === null) return NOT_FRAGMENT;
-  if ((fragment.fragmentOffset as number) > 0) return LATER_FRAGMENT_STATE;
-  return fragment.mf === true ? FIRST_FRAGMENT : NOT_FRAGMENT;
+  return fragment.offset > 0 ? LATER_FRAGMENT_STATE : FIRST_FRAGMENT;
 }
 
 /** The IP packet's length by its own header: total length, or the fixed header plus the payload length. */

@@ -13,6 +13,7 @@ import { Progress, withProgress } from '../output/progress.js';
 import { readCaptureFile } from '../sources/file.js';
 import { CaptureError } from '../sources/record.js';
 import { splitPcapFile } from '../sources/split.js';
+import { noReassembly, type ReassemblyCounts } from '../reassembly/reassembler.js';
 import { DEFAULT_MAX_FLOWS, StatsAggregator, type AggregatorOptions, type PartState } from './aggregate.js';
 import type { StatsWorkerData } from './stats-worker.js';
 
@@ -86,6 +87,16 @@ function countPart(data: StatsWorkerData, oldGenerationMb: number): { result: Pr
   return { result, stop: () => void worker.terminate() };
 }
 
+/** The parts' reassembly counts added up (null with --no-reassemble). */
+function sumReassembly(summaries: DecodeSummary[]): ReassemblyCounts | null {
+  if (summaries[0].reassembly === null) return null;
+  const sum = noReassembly();
+  for (const summary of summaries) {
+    for (const key of Object.keys(sum) as (keyof ReassemblyCounts)[]) sum[key] += summary.reassembly?.[key] ?? 0;
+  }
+  return sum;
+}
+
 /**
  * The aggregator of the whole file counted on `threads` threads, with the
  * summary of reading it; null when the file cannot be split (not classic
@@ -117,18 +128,21 @@ export async function parallelStats(
     const summaries = [first, ...results.map((result) => result.summary)];
     if (summaries.slice(0, -1).some((summary) => summary.warning !== null)) return null;
     if (!aggregator.absorbParts(results.map((result) => result.state))) return null;
+    // A datagram whose fragments a cut between parts separated is put together by one reading only.
+    if (summaries.slice(0, -1).some((summary) => (summary.reassembly?.incomplete ?? 0) > 0)) return null;
     let records = 0;
     let matched = 0;
     for (const summary of summaries) {
       records += summary.records;
       matched += summary.matched;
     }
+    const reassembly = sumReassembly(summaries);
     // Each part numbered its records from 1; a warning of the last names a packet by its number in
     // the file, so that part's records are read once more (only on a damaged or cut file), numbered from there.
     const last = summaries[summaries.length - 1];
     const warning = last.warning === null ? null
       : readCaptureFile(path, () => true, undefined, { ...ranges[ranges.length - 1], recordsBefore: records - last.records }).warning;
-    return { aggregator, summary: { ...last, records, matched, warning } };
+    return { aggregator, summary: { ...last, records, matched, warning, reassembly } };
   } finally {
     for (const p of parts) p.stop();
   }

@@ -1,6 +1,7 @@
 // The shape of `tunscope stats --json` (README, "JSON output"): what the
 // aggregator produces and what the tables, the CSV and the terminal UI show.
 
+import type { ReassemblyCounts } from '../reassembly/reassembler.js';
 import type { TunnelType } from '../../decoders/types.js';
 
 export interface ChecksumCounts {
@@ -168,5 +169,9 @@ export interface StatsReport {
   checksums: DepthChecksums[];
   /** Decode issues by kind. */
   issues: Record<string, number>;
+  /** Segmentation-offload (GSO/TSO/GRO) super-packets: never held against the MTU. */
+  superPackets: number;
+  /** What IP reassembly did (null with --no-reassemble). */
+  reassembly: ReassemblyCounts | null;
   findings: Finding[];
 }

@@ -188,8 +188,9 @@ async function runCapture(positional: string[], flags: CaptureFlags): Promise<vo
   }
   const fileWriter = writer;
   const matchedBy = names.map(() => 0);
-  sinks.push((_n, record) => {
-    matchedBy[record.interfaceId]++;
+  sinks.push((_n, record, packet) => {
+    // A datagram made whole from fragments is no packet of the interface.
+    if (packet.reassembled === undefined) matchedBy[record.interfaceId]++;
   });
   const needReport = flags.stats || exportsNeedReport(flags);
   const { StatsAggregator } = needReport ? await import('../analysis/aggregate.js') : { StatsAggregator: null };
@@ -218,7 +219,9 @@ async function runCapture(positional: string[], flags: CaptureFlags): Promise<vo
   // the file keeps the whole packets written before it.
   let writeFailure: unknown = null;
   if (fileWriter !== null) {
-    sinks.unshift((_n, record) => {
+    sinks.unshift((_n, record, packet) => {
+      // The file gets the frames as captured, never a datagram made of them.
+      if (packet.reassembled !== undefined) return true;
       try {
         fileWriter.write(record, record.linktype);
         return true;

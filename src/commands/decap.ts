@@ -12,7 +12,8 @@
 
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import type { Packet } from '../../decoders/types.js';
+import type { Packet, Reassembled } from '../../decoders/types.js';
+import { ipFragment } from '../../decoders/ip-common.js';
 import { INNER_LINKTYPES, innerFrame, type InnerFrame, type InnerLink, type LeftOutReason } from '../analysis/decap.js';
 import { PcapWriter, PcapngWriter, type WritableRecord } from '../output/capture-writer.js';
 import { decodeRecords, fileSource, prepareDecode, type DecodeSummary } from '../pipeline.js';
@@ -32,12 +33,12 @@ const LINK_WORDS: Record<InnerLink, string> = { ethernet: 'Ethernet', ip: 'raw I
 const LINKS: InnerLink[] = ['ethernet', 'ip'];
 
 /** Why a packet was left out: no inner frame, or one of the kind --link excludes. */
-type LeftOut = LeftOutReason | 'other-link';
+type LeftOut = LeftOutReason | 'other-link' | 'in-fragment';
 
 /** Packets left out, by reason. */
 class LeftOutTally {
   readonly counts: Record<LeftOut, number> = {
-    'no-tunnel': 0, shallower: 0, 'not-ethernet-or-ip': 0, 'no-inner-bytes': 0, 'other-link': 0,
+    'no-tunnel': 0, shallower: 0, 'not-ethernet-or-ip': 0, 'no-inner-bytes': 0, 'other-link': 0, 'in-fragment': 0,
   };
 
   add(reason: LeftOut): void {
@@ -51,6 +52,7 @@ class LeftOutTally {
       'not-ethernet-or-ip': 'whose inner frame is neither Ethernet nor IP',
       'no-inner-bytes': 'with no inner bytes captured',
       'other-link': `whose inner frame is not ${LINK_WORDS[flags.link ?? 'ethernet']}`,
+      'in-fragment': 'whose inner frame a fragment holds only part of (the reassembled datagram gives it whole)',
     };
     const present = (Object.keys(words) as LeftOut[]).filter((reason) => this.counts[reason] > 0);
     if (present.length === 0) return null;
@@ -200,15 +202,31 @@ function refuseOverwritingInput(input: string, output: string): void {
 
 type Decapsulation = Promise<[DecodeSummary, InnerFrameWriter]>;
 
-/** Calls `keep` with each inner frame the flags ask for, and tallies the packets left out. */
+/** Whether an IP header before `start` is a fragment's: the inner frame there is cut where the fragment ends. */
+function carriedInFragment(packet: Packet, start: number): boolean {
+  return packet.layers.some((layer) => layer.offset < start && ipFragment(layer) !== null);
+}
+
+/**
+ * Calls `keep` with each inner frame the flags ask for, and tallies the
+ * packets left out. With reassembly on, an inner frame a fragment holds only
+ * part of is left out: the whole datagram, handed on after its last
+ * fragment, gives it whole (`whole` true; its bytes are no frame of the file).
+ */
 function innerFrames(
-  flags: DecapFlags, tally: LeftOutTally, keep: (n: number, record: CaptureRecord, frame: InnerFrame) => void,
+  flags: DecapFlags, tally: LeftOutTally, keep: (n: number, record: CaptureRecord, frame: InnerFrame, whole: boolean) => void,
 ): (n: number, record: CaptureRecord, packet: Packet) => void {
   return (n, record, packet) => {
     const frame = innerFrame(packet, record.bytes.length, record.len, flags.depth);
-    if (typeof frame === 'string') tally.add(frame);
-    else if (flags.link !== undefined && frame.link !== flags.link) tally.add('other-link');
-    else keep(n, record, frame);
+    const whole = packet.reassembled !== undefined;
+    // A datagram made of fragments is no packet of the file: what it lacks is not tallied.
+    if (typeof frame === 'string') {
+      if (!whole) tally.add(frame);
+    } else if (whole && packet.layers[(packet.reassembled as Reassembled).layer].offset >= frame.start) {
+      // Fragments inside the tunnel: each fragment's inner frame was written as it came.
+    } else if (flags.link !== undefined && frame.link !== flags.link) tally.add('other-link');
+    else if (flags.reassemble !== false && !whole && carriedInFragment(packet, frame.start)) tally.add('in-fragment');
+    else keep(n, record, frame, whole);
   };
 }
 
@@ -236,7 +254,14 @@ async function decapOneKind(input: string, link: InnerLink, flags: DecapFlags, t
 async function decapFile(input: string, flags: DecapFlags, tally: LeftOutTally): Decapsulation {
   const prepared = prepareDecode(decodeOptionsOf(flags));
   const plan = new FramePlan();
-  const summary = await decodeRecords(withProgress(fileSource(input), Progress.forFile(input)), prepared, innerFrames(flags, tally, (n, _record, frame) => {
+  // Reassembled datagrams are no frames of the file to copy from again: their inner frames are held, by place in the plan.
+  const wholes = new Map<number, WritableRecord>();
+  const summary = await decodeRecords(withProgress(fileSource(input), Progress.forFile(input)), prepared, innerFrames(flags, tally, (n, record, frame, whole) => {
+    if (whole) {
+      wholes.set(plan.length, {
+        sec: record.sec, nsec: record.nsec, len: frame.wireLength, bytes: record.bytes.slice(frame.start, frame.capturedEnd),
+      });
+    }
     plan.add(n, frame.link, frame.start, frame.capturedEnd, frame.wireLength);
   }));
   const writer = InnerFrameWriter.forKinds(flags.output, plan.perLink);
@@ -245,15 +270,24 @@ async function decapFile(input: string, flags: DecapFlags, tally: LeftOutTally):
       let n = 0;
       let next = 0;
       const out: WritableRecord = { sec: 0, nsec: 0, len: 0, bytes: new Uint8Array(0) };
+      const writeWholes = (upTo: number): void => {
+        for (let whole = wholes.get(next); whole !== undefined && plan.packetNumber(next) <= upTo; whole = wholes.get(next)) {
+          writer.write(whole, plan.link(next));
+          next++;
+        }
+      };
+      writeWholes(0);
       readCaptureFile(input, (record) => {
         n++;
-        if (n !== plan.packetNumber(next)) return true;
-        out.sec = record.sec;
-        out.nsec = record.nsec;
-        out.len = plan.wireLength(next);
-        out.bytes = record.bytes.subarray(plan.start(next), plan.capturedEnd(next));
-        writer.write(out, plan.link(next));
-        next++;
+        if (next < plan.length && !wholes.has(next) && n === plan.packetNumber(next)) {
+          out.sec = record.sec;
+          out.nsec = record.nsec;
+          out.len = plan.wireLength(next);
+          out.bytes = record.bytes.subarray(plan.start(next), plan.capturedEnd(next));
+          writer.write(out, plan.link(next));
+          next++;
+        }
+        writeWholes(n);
         return next < plan.length;
       });
     }

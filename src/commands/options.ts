@@ -31,6 +31,7 @@ export function addDecodeOptions(command: Command): Command {
     .option('-Y, --display-filter <expr>', 'the same as --filter, as tshark takes it (in tunscope\'s filter language)')
     .option('--decode-as <table:value=proto>', 'decode a port or type as a protocol, e.g. udp:9999=vxlan (repeatable)', collect)
     .option('--no-verify', 'do not verify checksums')
+    .option('--no-reassemble', 'do not put IP fragments back together (by default a whole datagram follows its last fragment)')
     .option('-n, --numeric', 'accepted for tcpdump\'s -n and -nn: tunscope never resolves addresses or ports to names');
 }
 
@@ -44,6 +45,7 @@ export interface DecodeFlags {
   displayFilter?: string;
   decodeAs?: string[];
   verify: boolean;
+  reassemble?: boolean;
   count?: number;
 }
 
@@ -76,7 +78,7 @@ export function settleFilter(command: Command): void {
 }
 
 export function decodeOptionsOf(flags: DecodeFlags): DecodeOptions {
-  return { filter: flags.filter, decodeAs: flags.decodeAs, verify: flags.verify, count: flags.count };
+  return { filter: flags.filter, decodeAs: flags.decodeAs, verify: flags.verify, count: flags.count, reassemble: flags.reassemble };
 }
 
 /** "1 packet read", "12 packets matched the filter". */

@@ -130,7 +130,9 @@ class SubsetWriter {
     },
   };
 
-  readonly sink: PacketSink = (_n, record) => {
+  readonly sink: PacketSink = (_n, record, packet) => {
+    // The file gets the frames as captured; a datagram made of them is no frame.
+    if (packet.reassembled !== undefined) return;
     const writer = this.writer as PcapWriter | PcapngWriter;
     if (writer instanceof PcapngWriter) writer.writeOn(this.ids[record.interfaceId], record);
     else writer.write(record, record.linktype);

@@ -79,6 +79,7 @@ export async function runStats(file: string, flags: StatsFlags, out = new Output
         throw err;
       });
   const report = aggregator.report();
+  report.reassembly = summary.reassembly;
   if (flags.json) out.line(JSON.stringify(report));
   else if (flags.csv) out.line(statsCsv(report, flags.by, flags.top ?? 0));
   else out.line(statsText(report, { by: flags.by, top: flags.top ?? DEFAULT_TOP, source: file, wide: flags.wide }));

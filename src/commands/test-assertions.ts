@@ -162,6 +162,8 @@ export class DecodingFacts {
   readonly issues = new Map<string, number>();
 
   add(packet: Packet): void {
+    // The facts are of the capture's frames; a datagram made whole from some of them is none.
+    if (packet.reassembled !== undefined) return;
     this.packets++;
     if (packet.tunnels.length > 0) this.tunnelled++;
     const seen = new Set<string>();

@@ -34,6 +34,8 @@ import {
 interface TestFlags {
   update?: boolean;
   format: CanonicalFormat;
+  /** false with --no-reassemble. */
+  reassemble?: boolean;
 }
 
 /** Diff lines shown per capture; the rest are counted. */
@@ -118,7 +120,7 @@ async function checkCapture(capture: string, flags: TestFlags, claimed: Map<stri
 
   let prepared: PreparedDecode;
   try {
-    prepared = prepareDecode({ decodeAs: assertions?.decodeAs ?? [] });
+    prepared = prepareDecode({ decodeAs: assertions?.decodeAs ?? [], reassemble: flags.reassemble !== false });
   } catch (err) {
     if (err instanceof UsageError) {
       return failure(`${files.assertions}: decodeAs: ${err.message}`);
@@ -236,5 +238,6 @@ export function defineTestCommand(program: Command): void {
     .option('--update', 'write NAME.expected from the current decoding and say which changed')
     .addOption(new Option('--format <format>', 'what NAME.expected holds: read\'s lines (text) or read --json lines (json)')
       .choices(['text', 'json']).default('text'))
+    .option('--no-reassemble', 'do not put IP fragments back together (by default a whole datagram follows its last fragment)')
     .action(runTest);
 }

@@ -16,6 +16,7 @@
 
 import { ipLayerAddress } from '../../decoders/address.js';
 import type { Layer, Packet } from '../../decoders/types.js';
+import { ipFragment } from '../../decoders/ip-common.js';
 import type { FilterNode, Primitive, Scope } from './parse.js';
 
 const ADDRESS_OFFSETS: Record<string, [number, number, number]> = {
@@ -124,9 +125,7 @@ function layerMatches(prim: Primitive, layer: Layer, bytes: Uint8Array): boolean
     case 'offload-cksum':
       return layer.checksum?.status === 'offload';
     case 'frag':
-      return (layer.proto === 'ipv4' && (layer.mf === true || (layer.fragmentOffset as number) > 0)) ||
-        (layer.proto === 'ipv6' && Array.isArray(layer.extensions) &&
-          (layer.extensions as { type: string }[]).some((e) => e.type === 'fragment'));
+      return ipFragment(layer) !== null;
     default:
       return false;
   }

@@ -51,5 +51,6 @@ function layerJsonByField(layer: Layer): string {
 export function packetJson(n: number, record: CaptureRecord, packet: Packet): string {
   return `{"n":${n},"ts":${epochText(record)},"caplen":${record.caplen},"len":${record.len},` +
     `"layers":[${layersJson(packet.layers)}],` +
-    `"tunnels":${JSON.stringify(packet.tunnels)},"issues":${JSON.stringify(packet.issues)}}`;
+    `"tunnels":${JSON.stringify(packet.tunnels)},"issues":${JSON.stringify(packet.issues)}` +
+    `${packet.reassembled === undefined ? '' : `,"reassembled":${JSON.stringify(packet.reassembled)}`}}`;
 }

@@ -8,6 +8,10 @@
 
 import type { Layer, Packet, Tunnel } from '../../decoders/types.js';
 import { hex16 } from '../../decoders/address.js';
+import { ipFragment } from '../../decoders/ip-common.js';
+
+/** RFC 8200 section 3: the fixed IPv6 header. */
+const IPV6_FIXED = 40;
 import type { CaptureRecord } from '../sources/record.js';
 import { timeOfDayText } from './timestamp.js';
 
@@ -133,18 +137,20 @@ function tcpText(tcp: Layer): string {
   return `${text}, length ${length}`;
 }
 
+/**
+ * A fragment's place, in the words of tcpdump -v: IPv4 "id 777, offset 1480,
+ * flags [+]", IPv6 "frag (0x00000063:1232|1232)" (id:offset|length), with
+ * IPv6's more-fragments flag as IPv4's.
+ */
 function fragmentText(ip: Layer): string {
-  if (ip.proto === 'ipv4') {
-    if (!ip.mf && !(ip.fragmentOffset as number)) return '';
-    return ` (frag ${ip.id}:${ip.fragmentOffset}${ip.mf ? '+' : ''})`;
-  }
-  // A fragment header the decoder did not read (it ran past the payload length) has no fields to show.
-  const frag = (ip.extensions as { type: string; id?: number; fragmentOffset?: number; mf?: boolean }[] | undefined)
-    ?.find((e) => e.type === 'fragment' && e.id !== undefined);
-  return frag ? ` (frag ${frag.id}:${frag.fragmentOffset}${frag.mf ? '+' : ''})` : '';
+  const fragment = ipFragment(ip);
+  if (fragment === null) return '';
+  const flags = (ip.df === true ? 'DF' : '') + (fragment.more ? '+' : '') || 'none';
+  if (ip.proto === 'ipv4') return ` (id ${fragment.id}, offset ${fragment.offset}, flags [${flags}])`;
+  const length = IPV6_FIXED + (ip.payloadLength as number) - ip.length;
+  return ` (frag (0x${fragment.id.toString(16).padStart(8, '0')}:${fragment.offset}|${length}), flags [${flags}])`;
 }
 
-/** tcpdump's mark for a header cut short before the fields a line shows: [|tcp]. */
 function cut(name: string): string {
   return `[|${name}]`;
 }
@@ -200,6 +206,14 @@ function describeLevel(layers: Layer[], quoted: Layer[], linkShown = false): str
     default:
       return `${vlans}${ipWord} ${net.src} > ${net.dst}: ${upper.proto}, length ${ipLength}${frag}`;
   }
+}
+
+/** The mark of the IP header that carries a tunnel, when it is a fragment: the tunnel is in a first fragment. */
+function carrierFragmentText(layers: Layer[], from: number, to: number): string {
+  for (let i = to - 1; i >= from; i--) {
+    if (layers[i].proto === 'ipv4' || layers[i].proto === 'ipv6') return fragmentText(layers[i]);
+  }
+  return '';
 }
 
 function tunnelLabel(tunnel: Tunnel, carrier: Layer | undefined): string {
@@ -302,13 +316,15 @@ export function packetSummary(packet: Packet, options: LineOptions = {}): string
   const parts: string[] = [];
   let from = 0;
   for (const tunnel of tunnels) {
-    parts.push(link(from, tunnel.layer) + tunnelLabel(tunnel, layers[tunnel.layer - 1]) + annotations(packet, from, tunnel.layer));
+    parts.push(link(from, tunnel.layer) + tunnelLabel(tunnel, layers[tunnel.layer - 1]) + carrierFragmentText(layers, from, tunnel.layer)
+      + annotations(packet, from, tunnel.layer));
     from = tunnel.layer;
   }
   const header = link(from, shownEnd);
   parts.push(header + describeLevel(layers.slice(from, shownEnd), layers.slice(shownEnd), header !== '')
     + annotations(packet, from, layers.length));
-  return parts.join(' | ');
+  const whole = packet.reassembled;
+  return `${whole === undefined ? '' : `[reassembled from ${whole.frames.join(',')}] `}${parts.join(' | ')}`;
 }
 
 /** One line for the packet; with `link`, each level's link-level header too (tcpdump -e). */

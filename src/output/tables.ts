@@ -229,6 +229,25 @@ function findingLines(findings: Finding[], top: number, width: number | null, li
   }
 }
 
+/** The rows of what reassembly put together or dropped, and of super-packets, when there were any. */
+function offloadAndReassemblyLines(report: StatsReport, lines: string[]): void {
+  const rows: string[] = [];
+  const r = report.reassembly;
+  if (r !== null) {
+    const dropped = r.timedOut + r.overflowed + r.overlapping + r.invalid;
+    if (r.reassembled + dropped + r.incomplete > 0) {
+      rows.push(`  reassembled  ${groupDigits(r.reassembled)} IP datagrams from ${groupDigits(r.fragments)} fragments`);
+      rows.push(`  dropped      ${groupDigits(dropped)}: ${groupDigits(r.timedOut)} timed out, `
+        + `${groupDigits(r.overflowed)} over the bounds, ${groupDigits(r.overlapping)} overlapping, ${groupDigits(r.invalid)} invalid`);
+      rows.push(`  incomplete   ${groupDigits(r.incomplete)} still missing fragments at the end`);
+    }
+  }
+  if (report.superPackets > 0) {
+    rows.push(`  GSO/GRO      ${groupDigits(report.superPackets)} segmentation-offload super-packets, not held against the MTU`);
+  }
+  if (rows.length > 0) lines.push('', 'Reassembly and offload', ...rows);
+}
+
 export function statsText(report: StatsReport, options: StatsTextOptions): string {
   const linktypes = Object.entries(report.linktypes).map(([name, count]) => `${name} ${groupDigits(count)}`).join(', ');
   const span = durationText(report.firstTs, report.lastTs);
@@ -240,6 +259,7 @@ export function statsText(report: StatsReport, options: StatsTextOptions): strin
   if (options.by === 'tunnel') tunnelTables(report, options.top, width, lines);
   else if (options.by === 'flow') flowTable(report, options.top, width, lines);
   else vniTables(report, options.top, width, lines);
+  offloadAndReassemblyLines(report, lines);
   findingLines(report.findings, options.top, width, lines);
   // Tables are lines of their own width already; the summary, titles and notes wrap.
   return fitLines(lines.join('\n').split('\n'), width).join('\n');

@@ -56,7 +56,10 @@ function layerLines(layer: Layer, indent: string): string[] {
 }
 
 export function packetTree(n: number, record: CaptureRecord, packet: Packet): string {
-  const lines = [`Packet ${n}: ${record.len} bytes on wire, ${record.caplen} captured, ${isoText(record)}`];
+  const whole = packet.reassembled;
+  const lines = [whole === undefined
+    ? `Packet ${n}: ${record.len} bytes on wire, ${record.caplen} captured, ${isoText(record)}`
+    : `Packet ${n}, reassembled: ${record.len} bytes from ${whole.frames.length} fragments in frames ${whole.frames.join(', ')}, ${isoText(record)}`];
   let level = 0;
   packet.layers.forEach((layer, i) => {
     const tunnel = packet.tunnels[level];

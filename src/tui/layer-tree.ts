@@ -57,6 +57,11 @@ export function layerByteRange(packet: Packet, index: number, captured: number):
 /** The rows of the tree, with the fields of the layers in `expanded` shown. */
 export function layerTreeRows(packet: Packet, expanded: ReadonlySet<number>): TreeRow[] {
   const rows: TreeRow[] = [];
+  const whole = packet.reassembled;
+  if (whole !== undefined) {
+    // As tshark's packet view shows the frame that completed a datagram: the datagram whole.
+    rows.push({ kind: 'quote', depth: 0, layer: whole.layer, text: `── reassembled from frames ${whole.frames.join(', ')}` });
+  }
   let level = 0;
   packet.layers.forEach((layer, i) => {
     const tunnel = packet.tunnels[level];

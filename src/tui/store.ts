@@ -49,6 +49,8 @@ interface Session {
 const REPORT_MIN_INTERVAL_MS = 500;
 const REPORT_COST_SHARE = 20;
 const EMPTY_LIST = new Uint32Array(0);
+/** Datagrams made whole kept for the packet view; a long capture keeps the latest. */
+const MAX_WHOLES = 10000;
 const LIVE_SESSION_ENDED: ReadSummary = { format: 'live', records: 0, warning: null, stopped: true };
 
 export class TuiStore {
@@ -66,7 +68,9 @@ export class TuiStore {
   private flowConversationsCache: { report: StatsReport; sort: SortKey; key: string; rows: FlowConversationRow[] } | null = null;
   /** When the report may be rebuilt; 0 forces it (a pass ended, a new filter). */
   private reportDueAt = 0;
-  private readonly lines = new PacketLines((n) => this.openPacket(n));
+  private readonly lines = new PacketLines((n) => this.openFrame(n));
+  /** Datagrams made whole, by the number of the frame that completed each. */
+  private readonly wholes = new Map<number, { record: CaptureRecord; packet: Packet }>();
   /** Joined lists, kept while the lists they join do not grow. */
   private joinedCache = new WeakMap<PacketListRef, { sizes: string; numbers: Uint32Array }>();
   private rateSamples: [time: number, seen: number][] = [];
@@ -251,10 +255,24 @@ export class TuiStore {
 
   /** Packet n, read again from the file or the ring and decoded; null when it is no longer held. */
   openPacket(n: number): OpenedPacket | null {
+    // The frame that completed a datagram opens on the datagram made whole, as in tshark.
+    const whole = this.wholes.get(n);
+    if (whole !== undefined) return { n, record: whole.record, packet: whole.packet };
+    return this.openFrame(n);
+  }
+
+  /** Frame n as captured, read again from the file or the ring and decoded; null when it is no longer held. */
+  private openFrame(n: number): OpenedPacket | null {
     const record = this.storage.record(n);
     if (record === null) return null;
     const { registry, verify } = this.session.prepared;
     return { n, record, packet: dissect(record.bytes, record.linktype, record.len, { registry, verify }) };
+  }
+
+  /** A datagram made whole, kept for its last frame's packet view; the oldest go past MAX_WHOLES. */
+  private holdWhole(n: number, record: CaptureRecord, packet: Packet): void {
+    if (this.wholes.size >= MAX_WHOLES) this.wholes.delete(this.wholes.keys().next().value as number);
+    this.wholes.set(n, { record, packet });
   }
 
   /** Stop reading or capturing; close the file. */
@@ -282,6 +300,10 @@ export class TuiStore {
     return (n, record, packet) => {
       if (session.stale) return false;
       const number = session.base + n;
+      if (packet.reassembled !== undefined) {
+        this.holdWhole(number, record, packet);
+        return true;
+      }
       session.matched++;
       session.rows.add(number, record, packet);
       this.version++;

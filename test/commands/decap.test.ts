@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pcapFile } from '../helpers/capture-files.js';
 import { runCli } from '../helpers/cli.js';
-import { FIXTURES, capturesIn, hasCommand, haveTshark, requireOrSkip, tshark } from '../helpers/tools.js';
+import { FIXTURES, capturesIn, hasCommand, haveTshark, requireOrSkip, tshark, tsharkReassembling } from '../helpers/tools.js';
 
 const haveTcpdump = hasCommand('tcpdump');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tunscope-decap-'));
@@ -22,8 +22,9 @@ interface Frame {
   malformed: boolean;
 }
 
+/** decap reassembles IP fragments by default, as tshark does: both sides are read reassembling. */
 function framesOf(file: string): Frame[] {
-  return tshark(file, ['-T', 'fields', '-e', 'frame.time_epoch', '-e', 'frame.protocols', '-e', '_ws.malformed'])
+  return tsharkReassembling(file, ['-T', 'fields', '-e', 'frame.time_epoch', '-e', 'frame.protocols', '-e', '_ws.malformed'])
     .split('\n').filter((line) => line !== '')
     .map((line) => {
       const [time, protocols, malformed] = line.split('\t');
@@ -167,19 +168,26 @@ describe('tunscope decap: every fixture, read back by tshark', () => {
     expect(decap(padded, out).status).toBe(0);
     expect(tshark(out, ['-T', 'fields', '-e', 'frame.len', '-e', 'frame.cap_len', '-e', 'ip.len']).trim()).toBe('20\t20\t20');
 
-    // fragments.pcap: the VXLAN packet's first outer fragment. The inner frame's length is the UDP
-    // datagram's, less the UDP and VXLAN headers; what was captured of it ends with the fragment.
+    // fragments.pcap: the VXLAN packet's first outer fragment. With --no-reassemble the inner frame's
+    // length is the UDP datagram's, less the UDP and VXLAN headers; what was captured of it ends with the fragment.
     const fragments = path.join(FIXTURES, 'fragments.pcap');
     const [udpLength, ipLength] = tshark(fragments, ['-Y', 'vxlan', '-T', 'fields', '-e', 'udp.length', '-e', 'ip.len'])
       .trim().split('\t').map((field) => Number(field.split(',')[0]));
     const fragOut = path.join(work, 'fragment-inner.pcap');
-    expect(decap(fragments, fragOut).status).toBe(0);
+    expect(decap(fragments, fragOut, '--no-reassemble').status).toBe(0);
     const [len, caplen] = tshark(fragOut, ['-T', 'fields', '-e', 'frame.len', '-e', 'frame.cap_len']).trim().split('\t').map(Number);
     expect(len).toBe(udpLength - 8 - 8);
     expect(caplen).toBe(ipLength - 20 - 8 - 8);
+    // Reassembling (the default), the inner frame is whole: all of it captured.
+    const wholeOut = path.join(work, 'fragment-whole.pcap');
+    const result = decap(fragments, wholeOut);
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain('1 whose inner frame a fragment holds only part of');
+    const whole = tshark(wholeOut, ['-T', 'fields', '-e', 'frame.len', '-e', 'frame.cap_len']).trim().split('\t').map(Number);
+    expect(whole).toEqual([udpLength - 8 - 8, udpLength - 8 - 8]);
   });
 
-  it('writes frames without trailing bytes: no Ethernet trailer, raw IP frames as long as their IP packet', () => {
+  it('writes frames without trailing bytes: no Ethernet trailer, raw IP frames as long as their IP packet', { timeout: 600_000 }, () => {
     if (!requireOrSkip(haveTshark, 'tshark')) return;
     for (const file of capturesIn(FIXTURES)) {
       const out = path.join(work, `lengths-${path.basename(file)}`);

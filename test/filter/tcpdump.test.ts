@@ -31,8 +31,9 @@ const WHERE: Record<string, (file: string) => boolean> = {
   // libpcap refuses `ether` on other links (Linux cooked capture has no destination MAC).
   mac: (file) => linktypeOf(file) === LINKTYPE_ETHERNET,
   // qinq.pcap keeps its VLAN tags in the frame: libpcap needs `vlan` to look behind one.
-  // fragments.pcap: libpcap reads no port behind an IPv6 fragment header (frame 4 is UDP after one).
-  ports: (file) => !['qinq.pcap', 'fragments.pcap'].includes(name(file)),
+  // fragments.pcap, reassembly-cases.pcap: libpcap reads no port behind an IPv6 fragment header
+  // (frame 4, frame 13 is UDP after one).
+  ports: (file) => !['qinq.pcap', 'fragments.pcap', 'reassembly-cases.pcap'].includes(name(file)),
   protocols: (file) => name(file) !== 'qinq.pcap',
 };
 

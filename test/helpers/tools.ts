@@ -81,3 +81,8 @@ export function tshark(file: string, args: string[]): string {
     '-r', file, '-o', 'ip.defragment:FALSE', '-o', 'ipv6.defragment:FALSE', '-d', 'udp.port==8472,vxlan', ...args,
   ]);
 }
+
+/** Run tshark as it runs by default, reassembling IP fragments, with UDP 8472 decoded as VXLAN. */
+export function tsharkReassembling(file: string, args: string[]): string {
+  return run('tshark', ['-r', file, '-d', 'udp.port==8472,vxlan', ...args]);
+}
