@@ -59,7 +59,7 @@ const UDP_TUNNELS: Partial<Record<TunnelType, ProtoName>> = {
 };
 
 const PCAP_PROTO: Record<Extract<Primitive, { kind: 'proto' }>['proto'], string> = {
-  tcp: 'tcp', udp: 'udp', icmp: 'icmp', icmpv6: 'icmp6', arp: 'arp', ipv4: 'ip', ipv6: 'ip6',
+  tcp: 'tcp', udp: 'udp', icmp: 'icmp', icmpv6: 'icmp6', arp: 'arp', rarp: 'rarp', ipv4: 'ip', ipv6: 'ip6',
 };
 
 /** Decode-as entries whose effect on the outer headers the prefilter can follow: new UDP/TCP tunnel ports. */
