@@ -13,6 +13,7 @@ import {
   TooBigEntry, TunnelEntry, VniEntry, flowKey, ipv4TunnelBucket, ipv4Word, macBucket,
 } from './entries.js';
 import { buildReport, flowKindOf } from './build-report.js';
+import { CauseObserver, type CauseState } from './causes.js';
 import type { FlowStats, StatsReport, TunnelStats } from './report.js';
 
 /**
@@ -92,6 +93,7 @@ export interface PartState {
   fragmentOwners4: Map<number, FragmentOwner>;
   fragmentOwners6: Map<number, FragmentOwner>;
   orphans: Orphan[];
+  causes: CauseState;
 }
 
 /** Flows counted before further ones go to a tunnel's overflow row (`--max-flows`). */
@@ -220,6 +222,8 @@ export class StatsAggregator {
   tooBigCount = 0;
   /** Segmentation-offload super-packets: the capture point sat above the NIC. */
   superPackets = 0;
+  /** ICMP errors, unanswered requests and the like, for the findings that name a cause. */
+  readonly causes = new CauseObserver();
 
   /** The IPv4 flows of every tunnel. */
   private readonly flows4 = new Ipv4FlowTable();
@@ -269,6 +273,7 @@ export class StatsAggregator {
       if (kind === 'segmentation-offload') superPacket = true;
     }
     if (superPacket) this.superPackets++;
+    this.causes.see(record.bytes, packet);
 
     const layers = packet.layers;
     const shownEnd = packet.quotedFrom ?? layers.length;
@@ -374,6 +379,7 @@ export class StatsAggregator {
       tunnels: this.tunnels, none: this.none, flows4, vnis: this.vnis, tooBig: this.tooBig,
       capped: this.capped(),
       fragmentOwners4: this.fragmentOwners4, fragmentOwners6: this.fragmentOwners6, orphans: this.orphans ?? [],
+      causes: this.causes.exportState(),
     };
   }
 
@@ -418,6 +424,7 @@ export class StatsAggregator {
     for (const [kind, count] of part.issueCounts) this.issueCounts.set(kind, (this.issueCounts.get(kind) ?? 0) + count);
     addCounts(this.checksums, part.checksums);
     this.superPackets += part.superPackets;
+    this.causes.absorb(part.causes);
 
     // The part's rows are copies (from a worker thread): each is told by its key and mapped to this aggregator's.
     const rows = new Map<TunnelEntry, TunnelEntry>();

@@ -6,6 +6,7 @@ import type { TunnelType } from '../../decoders/types.js';
 import type { StatsAggregator } from './aggregate.js';
 import { CHECKSUM_STATUSES, STATUS_COUNT, type FlowEntry, type TooBigEntry, type TunnelEntry } from './entries.js';
 import { encapsulationName, tunnelName, tunnelTitle } from './labels.js';
+import { causeFindings, explainOneWay } from './causes.js';
 import type { Finding, TunnelStats } from './report.js';
 
 export interface ReportRows {
@@ -308,6 +309,8 @@ export function findingsOf(agg: StatsAggregator, rows: ReportRows): Finding[] {
     });
   }
   capFindings(agg, out);
+  causeFindings(agg.causes, rows, out);
+  explainOneWay(agg.causes, rows, out);
   return out
     .map((finding, order) => ({ finding, order }))
     .sort((a, b) => SEVERITY_ORDER[a.finding.severity] - SEVERITY_ORDER[b.finding.severity] || a.order - b.order)
