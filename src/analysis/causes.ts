@@ -113,7 +113,9 @@ export class CauseObserver {
       if (mine !== null) mine.count += e.count;
     }
     for (const e of state.asks) {
-      const mine = this.slot(this.asks, askKey(e.kind, e.src, e.dst, e.port, e.tunnelType, e.tunnelId), () => ({ ...e, asked: 0, answered: 0 }));
+      const arp = e.kind === 'arp';
+      const key = askKey(e.kind, e.src, e.dst, e.port, arp ? e.tunnelType : null, arp ? e.tunnelId : null);
+      const mine = this.slot(this.asks, key, () => ({ ...e, asked: 0, answered: 0 }));
       if (mine === null) continue;
       if (mine.outerSrc === '' && e.outerSrc !== '') Object.assign(mine, { outerSrc: e.outerSrc, outerDst: e.outerDst });
       mine.asked += e.asked;
@@ -460,11 +462,9 @@ export function causeFindings(causes: CauseObserver, rows: CauseRows, out: Findi
 export function oneWayCauses(causes: CauseObserver, rows: CauseRows, entry: TunnelEntry): string[] {
   const out: string[] = [];
   const { src, dst } = entry;
-  for (const other of rows.entries) {
-    if (other.src === dst && other.dst === src && other.type === entry.type && other.id !== entry.id && isVniTunnel(entry.type)) {
-      out.push(`${dst} sends back with VNI ${other.id}, not ${entry.id} (vni-mismatch)`);
-      break;
-    }
+  for (const { there, back } of vniMismatches(rows)) {
+    const pair = there.includes(entry) ? back : back.includes(entry) ? there : null;
+    if (pair !== null) out.push(`${dst} sends back with VNI ${ids(pair)}, not ${entry.id} (vni-mismatch)`);
   }
   for (const e of causes.unreachableEntries()) {
     if (e.quotedSrc !== src || e.quotedDst !== dst) continue;
@@ -477,11 +477,19 @@ export function oneWayCauses(causes: CauseObserver, rows: CauseRows, entry: Tunn
       out.push(`${dst} does not answer ARP: a wrong remote or a VTEP down (vtep-arp-unanswered)`);
     }
   }
+  for (const a of causes.askEntries()) {
+    if (a.outerSrc !== src || a.outerDst !== dst || a.asked === 0 || a.answered > 0) continue;
+    if (a.tunnelType !== entry.type || a.tunnelId !== entry.id) continue;
+    const what = a.kind === 'arp' ? 'ARP request' : a.kind === 'echo' ? 'echo request' : 'SYN';
+    out.push(`${plural(a.asked, what)} from ${a.src} to ${a.dst} inside it go unanswered (${a.kind}-unanswered)`);
+  }
+  // The far end sends this tunnel's traffic only to endpoints that never send back: its remote is wrong.
+  const same = (other: TunnelEntry) => other.type === entry.type && (!isVniTunnel(entry.type) || other.id === entry.id);
   const elsewhere = new Set<string>();
   for (const other of rows.entries) {
-    if (other.src === dst && other.dst !== src && other.type === entry.type && (!isVniTunnel(entry.type) || other.id === entry.id)) {
-      elsewhere.add(other.dst);
-    }
+    if (other.src !== dst || other.dst === src || !same(other)) continue;
+    if (rows.entries.some((e) => e.src === other.dst && e.dst === dst && same(e))) continue;
+    elsewhere.add(other.dst);
   }
   if (elsewhere.size > 0) {
     out.push(`${dst} sends its ${tunnelName(entry.type as TunnelType, entry.id)} traffic to ${[...elsewhere].join(', ')} instead: `
