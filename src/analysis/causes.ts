@@ -422,7 +422,8 @@ export function causeFindings(causes: CauseObserver, rows: CauseRows, out: Findi
         severity: 'warning',
         tunnel,
         message: `${plural(a.asked, 'ARP request')} from ${a.src} for ${a.dst}${where}, none answered: the other end does not `
-          + 'receive them in this VNI (a VNI or port mismatch, a wrong remote) or has no such address.',
+          + `receive them in this ${a.tunnelType === 'vxlan' || a.tunnelType === 'vxlan-gpe' || a.tunnelType === 'geneve' ? 'VNI' : 'tunnel'} `
+          + '(a VNI or port mismatch, a wrong remote) or has no such address.',
         figures: { requests: a.asked },
       });
     } else if (a.kind === 'echo') {
@@ -481,7 +482,8 @@ export function oneWayCauses(causes: CauseObserver, rows: CauseRows, entry: Tunn
     if (a.outerSrc !== src || a.outerDst !== dst || a.asked === 0 || a.answered > 0) continue;
     if (a.tunnelType !== entry.type || a.tunnelId !== entry.id) continue;
     const what = a.kind === 'arp' ? 'ARP request' : a.kind === 'echo' ? 'echo request' : 'SYN';
-    out.push(`${plural(a.asked, what)} from ${a.src} to ${a.dst} inside it go unanswered (${a.kind}-unanswered)`);
+    out.push(`${plural(a.asked, what)} from ${a.src} to ${a.dst} inside it ${a.asked === 1 ? 'goes' : 'go'} unanswered `
+      + `(${a.kind}-unanswered)`);
   }
   // The far end sends this tunnel's traffic only to endpoints that never send back: its remote is wrong.
   const same = (other: TunnelEntry) => other.type === entry.type && (!isVniTunnel(entry.type) || other.id === entry.id);
