@@ -6,7 +6,7 @@ import type { TunnelType } from '../../decoders/types.js';
 import type { StatsAggregator } from './aggregate.js';
 import { CHECKSUM_STATUSES, STATUS_COUNT, type FlowEntry, type TooBigEntry, type TunnelEntry } from './entries.js';
 import { encapsulationName, tunnelName, tunnelTitle } from './labels.js';
-import { causeFindings, explainOneWay } from './causes.js';
+import { causeFindings, explainOneWay } from './cause-findings.js';
 import type { Finding, TunnelStats } from './report.js';
 
 export interface ReportRows {
