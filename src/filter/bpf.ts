@@ -170,6 +170,10 @@ class PrefilterBuilder {
       case 'tunnel':
         return this.tunnelSignature(prim.tunnel, prim.id);
       case 'proto':
+        // libpcap's tcp, udp and icmp6 look at the next header right after the fixed IPv6 header.
+        if (prim.proto === 'tcp' || prim.proto === 'udp' || prim.proto === 'icmpv6') {
+          return anyOf([atom(PCAP_PROTO[prim.proto]), IPV6_EXTENSION_FIRST]);
+        }
         return atom(PCAP_PROTO[prim.proto]);
       case 'host':
         return atom(`${dir}host ${prim.address}`);
