@@ -75,6 +75,8 @@ export function causeFindings(causes: CauseObserver, rows: CauseRows, out: Findi
     });
   }
   for (const e of causes.unreachableEntries()) {
+    // Fragmentation needed and packet too big have their own finding, frag-needed.
+    if (e.what === 'mtu') continue;
     const tunnelPort = e.port >= 0 && (e.tunnelType !== null || TUNNEL_PORTS.has(e.port));
     if (e.tunnelType === null && !tunnelPort) continue;
     const what = e.tunnelType === null ? `UDP port ${e.port} packets` : `${tunnelName(e.tunnelType, e.tunnelId)} packets`;
@@ -183,6 +185,7 @@ export function oneWayCauses(causes: CauseObserver, rows: CauseRows, entry: Tunn
     if (e.quotedSrc !== src || e.quotedDst !== dst) continue;
     if (e.what === 'port') out.push(`${e.reporter} answers UDP ${e.port} with port unreachable: a dstport mismatch (tunnel-port-unreachable)`);
     else if (e.what === 'host') out.push(`${e.reporter} reports ${dst} unreachable: a wrong remote or a VTEP down (vtep-unreachable)`);
+    else if (e.what === 'mtu') out.push(`${e.reporter} reports the packets too big for its MTU of ${e.mtu} (frag-needed)`);
     else out.push(`${e.reporter} reports the traffic administratively prohibited (tunnel-prohibited)`);
   }
   for (const a of causes.askEntries()) {
@@ -209,7 +212,8 @@ export function oneWayCauses(causes: CauseObserver, rows: CauseRows, entry: Tunn
     out.push(`${dst} sends its ${tunnelName(entry.type as TunnelType, entry.id)} traffic to ${[...elsewhere].join(', ')} instead: `
       + `its remote for ${src} is wrong`);
   }
-  return out;
+  // Errors about one flow may be keyed apart (a quote long enough to show the tunnel, one that is not).
+  return [...new Set(out)];
 }
 
 /** Each `one-way` finding in `out` whose tunnel the capture tells a cause for names it instead of the capture point. */

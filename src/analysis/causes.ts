@@ -10,8 +10,13 @@ import type { Layer, Packet, TunnelType } from '../../decoders/types.js';
 
 /** An ICMP or ICMPv6 destination unreachable about one quoted flow. */
 export interface UnreachableEntry {
-  /** `port`, `host` (host, net, no route, address unreachable) or `prohibited`. */
-  what: 'port' | 'host' | 'prohibited';
+  /**
+   * `port`, `host` (host, net, no route, address unreachable), `prohibited`, or `mtu` (fragmentation
+   * needed, packet too big: the `frag-needed` finding reports those; one-way names them).
+   */
+  what: 'port' | 'host' | 'prohibited' | 'mtu';
+  /** The MTU an `mtu` error reports, else 0. */
+  mtu: number;
   reporter: string;
   quotedSrc: string;
   quotedDst: string;
@@ -163,10 +168,11 @@ export class CauseObserver {
       this.ask('echo', type === echoRequest, src, dst, icmp.id, scopeOf(bytes, packet, i));
       return;
     }
-    const unreachable = v6 ? type === 1 : type === 3;
+    const tooBig = v6 ? type === 2 : type === 3 && code === 4;
+    const unreachable = tooBig || (v6 ? type === 1 : type === 3);
     const quotedFrom = packet.quotedFrom;
     if (!unreachable || quotedFrom === undefined || quotedFrom !== i + 1 || !isIp(layers[quotedFrom])) return;
-    const what = unreachableWhat(v6, code);
+    const what = tooBig ? 'mtu' : unreachableWhat(v6, code);
     if (what === null) return;
     const quoted = layers[quotedFrom];
     const quotedSrc = ipLayerAddress(bytes, quoted, 'src') as string;
@@ -185,7 +191,8 @@ export class CauseObserver {
       }
     }
     const e: UnreachableEntry = {
-      what, reporter: ipLayerAddress(bytes, ip, 'src') as string, quotedSrc, quotedDst, port, tunnelType, tunnelId, count: 0,
+      what, mtu: tooBig && typeof icmp.mtu === 'number' ? icmp.mtu : 0,
+      reporter: ipLayerAddress(bytes, ip, 'src') as string, quotedSrc, quotedDst, port, tunnelType, tunnelId, count: 0,
     };
     const entry = this.slot(this.unreachable, unreachableKey(e), () => e);
     if (entry !== null) entry.count++;
@@ -249,7 +256,7 @@ export class CauseObserver {
 }
 
 function unreachableKey(e: UnreachableEntry): string {
-  return `${e.what}|${e.reporter}|${e.quotedSrc}|${e.quotedDst}|${e.port}|${e.tunnelType}|${e.tunnelId}`;
+  return `${e.what}|${e.mtu}|${e.reporter}|${e.quotedSrc}|${e.quotedDst}|${e.port}|${e.tunnelType}|${e.tunnelId}`;
 }
 
 function askKey(kind: string, src: string, dst: string, port: number, type: TunnelType | null, id: number | null): string {

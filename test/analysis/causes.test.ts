@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { dissect } from '../../decoders/dissect.js';
 import { Registry } from '../../decoders/registry.js';
 import { CauseObserver } from '../../src/analysis/causes.js';
+import { oneWayCauses } from '../../src/analysis/cause-findings.js';
+import { TunnelEntry } from '../../src/analysis/entries.js';
 import type { Finding } from '../../src/analysis/report.js';
 import { runCli } from '../helpers/cli.js';
 import { readCaptureRecords } from '../helpers/pcap-files.js';
@@ -116,5 +118,19 @@ describe('CauseObserver', () => {
     };
     expect(sorted(first)).toEqual(sorted(whole));
     expect(whole.exportState().unreachable).toHaveLength(1);
+  });
+});
+
+describe('one-way causes', () => {
+  it('names a fragmentation needed about the tunnel, with its MTU', () => {
+    // icmp-errors.pcap: 192.0.2.254 sends fragmentation needed, next-hop MTU 1450, about vxlan 42 192.0.2.1 → 198.51.100.7.
+    const registry = new Registry();
+    const observer = new CauseObserver();
+    for (const r of readCaptureRecords(path.join(FIXTURES, 'icmp-errors.pcap'))) {
+      observer.see(r.data, dissect(r.data, r.linktype, r.wireLength, { registry }));
+    }
+    const entry = new TunnelEntry('vxlan', '192.0.2.1', '198.51.100.7', 42, 0);
+    expect(oneWayCauses(observer, { entries: [entry], tunnelIndex: new Map([[entry, 0]]) }, entry))
+      .toEqual(['192.0.2.254 reports the packets too big for its MTU of 1450 (frag-needed)']);
   });
 });
