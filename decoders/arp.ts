@@ -1,4 +1,5 @@
-// Address Resolution Protocol (RFC 826), for any hardware and protocol address sizes.
+// Address Resolution Protocol (RFC 826), for any hardware and protocol address sizes,
+// and Reverse ARP (RFC 903: ethertype 0x8035, the same packet, opcodes 3 and 4).
 //
 //    0                   1                   2                   3
 //    0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
@@ -18,9 +19,23 @@ import type { DecodeContext, DecodeResult, Layer } from './types.js';
 
 const FIXED_LENGTH = 8;
 const ETHERTYPE_IPV4 = 0x0800;
+const ETHERTYPE_RARP = 0x8035;
+
+/** The enclosing layer named RARP's ethertype (Ethernet and VLAN `type`, SLL and Geneve `protocol`, GRE `protocolType`). */
+function carriedAsRarp(prev: Layer | null): boolean {
+  if (prev === null) return false;
+  return (prev.type ?? prev.protocol ?? prev.protocolType) === ETHERTYPE_RARP;
+}
+
+/** RARP layers say so; ARP layers are left as they were. */
+function marked(layer: Layer, reverse: boolean): Layer {
+  if (reverse) layer.reverse = true;
+  return layer;
+}
 
 export function decodeArp(bytes: Uint8Array, offset: number, end: number, ctx: DecodeContext): DecodeResult {
   const captured = end - offset;
+  const reverse = carriedAsRarp(ctx.prev);
   if (captured < FIXED_LENGTH) {
     ctx.issue('truncated', `arp header needs ${FIXED_LENGTH} bytes, ${captured} captured`, FIXED_LENGTH, captured);
     const layer: Layer = { proto: 'arp', offset, length: captured > 0 ? captured : 0 };
@@ -28,7 +43,7 @@ export function decodeArp(bytes: Uint8Array, offset: number, end: number, ctx: D
     if (captured >= 4) layer.protocolType = (bytes[offset + 2] << 8) | bytes[offset + 3];
     if (captured >= 5) layer.hardwareSize = bytes[offset + 4];
     if (captured >= 6) layer.protocolSize = bytes[offset + 5];
-    return { layer, next: null };
+    return { layer: marked(layer, reverse), next: null };
   }
   const hardwareType = (bytes[offset] << 8) | bytes[offset + 1];
   const protocolType = (bytes[offset + 2] << 8) | bytes[offset + 3];
@@ -39,7 +54,7 @@ export function decodeArp(bytes: Uint8Array, offset: number, end: number, ctx: D
   if (captured < length) {
     ctx.issue('truncated', `arp header needs ${length} bytes, ${captured} captured`, length, captured);
     return {
-      layer: { proto: 'arp', offset, length, hardwareType, protocolType, hardwareSize, protocolSize, opcode },
+      layer: marked({ proto: 'arp', offset, length, hardwareType, protocolType, hardwareSize, protocolSize, opcode }, reverse),
       next: null,
     };
   }
@@ -47,18 +62,18 @@ export function decodeArp(bytes: Uint8Array, offset: number, end: number, ctx: D
   // form; other sizes leave the addresses to the raw bytes of the layer.
   if (hardwareSize !== 6 || protocolSize !== 4 || protocolType !== ETHERTYPE_IPV4) {
     return {
-      layer: { proto: 'arp', offset, length, hardwareType, protocolType, hardwareSize, protocolSize, opcode },
+      layer: marked({ proto: 'arp', offset, length, hardwareType, protocolType, hardwareSize, protocolSize, opcode }, reverse),
       next: null,
     };
   }
   return {
-    layer: {
+    layer: marked({
       proto: 'arp', offset, length, hardwareType, protocolType, hardwareSize, protocolSize, opcode,
       senderMac: formatMac(bytes, offset + 8),
       senderIp: formatIPv4(bytes, offset + 14),
       targetMac: formatMac(bytes, offset + 18),
       targetIp: formatIPv4(bytes, offset + 24),
-    },
+    }, reverse),
     next: null,
   };
 }

@@ -160,14 +160,22 @@ const UDP = 17;
  */
 function precheck(value: number, ctx: DecodeContext): Checksum | null {
   if (!ctx.verify) return unverified(value, 'disabled');
-  // The quoted packet is cut short by design (RFC 792, RFC 4443 section 2.4 (c)).
-  if (ctx.quoted) return unverified(value, 'quoted');
   const ip = ctx.ip;
   if (ip === null) return unverified(value, 'no-ip-header');
   // A fragment holds only part of what the checksum covers (RFC 791 section 2.3).
   if (ip.fragment) return unverified(value, 'fragment');
   if (ip.superPacket) return unverified(value, 'segmentation-offload');
   return null;
+}
+
+/**
+ * Why a checksum whose bytes are not all there is left unverified. A packet
+ * an ICMP error quotes is cut short by design (RFC 792: its IP header and 8
+ * bytes; RFC 4443 section 2.4 (c)): `quoted`. Quoted whole, it is verified
+ * like any other, as tshark does.
+ */
+export function shortReason(ctx: DecodeContext): string {
+  return ctx.quoted ? 'quoted' : 'snaplen';
 }
 
 /** Adds the `bad-checksum` issue for a bad verdict; offload is not an issue. */
@@ -193,7 +201,7 @@ export function checkPlain(
   const length = (ctx.ip as IpContext).upperLength;
   // The IP header says the message ends before its own checksum field.
   if (start + length < fieldOffset + 2) return unverified(value, 'malformed');
-  if (end - start < length) return unverified(value, 'snaplen');
+  if (end - start < length) return unverified(value, shortReason(ctx));
   return report(verifyPlain(bytes, start, start + length, fieldOffset), ctx, name);
 }
 
@@ -214,6 +222,7 @@ export function checkTransport(
   if (early !== null) return early;
   const ip = ctx.ip as IpContext;
   if (start + segmentLength < fieldOffset + 2 || segmentLength > ip.upperLength) return unverified(value, 'malformed');
+  if (end - start < segmentLength) return unverified(value, shortReason(ctx));
   const verdict = verifyTransport(bytes, start, end, fieldOffset, ip, protocol, segmentLength);
   if (protocol === UDP && verdict.expected === 0) verdict.expected = 0xffff;
   return report(verdict, ctx, name);

@@ -38,7 +38,7 @@
 //  |                        Routing Information ...
 //  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 
-import { unverified, verifyPlain } from './checksum.js';
+import { shortReason, unverified, verifyPlain } from './checksum.js';
 import type { Checksum, DecodeContext, DecodeResult, Layer } from './types.js';
 
 /** A Source Route Entry of RFC 1701 section 2.2 (the null SRE that ends the list is not kept). */
@@ -63,12 +63,13 @@ function truncated(layer: Layer, ctx: DecodeContext, needed: number, captured: n
 function greChecksum(bytes: Uint8Array, offset: number, end: number, ctx: DecodeContext): Checksum {
   const value = (bytes[offset + 4] << 8) | bytes[offset + 5];
   if (!ctx.verify) return unverified(value, 'disabled');
-  if (ctx.quoted) return unverified(value, 'quoted');
   const ip = ctx.ip;
   if (ip !== null) {
     if (ip.fragment) return unverified(value, 'fragment');
     if (ip.superPacket) return unverified(value, 'segmentation-offload');
-    if (end - offset < ip.upperLength) return unverified(value, 'snaplen');
+    if (end - offset < ip.upperLength) return unverified(value, shortReason(ctx));
+  } else if (ctx.quoted) {
+    return unverified(value, 'quoted');
   } else if (bytes.length < ctx.wireLength) {
     return unverified(value, 'snaplen');
   }

@@ -58,6 +58,10 @@ const NO_NEXT_HEADER = 59;
 
 const PAD1 = 0;
 const JUMBO_PAYLOAD = 0xc2;
+/** Home Address destination option (RFC 6275 section 6.3): 16 bytes, the mobile node's home address. */
+const HOME_ADDRESS = 0xc9;
+/** Routing types whose data is a list of full addresses, the final destination last (RFC 5095's type 0, RFC 6275's type 2). */
+const ADDRESS_LIST_ROUTING = new Set([0, 2]);
 
 type ExtensionType = 'hop-by-hop' | 'routing' | 'fragment' | 'destination';
 
@@ -69,6 +73,12 @@ interface Extension {
   mf?: boolean;
   id?: number;
   jumboPayloadLength?: number;
+  routingType?: number;
+  segmentsLeft?: number;
+  /** The address the transport pseudo-header takes as destination (RFC 8200 section 8.1). */
+  finalDestination?: string;
+  /** The Home Address option's address, the pseudo-header's source (RFC 6275 section 6.3). */
+  homeAddress?: string;
 }
 
 function extensionType(nextHeader: number): ExtensionType | null {
@@ -81,8 +91,8 @@ function extensionType(nextHeader: number): ExtensionType | null {
   }
 }
 
-/** The Jumbo Payload Length of a Hop-by-Hop header's options, or -1 (RFC 8200 section 4.2 TLVs). */
-function jumboPayloadLength(bytes: Uint8Array, start: number, optionsEnd: number): number {
+/** The offset of the data of the option `wanted` with `dataLength` bytes among an options header's TLVs, or -1 (RFC 8200 section 4.2). */
+function optionData(bytes: Uint8Array, start: number, optionsEnd: number, wanted: number, dataLength: number): number {
   let i = start;
   while (i < optionsEnd) {
     const type = bytes[i];
@@ -91,13 +101,31 @@ function jumboPayloadLength(bytes: Uint8Array, start: number, optionsEnd: number
       continue;
     }
     if (i + 1 >= optionsEnd) return -1;
-    const dataLength = bytes[i + 1];
-    if (type === JUMBO_PAYLOAD && dataLength === 4 && i + 6 <= optionsEnd) {
-      return ((bytes[i + 2] << 24) | (bytes[i + 3] << 16) | (bytes[i + 4] << 8) | bytes[i + 5]) >>> 0;
-    }
-    i += 2 + dataLength;
+    const length = bytes[i + 1];
+    if (type === wanted && length === dataLength && i + 2 + length <= optionsEnd) return i + 2;
+    i += 2 + length;
   }
   return -1;
+}
+
+/** The Jumbo Payload Length of a Hop-by-Hop header's options, or -1. */
+function jumboPayloadLength(bytes: Uint8Array, start: number, optionsEnd: number): number {
+  const at = optionData(bytes, start, optionsEnd, JUMBO_PAYLOAD, 4);
+  if (at < 0) return -1;
+  return ((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]) >>> 0;
+}
+
+/**
+ * Where a Routing header names the packet's final destination, or -1: the
+ * last address of a type 0 or 2 header with segments left (RFC 8200 section
+ * 8.1); with none left the IPv6 destination is already the final one.
+ */
+function finalDestination(bytes: Uint8Array, p: number, length: number): number {
+  const routingType = bytes[p + 2];
+  const segmentsLeft = bytes[p + 3];
+  const addresses = Math.floor((length - 8) / 16);
+  if (segmentsLeft === 0 || !ADDRESS_LIST_ROUTING.has(routingType) || addresses === 0) return -1;
+  return p + 8 + (addresses - 1) * 16;
 }
 
 /** What a header cut short by the capture still tells. */
@@ -147,6 +175,8 @@ export function decodeIPv6(bytes: Uint8Array, offset: number, end: number, ctx: 
   let fragment = false;
   let laterFragment = false;
   let jumbo = -1;
+  let pseudoSrc = offset + 8;
+  let pseudoDst = offset + 24;
   for (let type = extensionType(protocol); type !== null; type = extensionType(protocol)) {
     const count = extensions === null ? 0 : extensions.length;
     if (count === MAX_EXTENSIONS) {
@@ -194,6 +224,20 @@ export function decodeIPv6(bytes: Uint8Array, offset: number, end: number, ctx: 
     } else if (protocol === HOP_BY_HOP) {
       jumbo = jumboPayloadLength(bytes, p + 2, p + length);
       if (jumbo >= 0) extension.jumboPayloadLength = jumbo;
+    } else if (protocol === ROUTING) {
+      extension.routingType = bytes[p + 2];
+      extension.segmentsLeft = bytes[p + 3];
+      const final = finalDestination(bytes, p, length);
+      if (final >= 0) {
+        pseudoDst = final;
+        if (ctx.detail) extension.finalDestination = formatIPv6(bytes, final);
+      }
+    } else if (protocol === DESTINATION) {
+      const home = optionData(bytes, p + 2, p + length, HOME_ADDRESS, 16);
+      if (home >= 0) {
+        pseudoSrc = home;
+        if (ctx.detail) extension.homeAddress = formatIPv6(bytes, home);
+      }
     }
     protocol = bytes[p];
     p += length;
@@ -254,8 +298,8 @@ export function decodeIPv6(bytes: Uint8Array, offset: number, end: number, ctx: 
 
   const ip: IpContext = {
     version: 6,
-    srcOffset: offset + 8,
-    dstOffset: offset + 24,
+    srcOffset: pseudoSrc,
+    dstOffset: pseudoDst,
     src,
     dst,
     protocol,

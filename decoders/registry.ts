@@ -59,7 +59,7 @@ export const RAW_IP_LINKTYPES = new Set([12, 14, 101]);
 type Table = Map<number, ProtoName>;
 
 const ETHERTYPES: [number, ProtoName][] = [
-  [0x0800, 'ipv4'], [0x86dd, 'ipv6'], [0x0806, 'arp'],
+  [0x0800, 'ipv4'], [0x86dd, 'ipv6'], [0x0806, 'arp'], [0x8035, 'arp'], // RARP (RFC 903) is ARP's packet
   [0x8100, 'vlan'], [0x88a8, 'vlan'], [0x9100, 'vlan'],
   [0x6558, 'eth'], // Transparent Ethernet Bridging (gretap, Geneve)
 ];

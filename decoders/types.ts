@@ -96,7 +96,11 @@ export interface Tunnel {
 /** The IP header that encloses the layer being decoded; transport checksums need it. */
 export interface IpContext {
   version: 4 | 6;
-  /** Offsets of the 4- or 16-byte addresses in the record's bytes. */
+  /**
+   * Offsets of the 4- or 16-byte addresses the transport pseudo-header takes, in the record's bytes: the
+   * header's own, except over IPv6 the Routing header's final destination (RFC 8200 section 8.1) and the
+   * Home Address option's address as source (RFC 6275 section 6.3).
+   */
   srcOffset: number;
   dstOffset: number;
   /** The addresses as text; '' when decoded without detail. */

@@ -64,13 +64,11 @@ export function decodeUdp(bytes: Uint8Array, offset: number, end: number, ctx: D
   let checksum;
   if (!ctx.verify) {
     checksum = unverified(value, 'disabled');
-  } else if (ctx.quoted) {
-    checksum = unverified(value, 'quoted');
   } else if (value === 0) {
     // RFC 768: zero means the sender computed no checksum. RFC 8200 section 8.1
     // forbids that over IPv6 except where RFC 6935 allows it for tunnels.
     checksum = { status: 'zero' as const, value: 0 };
-    if (ip !== null && ip.version === 6 && !RFC6935_TUNNEL_PORTS.has(dstPort) && !RFC6935_TUNNEL_PORTS.has(srcPort)) {
+    if (ip !== null && ip.version === 6 && !ctx.quoted && !RFC6935_TUNNEL_PORTS.has(dstPort) && !RFC6935_TUNNEL_PORTS.has(srcPort)) {
       ctx.issue('zero-checksum', `udp checksum 0 over IPv6 (ports ${srcPort} > ${dstPort}; RFC 8200 section 8.1)`);
     }
   } else {

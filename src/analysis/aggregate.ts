@@ -21,6 +21,7 @@ import {
   FIRST_FRAGMENT, LATER_FRAGMENT_STATE, NOT_FRAGMENT, fragmentState, innerLayerOf, isIp, macText, wordAt,
 } from './packet-layers.js';
 import type { FlowStats, StatsReport, TunnelStats } from './report.js';
+import { CauseObserver } from './causes.js';
 import { SuperPacketJudge } from './super-packets.js';
 import { TooBigTable } from './too-big.js';
 import { checkInnerPacket, countInnerBad, countVxlan } from './tunnel-counts.js';
@@ -94,6 +95,8 @@ export class StatsAggregator implements AggregateView {
   /** Segmentation-offload super-packets: the capture point sat above the NIC. */
   superPackets = 0;
   private readonly superPacketJudge = new SuperPacketJudge();
+  /** ICMP errors, unanswered requests and the like, for the findings that name a cause. */
+  readonly causes = new CauseObserver();
 
   /** Every flow of every tunnel row. */
   readonly flows: FlowStore;
@@ -155,6 +158,7 @@ export class StatsAggregator implements AggregateView {
     }
     if (!superPacket && this.superPacketJudge.judge(record.bytes, packet, this.mtu)) superPacket = true;
     if (superPacket) this.superPackets++;
+    this.causes.see(record.bytes, packet);
 
     const layers = packet.layers;
     const shownEnd = packet.quotedFrom ?? layers.length;

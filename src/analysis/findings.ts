@@ -6,6 +6,7 @@ import type { TunnelType } from '../../decoders/types.js';
 import { CHECKSUM_STATUSES, STATUS_COUNT, type TooBigEntry, type TunnelEntry } from './entries.js';
 import type { FlowRow } from './flow-store.js';
 import { encapsulationName, tunnelName, tunnelTitle } from './labels.js';
+import { causeFindings, explainOneWay } from './cause-findings.js';
 import type { Finding, TunnelStats } from './report.js';
 import type { AggregateView } from './view.js';
 
@@ -309,6 +310,8 @@ export function findingsOf(agg: AggregateView, rows: ReportRows): Finding[] {
     });
   }
   capFindings(agg, out);
+  causeFindings(agg.causes, rows, out);
+  explainOneWay(agg.causes, rows, out);
   return out
     .map((finding, order) => ({ finding, order }))
     .sort((a, b) => SEVERITY_ORDER[a.finding.severity] - SEVERITY_ORDER[b.finding.severity] || a.order - b.order)

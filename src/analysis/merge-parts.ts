@@ -5,6 +5,7 @@
 // earlier part's; where a table's cap would make the result depend on which
 // packet came first, the merge gives up.
 
+import type { CauseObserver, CauseState } from './causes.js';
 import type { Layer } from '../../decoders/types.js';
 import type { CaptureRecord } from '../sources/record.js';
 import type { AddressLearning } from './address-learning.js';
@@ -60,6 +61,7 @@ export interface PartState {
   fragmentOwners4: Map<number, FragmentOwner>;
   fragmentOwners6: Map<number, FragmentOwner>;
   orphans: Orphan[];
+  causes: CauseState;
 }
 
 /** The aggregator a merge reads and fills (StatsAggregator). */
@@ -72,6 +74,7 @@ export interface MergeTarget {
   readonly issueCounts: Map<string, number>;
   readonly checksums: number[];
   superPackets: number;
+  readonly causes: CauseObserver;
   overflowFlowPackets: number;
   readonly flows: FlowStore;
   readonly orders: Orders;
@@ -97,6 +100,7 @@ export function exportPart(agg: MergeTarget): PartState {
     tunnels: agg.table.tunnels, none: agg.table.none, flows: agg.flows.exportState(), vnis: agg.table.vnis,
     tooBig: agg.tooBigTable.rows, capped: agg.capped(),
     fragmentOwners4: agg.fragments.owners4, fragmentOwners6: agg.fragments.owners6, orphans: agg.orphans ?? [],
+    causes: agg.causes.exportState(),
   };
 }
 
@@ -128,6 +132,7 @@ function absorb(agg: MergeTarget, part: PartState, base: number): boolean {
   for (const [kind, count] of part.issueCounts) agg.issueCounts.set(kind, (agg.issueCounts.get(kind) ?? 0) + count);
   addCounts(agg.checksums, part.checksums);
   agg.superPackets += part.superPackets;
+  agg.causes.absorb(part.causes);
 
   // The part's rows are copies (from a worker thread): each is told by its key and mapped to the aggregator's.
   const rows = new Map<TunnelEntry, TunnelEntry>();

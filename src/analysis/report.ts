@@ -137,7 +137,16 @@ export type FindingKind =
   | 'one-way'             // a tunnel seen in one direction only
   | 'mac-moved'           // an inner MAC seen behind two tunnel endpoints
   | 'super-packets'       // GSO/GRO super-packets: captured above the NIC
-  | 'table-full';         // a table cap was reached
+  | 'table-full'          // a table cap was reached
+  | 'vni-mismatch'        // two VTEPs sending each other different VNIs (causes.ts)
+  | 'tunnel-port-unreachable' // ICMP port unreachable for a tunnel port: a dstport mismatch
+  | 'vtep-unreachable'    // ICMP host/net unreachable for a remote VTEP
+  | 'tunnel-prohibited'   // ICMP administratively prohibited for tunnel traffic
+  | 'vtep-arp-unanswered' // underlay ARP for a remote VTEP never answered
+  | 'arp-unanswered'      // ARP inside a tunnel never answered
+  | 'echo-unanswered'     // echo requests without a reply
+  | 'syn-unanswered'      // SYNs without a SYN-ACK or reset
+  | 'vxlan-gpe-next-protocol-0'; // VXLAN-GPE next protocol 0: probably plain VXLAN on 4790
 
 export interface Finding {
   kind: FindingKind;

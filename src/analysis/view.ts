@@ -3,6 +3,7 @@
 
 import type { Seen, TooBigEntry, TunnelEntry, VniEntry } from './entries.js';
 import type { TunnelType } from '../../decoders/types.js';
+import type { CauseObserver } from './causes.js';
 import type { FlowStore } from './flow-store.js';
 
 export interface AggregateView {
@@ -30,6 +31,8 @@ export interface AggregateView {
   readonly overflowMacPackets: number;
   readonly tooBig: ReadonlyMap<number, ReadonlyMap<string, TooBigEntry>>;
   readonly superPackets: number;
+  /** ICMP errors, unanswered requests and the like, for the findings that name a cause. */
+  readonly causes: CauseObserver;
   findTunnel(type: TunnelType, src: string, dst: string, id: number | null): TunnelEntry | null;
   hasReverse(entry: TunnelEntry): boolean;
 }

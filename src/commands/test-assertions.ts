@@ -21,6 +21,9 @@ const FINDING_KINDS: Record<FindingKind, true> = {
   'inner-mtu': true, 'inner-fragments': true, 'outer-fragments': true, 'frag-needed': true, mss: true,
   'bad-inner-checksum': true, 'bad-outer-checksum': true, 'checksum-offload': true, 'udp-8472': true,
   'vxlan-i-flag': true, 'one-way': true, 'mac-moved': true, 'super-packets': true, 'table-full': true,
+  'vni-mismatch': true, 'tunnel-port-unreachable': true, 'vtep-unreachable': true, 'tunnel-prohibited': true,
+  'vtep-arp-unanswered': true, 'arp-unanswered': true, 'echo-unanswered': true, 'syn-unanswered': true,
+  'vxlan-gpe-next-protocol-0': true,
 };
 
 // ---------------------------------------------------------------------------

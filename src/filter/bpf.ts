@@ -59,7 +59,7 @@ const UDP_TUNNELS: Partial<Record<TunnelType, ProtoName>> = {
 };
 
 const PCAP_PROTO: Record<Extract<Primitive, { kind: 'proto' }>['proto'], string> = {
-  tcp: 'tcp', udp: 'udp', icmp: 'icmp', icmpv6: 'icmp6', arp: 'arp', ipv4: 'ip', ipv6: 'ip6',
+  tcp: 'tcp', udp: 'udp', icmp: 'icmp', icmpv6: 'icmp6', arp: 'arp', rarp: 'rarp', ipv4: 'ip', ipv6: 'ip6',
 };
 
 /** Decode-as entries whose effect on the outer headers the prefilter can follow: new UDP/TCP tunnel ports. */
@@ -170,6 +170,10 @@ class PrefilterBuilder {
       case 'tunnel':
         return this.tunnelSignature(prim.tunnel, prim.id);
       case 'proto':
+        // libpcap's tcp, udp and icmp6 look at the next header right after the fixed IPv6 header.
+        if (prim.proto === 'tcp' || prim.proto === 'udp' || prim.proto === 'icmpv6') {
+          return anyOf([atom(PCAP_PROTO[prim.proto]), IPV6_EXTENSION_FIRST]);
+        }
         return atom(PCAP_PROTO[prim.proto]);
       case 'host':
         return atom(`${dir}host ${prim.address}`);

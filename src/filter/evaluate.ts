@@ -93,6 +93,8 @@ function layerMatches(prim: Primitive, layer: Layer, bytes: Uint8Array): boolean
     case 'ipproto':
       return carriesProtocol(layer, prim.version, prim.protocol);
     case 'proto':
+      // As in tcpdump, `arp` is ethertype 0x0806 and `rarp` 0x8035: both decode as ARP layers.
+      if (prim.proto === 'arp' || prim.proto === 'rarp') return layer.proto === 'arp' && (layer.reverse === true) === (prim.proto === 'rarp');
       return layer.proto === prim.proto;
     case 'vlan':
       return layer.proto === 'vlan' && (prim.vid === null || layer.vid === prim.vid);

@@ -8,7 +8,7 @@
 //              | ["src" | "dst"] "host" ADDRESS | ["src" | "dst"] "net" CIDR
 //              | ["src" | "dst"] "port" NUMBER | ["src" | "dst"] "portrange" NUMBER-NUMBER
 //              | "ether" ["src" | "dst"] "host" MAC | "ether" ("src" | "dst") MAC
-//              | "tcp" | "udp" | "icmp" | "icmp6" | "arp" | "ip" | "ip6" | "vlan" [NUMBER]
+//              | "tcp" | "udp" | "icmp" | "icmp6" | "arp" | "rarp" | "ip" | "ip6" | "vlan" [NUMBER]
 //              | ["ip" | "ip6"] "proto" (NUMBER | NAME)
 //              | "len" ("<" | ">" | "<=" | ">=" | "=" | "==" | "!=") NUMBER | "greater" NUMBER | "less" NUMBER
 //              | "bad-cksum" | "offload-cksum" | "frag" | "malformed"
@@ -33,7 +33,7 @@ export type Primitive =
   | { kind: 'ether'; dir: Direction; mac: Uint8Array }
   | { kind: 'ipproto'; version: 4 | 6 | null; protocol: number }
   | { kind: 'len'; op: LengthOp; length: number }
-  | { kind: 'proto'; proto: 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'arp' | 'ipv4' | 'ipv6' }
+  | { kind: 'proto'; proto: 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'arp' | 'rarp' | 'ipv4' | 'ipv6' }
   | { kind: 'vlan'; vid: number | null }
   | { kind: 'bad-cksum' } | { kind: 'offload-cksum' } | { kind: 'frag' } | { kind: 'malformed' };
 
@@ -47,7 +47,7 @@ export const TUNNEL_WORDS: readonly (TunnelType | 'tunnel')[] = [
 ];
 
 const PROTO_WORDS: Record<string, Extract<Primitive, { kind: 'proto' }>['proto']> = {
-  tcp: 'tcp', udp: 'udp', icmp: 'icmp', icmp6: 'icmpv6', arp: 'arp', ip: 'ipv4', ip6: 'ipv6',
+  tcp: 'tcp', udp: 'udp', icmp: 'icmp', icmp6: 'icmpv6', arp: 'arp', rarp: 'rarp', ip: 'ipv4', ip6: 'ipv6',
 };
 
 const QUALIFIED_WORDS = new Set(['src', 'dst', 'host', 'net', 'port', 'portrange']);

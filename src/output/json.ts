@@ -23,22 +23,29 @@ const LAYER_HEAD = /\{"proto":"([a-z0-9-]+)","offset":\d+(,"length":\d+)?/g;
  * offsets and lengths cut out, instead of one call per field. When a layer is
  * laid out otherwise, they are written field by field.
  */
-function layersJson(layers: Layer[]): string {
+function layersJson(layers: Layer[], quotedFrom: number): string {
   const all = JSON.stringify(layers);
   let heads = 0;
   let irregular = false;
   const cut = all.replace(LAYER_HEAD, (_head: string, proto: string, length: string | undefined) => {
-    heads++;
-    if (LENGTH_IS_A_FIELD.has(proto)) return `{"proto":"${proto}"${length ?? ''}`;
+    const mark = heads++ >= quotedFrom ? QUOTED_MARK : '';
+    if (LENGTH_IS_A_FIELD.has(proto)) return `{"proto":"${proto}"${mark}${length ?? ''}`;
     if (length === undefined) irregular = true;
-    return `{"proto":"${proto}"`;
+    return `{"proto":"${proto}"${mark}`;
   });
-  if (heads !== layers.length || irregular) return layers.map(layerJsonByField).join(',');
+  if (heads !== layers.length || irregular) return layers.map((layer, i) => layerJsonByField(layer, i >= quotedFrom)).join(',');
   return cut.slice(1, -1);
 }
 
-function layerJsonByField(layer: Layer): string {
-  let out = `{"proto":${JSON.stringify(layer.proto)}`;
+/**
+ * Each layer of the packet an ICMP error quotes says so, right after its
+ * proto: a script that looks for an echo reply or a TCP reset must not take
+ * the quoted one for a real one. The packet's `quotedFrom` is the first.
+ */
+const QUOTED_MARK = ',"quoted":true';
+
+function layerJsonByField(layer: Layer, quoted: boolean): string {
+  let out = `{"proto":${JSON.stringify(layer.proto)}${quoted ? QUOTED_MARK : ''}`;
   for (const key in layer) {
     if (key === 'proto' || key === 'offset' || (key === 'length' && !LENGTH_IS_A_FIELD.has(layer.proto))) continue;
     const value = layer[key];
@@ -50,7 +57,8 @@ function layerJsonByField(layer: Layer): string {
 
 export function packetJson(n: number, record: CaptureRecord, packet: Packet): string {
   return `{"n":${n},"ts":${epochText(record)},"caplen":${record.caplen},"len":${record.len},` +
-    `"layers":[${layersJson(packet.layers)}],` +
+    `"layers":[${layersJson(packet.layers, packet.quotedFrom ?? packet.layers.length)}],` +
+    (packet.quotedFrom === undefined ? '' : `"quotedFrom":${packet.quotedFrom},`) +
     `"tunnels":${JSON.stringify(packet.tunnels)},"issues":${JSON.stringify(packet.issues)}` +
     `${packet.reassembled === undefined ? '' : `,"reassembled":${JSON.stringify(packet.reassembled)}`}}`;
 }

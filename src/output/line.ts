@@ -92,6 +92,9 @@ function arpText(arp: Layer): string {
   if (arp.senderIp === undefined) return `ARP, opcode ${op}, length ${arp.length}`;
   if (op === 1) return `ARP, Request who-has ${arp.targetIp} tell ${arp.senderIp}, length ${arp.length}`;
   if (op === 2) return `ARP, Reply ${arp.senderIp} is-at ${arp.senderMac}, length ${arp.length}`;
+  // RARP (RFC 903), as tcpdump words it.
+  if (op === 3) return `ARP, Reverse Request who-is ${arp.targetMac} tell ${arp.senderMac}, length ${arp.length}`;
+  if (op === 4) return `ARP, Reverse Reply ${arp.targetMac} at ${arp.targetIp}, length ${arp.length}`;
   return `ARP, opcode ${op}, ${arp.senderIp} > ${arp.targetIp}, length ${arp.length}`;
 }
 

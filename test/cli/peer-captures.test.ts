@@ -46,6 +46,8 @@ const EXPECTED: Record<string, Expected> = {
         { layer: 1, kind: 'truncated', message: 'ipv4 total length 13911 exceeds the 188 bytes the frame holds', needed: 13911, available: 188 },
         { layer: 1, kind: 'bad-checksum', message: 'ipv4 checksum 0x67ea, expected 0x8c0c' },
         { layer: 3, kind: 'bad-checksum', message: 'ipv4 checksum 0x3f1f, expected 0x0a1f' },
+        // The quoted UDP datagram is there whole: tshark too calls its checksum bad (calculated 0xdb95).
+        { layer: 4, kind: 'bad-checksum', message: 'udp checksum 0xdfe7, expected 0xdb95' },
       ],
     },
   },

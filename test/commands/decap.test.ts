@@ -202,7 +202,8 @@ describe('tunscope decap: every fixture, read back by tshark', () => {
         if (protocols.startsWith('raw:ipv6:')) expect(Number(frameLength)).toBe(Number(ipv6Payload.split(',')[0]) + 40);
       }
     }
-  });
+    // One decap and one tshark per fixture: more time than one command needs, on a busy machine.
+  }, 240_000);
 });
 
 describe('tunscope decap: tcpdump reads the output', () => {

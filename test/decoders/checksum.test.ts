@@ -132,8 +132,12 @@ describe('checkTransport', () => {
     const ip = ipv4Context(A4, B4, 17, 24);
     expect(checkTransport(UDP4, 20, 44, 26, decodeContext({ ip, verify: false }).ctx, 'udp', 17, 24))
       .toEqual({ status: 'unverified', value: 0x83ed, reason: 'disabled' });
+    // Quoted by an ICMP error: verified when whole, `quoted` when cut.
     expect(checkTransport(UDP4, 20, 44, 26, decodeContext({ ip, quoted: true }).ctx, 'udp', 17, 24))
+      .toEqual(checkTransport(UDP4, 20, 44, 26, decodeContext({ ip }).ctx, 'udp', 17, 24));
+    expect(checkTransport(UDP4, 20, 40, 26, decodeContext({ ip, quoted: true }).ctx, 'udp', 17, 24))
       .toEqual({ status: 'unverified', value: 0x83ed, reason: 'quoted' });
+    expect(checkTransport(UDP4, 20, 40, 26, decodeContext({ ip }).ctx, 'udp', 17, 24).reason).toBe('snaplen');
     expect(checkTransport(UDP4, 20, 44, 26, decodeContext({ ip: null }).ctx, 'udp', 17, 24))
       .toEqual({ status: 'unverified', value: 0x83ed, reason: 'no-ip-header' });
     // More than the IP payload, or too short to hold the checksum field.

@@ -119,7 +119,7 @@ describe('decodeGre, version 0 (RFC 2784, RFC 2890)', () => {
       [{ ip: ipv4AroundGre(n + 100) }, 'snaplen'],
       [{ ip: ipv4AroundGre(n, { fragment: true }) }, 'fragment'],
       [{ ip: ipv4AroundGre(n, { superPacket: true }) }, 'segmentation-offload'],
-      [{ ip: ipv4AroundGre(n), quoted: true }, 'quoted'],
+      [{ ip: ipv4AroundGre(n + 100), quoted: true }, 'quoted'],
       [{ ip: ipv4AroundGre(n), verify: false }, 'disabled'],
       // No IP header around it: the record is shorter than the frame was.
       [{ wireLength: n + 1 }, 'snaplen'],

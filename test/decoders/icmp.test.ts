@@ -112,7 +112,10 @@ describe('decodeIcmp', () => {
     expect(reason({ fragment: true })).toEqual({ status: 'unverified', value: 0xf2a0, reason: 'fragment' });
     expect(reason({ superPacket: true })).toEqual({ status: 'unverified', value: 0xf2a0, reason: 'segmentation-offload' });
     expect(reason({}, { verify: false })).toEqual({ status: 'unverified', value: 0xf2a0, reason: 'disabled' });
-    expect(reason({}, { quoted: true })).toEqual({ status: 'unverified', value: 0xf2a0, reason: 'quoted' });
+    // Quoted whole it is verified; cut, `quoted`.
+    expect(reason({}, { quoted: true })).toEqual({ status: 'good', value: 0xf2a0 });
+    expect(decodeIcmp(ICMP_ECHO, 20, 40, decodeContext({ ip: ipv4Context(A4, B4, 1, 24), quoted: true }).ctx).layer.checksum)
+      .toEqual({ status: 'unverified', value: 0xf2a0, reason: 'quoted' });
     expect(decodeIcmp(ICMP_ECHO, 20, 44, decodeContext({ ip: null }).ctx).layer.checksum)
       .toEqual({ status: 'unverified', value: 0xf2a0, reason: 'no-ip-header' });
   });
@@ -188,13 +191,19 @@ describe('ICMP through the engine', () => {
     expect(bad.issues).toEqual([{ layer: 1, kind: 'bad-checksum', message: 'icmp checksum 0xf2a0, expected 0xf29f' }]);
   });
 
-  it('decodes the quoted packet with its checksums unverified', () => {
+  it('verifies the checksums of a packet quoted whole, and leaves a cut one unverified', () => {
     const packet = dissect(ICMP_PORT_UNREACHABLE, LINKTYPE_IPV4, 72, { registry });
     expect(packet.layers.map((l) => l.proto)).toEqual(['ipv4', 'icmp', 'ipv4', 'udp']);
-    expect(packet.layers[3]).toMatchObject({
-      srcPort: 5353, dstPort: 33434, checksum: { status: 'unverified', value: 0x88df, reason: 'quoted' },
-    });
+    expect(packet.layers[3]).toMatchObject({ srcPort: 5353, dstPort: 33434, checksum: { status: 'good', value: 0x88df } });
     expect(packet.issues.filter((i) => i.layer >= 1)).toEqual([]);
+    // The quoted datagram with its last byte changed: its UDP checksum no longer holds.
+    const changed = ICMP_PORT_UNREACHABLE.slice();
+    changed[71] ^= 1;
+    const bad = dissect(changed, LINKTYPE_IPV4, 72, { registry });
+    expect(bad.layers[3].checksum).toMatchObject({ status: 'bad', value: 0x88df });
+    // Only the IP header and 8 bytes quoted.
+    const cut = dissect(ICMP_FRAG_NEEDED, LINKTYPE_IPV4, 56, { registry });
+    expect(cut.layers[3].checksum).toEqual({ status: 'unverified', value: 0x88df, reason: 'quoted' });
   });
 
   it('stops after an error quoting an error', () => {

@@ -73,7 +73,8 @@ describe('decodeIcmpv6', () => {
   });
 
   it('does not quote again inside a quoted packet', () => {
-    const { ctx } = decodeContext({ ip: ipv6Context(A6, B6, 58, 72), quoted: true });
+    // The quoted Packet Too Big says 80 bytes and 72 are there.
+    const { ctx } = decodeContext({ ip: ipv6Context(A6, B6, 58, 80), quoted: true });
     const result = decodeIcmpv6(PACKET_TOO_BIG, 40, 112, ctx);
     expect(result.layer.checksum).toEqual({ status: 'unverified', value: 0x2bd9, reason: 'quoted' });
     expect(result.next).toBeNull();
@@ -146,11 +147,11 @@ describe('ICMPv6 through the engine', () => {
     expect(bad.issues).toEqual([{ layer: 1, kind: 'bad-checksum', message: 'icmpv6 checksum 0xede9, expected 0xede8' }]);
   });
 
-  it('decodes the packet a Packet Too Big quotes, checksums unverified', () => {
+  it('decodes the packet a Packet Too Big quotes, its checksum verified when quoted whole', () => {
     const packet = dissect(PACKET_TOO_BIG, LINKTYPE_IPV6, 112, { registry });
     expect(packet.layers.map((l) => l.proto)).toEqual(['ipv6', 'icmpv6', 'ipv6', 'udp']);
     expect(packet.layers[1]).toMatchObject({ type: 2, mtu: 1280, checksum: { status: 'good', value: 0x2bd9 } });
-    expect(packet.layers[3]).toMatchObject({ srcPort: 5353, dstPort: 33434, checksum: { status: 'unverified', reason: 'quoted' } });
+    expect(packet.layers[3]).toMatchObject({ srcPort: 5353, dstPort: 33434, checksum: { status: 'good', value: 0x199c } });
     expect(packet.issues).toEqual([]);
   });
 

@@ -17,7 +17,7 @@ const DST = '20010db8000000000000000000000002'; // 2001:db8::2
 //   /IPv6ExtHdrDestOpt()/UDP(sport=1000, dport=2000)/Raw(b'abcd')
 const CHAIN = `6b812345003c0021 ${SRC} ${DST}`
   + ' 2b00010400000000' // hop-by-hop: next routing, Hdr Ext Len 0, PadN
-  + ' 2c02000100000000 20010db8000000000000000000000099' // routing: next fragment, Hdr Ext Len 2
+  + ' 2c02000000000000 20010db8000000000000000000000099' // routing: next fragment, Hdr Ext Len 2, type 0, segments left 0
   + ' 3c00000112345678' // fragment: next destination, offset 0, M=1, id 0x12345678
   + ' 1100010400000000' // destination options: next UDP
   + ' 03e807d0000cd34b 61626364';
@@ -47,7 +47,7 @@ describe('decodeIPv6', () => {
       nextHeader: 0, hopLimit: 33, src: '2001:db8::1', dst: '2001:db8::2',
       extensions: [
         { type: 'hop-by-hop', nextHeader: 43, length: 8 },
-        { type: 'routing', nextHeader: 44, length: 24 },
+        { type: 'routing', nextHeader: 44, length: 24, routingType: 0, segmentsLeft: 0 },
         { type: 'fragment', nextHeader: 60, length: 8, fragmentOffset: 0, mf: true, id: 0x12345678 },
         { type: 'destination', nextHeader: 17, length: 8 },
       ],

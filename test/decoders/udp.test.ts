@@ -233,9 +233,11 @@ describe('decodeUdp', () => {
     expect(decodeUdp(UDP4_BAD, 20, 44, off).layer.checksum).toEqual({ status: 'unverified', value: 0x83ed, reason: 'disabled' });
     expect(decodeUdp(UDP4_ZERO, 20, 44, off).layer.checksum).toEqual({ status: 'unverified', value: 0, reason: 'disabled' });
     expect(issues).toEqual([]);
+    // Quoted by an ICMP error and cut short: `quoted`; quoted whole: verified.
     const quoted = decodeContext({ ip: ipv4Context(A4, B4, 17, 24), quoted: true });
-    expect(decodeUdp(UDP4_BAD, 20, 44, quoted.ctx).layer.checksum).toEqual({ status: 'unverified', value: 0x83ed, reason: 'quoted' });
+    expect(decodeUdp(UDP4_BAD, 20, 40, quoted.ctx).layer.checksum).toEqual({ status: 'unverified', value: 0x83ed, reason: 'quoted' });
     expect(quoted.issues).toEqual([]);
+    expect(decodeUdp(UDP4_BAD, 20, 44, quoted.ctx).layer.checksum).toMatchObject({ status: 'bad', value: 0x83ed });
     expect(decodeUdp(UDP4_GOOD, 20, 44, decodeContext({ ip: null }).ctx).layer.checksum)
       .toEqual({ status: 'unverified', value: 0x83ed, reason: 'no-ip-header' });
   });

@@ -74,13 +74,15 @@ describe('derivePrefilter: the libpcap expression', () => {
 
   it('keeps outer addresses, ports and protocols, beside "some tunnel" for an unscoped one', () => {
     expect(prefilter('outer src host 10.0.0.1 and outer udp dst port 53'))
-      .toBe(`src host 10.0.0.1 and udp and (dst port 53 or ${V6_EXTENSION})`);
+      .toBe(`src host 10.0.0.1 and (udp or ${V6_EXTENSION}) and (dst port 53 or ${V6_EXTENSION})`);
     expect(prefilter('outer net 10.1.2.3/8')).toBe('net 10.0.0.0/8');
     expect(prefilter('outer dst net 2001:db8:1::1/32')).toBe('dst net 2001:db8::/32');
-    expect(prefilter('outer icmp6 or outer arp')).toBe('icmp6 or arp');
-    expect(prefilter('tcp port 443')).toBe(`(tcp and (port 443 or ${V6_EXTENSION})) or ${ANY_TUNNEL}`);
+    // libpcap's tcp, udp and icmp6 miss IPv6 packets whose first next header is an extension header.
+    expect(prefilter('outer icmp6 or outer arp')).toBe(`icmp6 or ${V6_EXTENSION} or arp`);
+    expect(prefilter('tcp port 443')).toBe(`((tcp or ${V6_EXTENSION}) and (port 443 or ${V6_EXTENSION})) or ${ANY_TUNNEL}`);
     expect(prefilter('outer host 192.0.2.1 and vxlan')).toBe(`host 192.0.2.1 and (${ANY_TUNNEL})`);
-    expect(prefilter('outer tcp or outer vxlan vni 43')).toBe('tcp or ((udp port 4789 or udp port 8472) and (ip6 or udp[12:4] >> 8 = 43))');
+    expect(prefilter('outer tcp or outer vxlan vni 43'))
+      .toBe(`tcp or ${V6_EXTENSION} or ((udp port 4789 or udp port 8472) and (ip6 or udp[12:4] >> 8 = 43))`);
   });
 
   it('keeps the frame length whatever the frame carries, and outer MACs, port ranges and IP protocols', () => {
@@ -88,7 +90,7 @@ describe('derivePrefilter: the libpcap expression', () => {
     expect(prefilter('greater 100 and less 200')).toBe('len >= 100 and len <= 200');
     expect(prefilter('len == 98 and vxlan')).toBe(`len = 98 and (${ANY_TUNNEL})`);
     expect(prefilter('outer ether src host 02:00:00:00:00:0a', { ethernet: true })).toBe('ether src host 02:00:00:00:00:0a');
-    expect(prefilter('outer udp dst portrange 4789-4790')).toBe(`udp and (dst portrange 4789-4790 or ${V6_EXTENSION})`);
+    expect(prefilter('outer udp dst portrange 4789-4790')).toBe(`(udp or ${V6_EXTENSION}) and (dst portrange 4789-4790 or ${V6_EXTENSION})`);
     expect(prefilter('outer ip proto 17')).toBe('ip proto 17');
     expect(prefilter('outer ip6 proto 17')).toBe(`ip6 proto 17 or ${V6_EXTENSION}`);
     expect(prefilter('outer proto 47')).toBe(`ip proto 47 or ip6 proto 47 or ${V6_EXTENSION}`);
@@ -105,8 +107,9 @@ describe('derivePrefilter: the libpcap expression', () => {
   });
 
   it('looks behind in-packet VLAN tags with libpcap\'s vlan keyword', () => {
-    expect(prefilter('outer udp', { vlanTags: 1 })).toBe('udp or (vlan and udp)');
-    expect(prefilter('outer udp', { vlanTags: 2 })).toBe('udp or (vlan and (udp or (vlan and udp)))');
+    expect(prefilter('outer udp', { vlanTags: 1 })).toBe(`(udp or ${V6_EXTENSION}) or (vlan and (udp or ${V6_EXTENSION}))`);
+    expect(prefilter('outer udp', { vlanTags: 2 }))
+      .toBe(`(udp or ${V6_EXTENSION}) or (vlan and ((udp or ${V6_EXTENSION}) or (vlan and (udp or ${V6_EXTENSION}))))`);
     expect(prefilter('outer gre', { vlanTags: 1 }))
       .toBe('(ip proto 47 or ip6 proto 47) or (vlan and (ip proto 47 or ip6 proto 47))');
   });

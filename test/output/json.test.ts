@@ -55,3 +55,31 @@ describe('packetJson layers', () => {
     expect(parsed([{ proto: 'vxlan', offset: 0, length: 8, flags: 8, vni: undefined }])).toEqual([{ proto: 'vxlan', flags: 8 }]);
   });
 });
+
+describe('packetJson quoted layers', () => {
+  const layers = (): Layer[] => [
+    { proto: 'ipv4', offset: 0, length: 20, src: '192.0.2.2', dst: '192.0.2.1' },
+    { proto: 'icmp', offset: 20, length: 8, type: 3, code: 3 },
+    { proto: 'ipv4', offset: 28, length: 20, src: '192.0.2.1', dst: '192.0.2.2' },
+    { proto: 'udp', offset: 48, srcPort: 40200, dstPort: 5000, length: 21 },
+  ];
+
+  it('marks each layer of the packet an ICMP error quotes, and names the first', () => {
+    for (const irregular of [false, true]) {
+      const all = layers();
+      // A layer laid out otherwise sends every layer down the field-by-field path.
+      if (irregular) all[1] = { type: 3, proto: 'icmp', offset: 20, length: 8, code: 3 };
+      const json = JSON.parse(packetJson(1, RECORD, { layers: all, tunnels: [], issues: [], quotedFrom: 2 }));
+      expect(json.quotedFrom).toBe(2);
+      expect(json.layers.map((l: Record<string, unknown>) => l.quoted)).toEqual([undefined, undefined, true, true]);
+      expect(Object.keys(json.layers[3])).toEqual(['proto', 'quoted', 'srcPort', 'dstPort', 'length']);
+      expect(json.layers[3].length).toBe(21);
+    }
+  });
+
+  it('writes neither without a quoted packet', () => {
+    const json = JSON.parse(packetJson(1, RECORD, { layers: layers(), tunnels: [], issues: [] }));
+    expect('quotedFrom' in json).toBe(false);
+    expect(json.layers.some((l: Record<string, unknown>) => 'quoted' in l)).toBe(false);
+  });
+});

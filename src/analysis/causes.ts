@@ -1,0 +1,299 @@
+// Findings that name a cause: ICMP errors about tunnel packets, requests that
+// were never answered (ARP inside a VNI and for a remote VTEP, echo, SYN),
+// VXLAN-GPE with next protocol 0; the findings are made in cause-findings.ts.
+// The observer is handed every packet the aggregator counts and keeps only
+// counters keyed by addresses, so parts of a file counted apart add up
+// (absorb) to what one pass over the whole file holds.
+
+import { ipLayerAddress } from '../../decoders/address.js';
+import type { Layer, Packet, TunnelType } from '../../decoders/types.js';
+
+/** An ICMP or ICMPv6 destination unreachable about one quoted flow. */
+export interface UnreachableEntry {
+  /**
+   * `port`, `host` (host, net, no route, address unreachable), `prohibited`, or `mtu` (fragmentation
+   * needed, packet too big: the `frag-needed` finding reports those; one-way names them).
+   */
+  what: 'port' | 'host' | 'prohibited' | 'mtu';
+  /** The MTU an `mtu` error reports, else 0. */
+  mtu: number;
+  reporter: string;
+  quotedSrc: string;
+  quotedDst: string;
+  /** The quoted UDP or TCP destination port, or -1. */
+  port: number;
+  /** The tunnel the quoted packet carries (type and id), or null. */
+  tunnelType: TunnelType | null;
+  tunnelId: number | null;
+  count: number;
+}
+
+/** Requests of one kind between two addresses and how many were answered. */
+export interface AskEntry {
+  kind: 'arp' | 'echo' | 'syn';
+  src: string;
+  dst: string;
+  /** The innermost tunnel the requests travel in (type, id, outer ends), or null outside tunnels. */
+  tunnelType: TunnelType | null;
+  tunnelId: number | null;
+  outerSrc: string;
+  outerDst: string;
+  /** The TCP destination port of a SYN, else -1. */
+  port: number;
+  asked: number;
+  answered: number;
+}
+
+export interface GpeZeroEntry {
+  src: string;
+  dst: string;
+  port: number;
+  count: number;
+}
+
+/** What a part hands to absorb(): plain arrays, as a worker thread's message copies them. */
+export interface CauseState {
+  unreachable: UnreachableEntry[];
+  asks: AskEntry[];
+  gpeZero: GpeZeroEntry[];
+  dropped: number;
+}
+
+/** Most keys each table holds; further ones are counted in `dropped` only. */
+const MAX_KEYS = 50_000;
+const TUNNEL_PROTOS = new Set(['vxlan', 'vxlan-gpe', 'geneve', 'gre']);
+const TCP_SYN = 0x02;
+const TCP_RST = 0x04;
+const TCP_ACK = 0x10;
+
+function isIp(layer: Layer): boolean {
+  return layer.proto === 'ipv4' || layer.proto === 'ipv6';
+}
+
+interface Scope {
+  type: TunnelType | null;
+  id: number | null;
+  outerSrc: string;
+  outerDst: string;
+}
+
+const NO_SCOPE: Scope = { type: null, id: null, outerSrc: '', outerDst: '' };
+
+export class CauseObserver {
+  private readonly unreachable = new Map<string, UnreachableEntry>();
+  private readonly asks = new Map<string, AskEntry>();
+  private readonly gpeZero = new Map<string, GpeZeroEntry>();
+  dropped = 0;
+
+  /** Counts what one packet tells; `bytes` are the record's. */
+  see(bytes: Uint8Array, packet: Packet): void {
+    const layers = packet.layers;
+    const end = packet.quotedFrom ?? layers.length;
+    for (let i = 0; i < end; i++) {
+      const proto = layers[i].proto;
+      if (proto === 'icmp' || proto === 'icmpv6') this.icmp(bytes, packet, i);
+      else if (proto === 'arp') this.arp(bytes, packet, i);
+      else if (proto === 'tcp') this.tcp(bytes, packet, i);
+      else if (proto === 'vxlan-gpe' && layers[i].nextProtocol === 0) this.gpe(bytes, layers, i);
+    }
+  }
+
+  exportState(): CauseState {
+    return {
+      unreachable: [...this.unreachable.values()], asks: [...this.asks.values()], gpeZero: [...this.gpeZero.values()],
+      dropped: this.dropped,
+    };
+  }
+
+  /** Adds a part's counters: matching is by counts, so the order of parts does not matter. */
+  absorb(state: CauseState): void {
+    this.dropped += state.dropped;
+    for (const e of state.unreachable) {
+      const mine = this.slot(this.unreachable, unreachableKey(e), () => ({ ...e, count: 0 }));
+      if (mine !== null) mine.count += e.count;
+    }
+    for (const e of state.asks) {
+      const arp = e.kind === 'arp';
+      const key = askKey(e.kind, e.src, e.dst, e.port, arp ? e.tunnelType : null, arp ? e.tunnelId : null);
+      const mine = this.slot(this.asks, key, () => ({ ...e, asked: 0, answered: 0 }));
+      if (mine === null) continue;
+      if (mine.outerSrc === '' && e.outerSrc !== '') Object.assign(mine, { outerSrc: e.outerSrc, outerDst: e.outerDst });
+      mine.asked += e.asked;
+      mine.answered += e.answered;
+    }
+    for (const e of state.gpeZero) {
+      const mine = this.slot(this.gpeZero, `${e.src}|${e.dst}|${e.port}`, () => ({ ...e, count: 0 }));
+      if (mine !== null) mine.count += e.count;
+    }
+  }
+
+  unreachableEntries(): UnreachableEntry[] {
+    return [...this.unreachable.values()];
+  }
+
+  askEntries(): AskEntry[] {
+    return [...this.asks.values()];
+  }
+
+  gpeZeroEntries(): GpeZeroEntry[] {
+    return [...this.gpeZero.values()];
+  }
+
+  private slot<T>(map: Map<string, T>, key: string, make: () => T): T | null {
+    let entry = map.get(key);
+    if (entry === undefined) {
+      if (map.size >= MAX_KEYS) {
+        this.dropped++;
+        return null;
+      }
+      entry = make();
+      map.set(key, entry);
+    }
+    return entry;
+  }
+
+  private icmp(bytes: Uint8Array, packet: Packet, i: number): void {
+    const layers = packet.layers;
+    const icmp = layers[i];
+    const v6 = icmp.proto === 'icmpv6';
+    const type = icmp.type as number;
+    const code = icmp.code as number;
+    const ip = ipBefore(layers, i);
+    if (ip === null) return;
+    const echoRequest = v6 ? 128 : 8;
+    const echoReply = v6 ? 129 : 0;
+    if ((type === echoRequest || type === echoReply) && typeof icmp.id === 'number') {
+      const src = ipLayerAddress(bytes, ip, 'src') as string;
+      const dst = ipLayerAddress(bytes, ip, 'dst') as string;
+      this.ask('echo', type === echoRequest, src, dst, icmp.id, scopeOf(bytes, packet, i));
+      return;
+    }
+    const tooBig = v6 ? type === 2 : type === 3 && code === 4;
+    const unreachable = tooBig || (v6 ? type === 1 : type === 3);
+    const quotedFrom = packet.quotedFrom;
+    if (!unreachable || quotedFrom === undefined || quotedFrom !== i + 1 || !isIp(layers[quotedFrom])) return;
+    const what = tooBig ? 'mtu' : unreachableWhat(v6, code);
+    if (what === null) return;
+    const quoted = layers[quotedFrom];
+    const quotedSrc = ipLayerAddress(bytes, quoted, 'src') as string;
+    const quotedDst = ipLayerAddress(bytes, quoted, 'dst') as string;
+    const transport = layers[quotedFrom + 1];
+    const port = transport !== undefined && (transport.proto === 'udp' || transport.proto === 'tcp')
+      && typeof transport.dstPort === 'number' ? transport.dstPort : -1;
+    let tunnelType: TunnelType | null = null;
+    let tunnelId: number | null = null;
+    for (let k = quotedFrom + 1; k < layers.length; k++) {
+      if (TUNNEL_PROTOS.has(layers[k].proto)) {
+        tunnelType = layers[k].proto as TunnelType;
+        tunnelId = typeof layers[k].vni === 'number' ? layers[k].vni as number
+          : typeof layers[k].key === 'number' ? layers[k].key as number : null;
+        break;
+      }
+    }
+    const e: UnreachableEntry = {
+      what, mtu: tooBig && typeof icmp.mtu === 'number' ? icmp.mtu : 0,
+      reporter: ipLayerAddress(bytes, ip, 'src') as string, quotedSrc, quotedDst, port, tunnelType, tunnelId, count: 0,
+    };
+    const entry = this.slot(this.unreachable, unreachableKey(e), () => e);
+    if (entry !== null) entry.count++;
+  }
+
+  private arp(_bytes: Uint8Array, packet: Packet, i: number): void {
+    const arp = packet.layers[i];
+    if (arp.reverse === true || typeof arp.senderIp !== 'string' || typeof arp.targetIp !== 'string') return;
+    const sender = arp.senderIp;
+    const target = arp.targetIp;
+    // A gratuitous ARP or a probe asks no one.
+    if (sender === target || sender === '0.0.0.0') return;
+    if (arp.opcode === 1) this.ask('arp', true, sender, target, -1, scopeOf(_bytes, packet, i));
+    else if (arp.opcode === 2) this.ask('arp', false, sender, target, -1, scopeOf(_bytes, packet, i));
+  }
+
+  private tcp(bytes: Uint8Array, packet: Packet, i: number): void {
+    const tcp = packet.layers[i];
+    const flags = tcp.flags;
+    if (typeof flags !== 'number' || (flags & (TCP_SYN | TCP_RST)) === 0) return;
+    const ip = ipBefore(packet.layers, i);
+    if (ip === null) return;
+    const src = ipLayerAddress(bytes, ip, 'src') as string;
+    const dst = ipLayerAddress(bytes, ip, 'dst') as string;
+    const scope = scopeOf(bytes, packet, i);
+    // A SYN asks; a SYN-ACK or a reset from the other end answers.
+    if ((flags & TCP_SYN) !== 0 && (flags & TCP_ACK) === 0) this.ask('syn', true, src, dst, tcp.dstPort as number, scope);
+    else this.ask('syn', false, src, dst, tcp.srcPort as number, scope);
+  }
+
+  private gpe(bytes: Uint8Array, layers: Layer[], i: number): void {
+    const udp = layers[i - 1];
+    const ip = ipBefore(layers, i);
+    if (udp === undefined || udp.proto !== 'udp' || ip === null) return;
+    const e: GpeZeroEntry = {
+      src: ipLayerAddress(bytes, ip, 'src') as string, dst: ipLayerAddress(bytes, ip, 'dst') as string,
+      port: udp.dstPort as number, count: 0,
+    };
+    const entry = this.slot(this.gpeZero, `${e.src}|${e.dst}|${e.port}`, () => e);
+    if (entry !== null) entry.count++;
+  }
+
+  /** A request from src to dst, or (asking false) an answer from src to dst to a request dst made of src. */
+  private ask(kind: AskEntry['kind'], asking: boolean, src: string, dst: string, port: number, scope: Scope): void {
+    const from = asking ? src : dst;
+    const to = asking ? dst : src;
+    // ARP is matched inside its VNI: a reply in another VNI answers nothing.
+    const type = kind === 'arp' ? scope.type : null;
+    const id = kind === 'arp' ? scope.id : null;
+    const entry = this.slot(this.asks, askKey(kind, from, to, port, type, id), () => ({
+      kind, src: from, dst: to, tunnelType: scope.type, tunnelId: scope.id, outerSrc: '', outerDst: '', port, asked: 0, answered: 0,
+    }));
+    if (entry === null) return;
+    if (asking) {
+      entry.asked++;
+      if (entry.outerSrc === '') Object.assign(entry, { tunnelType: scope.type, tunnelId: scope.id, outerSrc: scope.outerSrc, outerDst: scope.outerDst });
+    } else {
+      entry.answered++;
+    }
+  }
+}
+
+function unreachableKey(e: UnreachableEntry): string {
+  return `${e.what}|${e.mtu}|${e.reporter}|${e.quotedSrc}|${e.quotedDst}|${e.port}|${e.tunnelType}|${e.tunnelId}`;
+}
+
+function askKey(kind: string, src: string, dst: string, port: number, type: TunnelType | null, id: number | null): string {
+  return `${kind}|${src}|${dst}|${port}|${type}|${id}`;
+}
+
+/** ICMP (RFC 792, RFC 1812 5.2.7.1) and ICMPv6 (RFC 4443 3.1) destination unreachable codes, grouped by cause. */
+function unreachableWhat(v6: boolean, code: number): UnreachableEntry['what'] | null {
+  if (v6) {
+    if (code === 4) return 'port';
+    if (code === 0 || code === 3) return 'host';
+    if (code === 1 || code === 5 || code === 6) return 'prohibited';
+    return null;
+  }
+  if (code === 3) return 'port';
+  if (code === 0 || code === 1 || code === 6 || code === 7) return 'host';
+  if (code === 9 || code === 10 || code === 13) return 'prohibited';
+  return null;
+}
+
+function ipBefore(layers: Layer[], i: number): Layer | null {
+  for (let k = i - 1; k >= 0; k--) if (isIp(layers[k])) return layers[k];
+  return null;
+}
+
+/** The innermost tunnel around layer i, with its outer addresses. */
+function scopeOf(bytes: Uint8Array, packet: Packet, i: number): Scope {
+  const tunnels = packet.tunnels;
+  for (let k = tunnels.length - 1; k >= 0; k--) {
+    const tunnel = tunnels[k];
+    if (tunnel.layer > i) continue;
+    const carrier = ipBefore(packet.layers, tunnel.layer);
+    if (carrier === null) return { type: tunnel.type, id: tunnel.id, outerSrc: '', outerDst: '' };
+    return {
+      type: tunnel.type, id: tunnel.id,
+      outerSrc: ipLayerAddress(bytes, carrier, 'src') as string, outerDst: ipLayerAddress(bytes, carrier, 'dst') as string,
+    };
+  }
+  return NO_SCOPE;
+}
