@@ -12,7 +12,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Packet } from '../../decoders/types.js';
 import {
   canonicalFormatOf, canonicalLine, differingLines, numberRanges, splitCanonical, unifiedDiff, type CanonicalFormat,
@@ -22,7 +22,6 @@ import { StatsAggregator } from '../analysis/aggregate.js';
 import { decodeCapture, prepareDecode, type PreparedDecode } from '../pipeline.js';
 import { CaptureError, type CaptureRecord } from '../sources/record.js';
 import { UsageError, WorkError } from '../errors.js';
-import { Option } from './options.js';
 import {
   DecodingFacts, ExpectationFileError, failedAssertions, parseAssertions, plural, type Assertions,
 } from './test-assertions.js';
