@@ -18,6 +18,7 @@ import {
 import {
   listTunnels, type FlowRow, type OpenedPacket, type PacketListRef, type StoreSnapshot, type TuiStore, type TunnelRow,
 } from './store.js';
+import { interfacePanelLines } from './interface-lines.js';
 import type { PacketRow } from './views.js';
 
 export interface ModelContext {
@@ -102,7 +103,7 @@ function packetFrame(n: number): PacketFrame {
 export function shownOf(state: UiState, ctx: ModelContext, helpLines: number): Shown {
   const { store, snapshot } = ctx;
   const frame = top(state);
-  const bodyHeight = bodyHeightOf(state, ctx.height);
+  const bodyHeight = bodyHeightOf(state, ctx.height, interfacePanelLines(snapshot.status, ctx.width).length);
   const tableRows = Math.max(1, bodyHeight - 1);
   const firstLine = BODY_LINE + 1;
   const allPackets = (): Uint32Array => ctx.numbers({ all: true });

@@ -378,6 +378,7 @@ export class TuiStore {
       progress: file !== null && file.size > 0 ? Math.min(1, file.bytesRead / file.size) : null,
       filter: this.session.filterText,
       message: this.message,
+      interfaces: this.liveFeed?.interfaces?.() ?? null,
     };
   }
 
