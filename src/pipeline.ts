@@ -7,7 +7,7 @@ import type { Packet } from '../decoders/types.js';
 import type { FilterNode } from './filter/parse.js';
 import { matchesFilter } from './filter/evaluate.js';
 import { readCapture, readCaptureFile, type FileRange } from './sources/file.js';
-import type { CaptureRecord, LayoutListener, ReadSummary, RecordSink } from './sources/record.js';
+import type { CaptureRecord, LayoutListener, ReadSummary, RecordSource } from './sources/record.js';
 import { checkedDecodeAs, checkedFilter } from './decode-checks.js';
 
 export interface DecodeOptions {
@@ -43,8 +43,8 @@ export interface DecodeSummary extends ReadSummary {
   matched: number;
 }
 
-/** Anything that delivers capture records: a file, stdin, a live interface. */
-export type RecordSource = (sink: RecordSink) => Promise<ReadSummary>;
+/** Anything that delivers capture records (sources/record.ts). */
+export type { RecordSource };
 
 /** A capture file, or standard input for "-"; or one part of a file (see sources/split.ts). */
 export function fileSource(path: string, range?: FileRange, layout?: LayoutListener): RecordSource {
