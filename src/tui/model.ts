@@ -10,7 +10,7 @@ import {
 } from './conversations.js';
 import { asciiLines, hexLines, type FollowedStream, type StreamLine } from './follow.js';
 import { layerByteRange, layerTreeRows, type TreeRow } from './layer-tree.js';
-import { hexBytesPerRow } from './packet-view.js';
+import { hexBytesPerRow } from './hex-rows.js';
 import {
   BODY_LINE, START, bodyHeightOf, clamp, packetIndex, scrolled, selectedIndex, top, withTop,
   type Frame, type ListCursor, type PacketFrame, type PacketsFrame, type UiState,

@@ -65,3 +65,15 @@ describe('the dependency rule', () => {
     expect(upward).toEqual([]);
   });
 });
+
+describe('the terminal UI\'s keys and layout', () => {
+  it('run without Ink or React: the key reducer (keys.ts), the layout (model.ts) and the state (state.ts)', () => {
+    const load = "await import('./dist/src/tui/keys.js'); await import('./dist/src/tui/model.js'); await import('./dist/src/tui/state.js');";
+    const result = spawnSync(process.execPath, ['--import', path.join(PROJECT_ROOT, 'test/helpers/import-log.mjs'), '--input-type=module', '-e', load],
+      { encoding: 'utf8', cwd: PROJECT_ROOT });
+    expect(result.status).toBe(0);
+    const imported = result.stderr.split('\n').filter((line) => line.startsWith('import '));
+    expect(imported.some((line) => line.endsWith('/tui/keys.js'))).toBe(true);
+    expect(imported.filter((line) => /\/node_modules\/(ink|react)\//.test(line))).toEqual([]);
+  });
+});
