@@ -19,7 +19,7 @@ import {
   listTunnels, type FlowRow, type OpenedPacket, type PacketListRef, type StoreSnapshot, type TuiStore, type TunnelRow,
 } from './store.js';
 import { interfacePanelLines } from './interface-lines.js';
-import type { PacketRow } from './views.js';
+import type { PacketRow } from './views/packets.js';
 
 export interface ModelContext {
   store: TuiStore;
