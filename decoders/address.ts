@@ -1,4 +1,5 @@
-// Text forms of addresses, as tcpdump and tshark print them.
+// Addresses in text: their forms as tcpdump and tshark print them, and their
+// bytes read back from the text people write (filters, iproute2's output).
 
 import type { Layer } from './types.js';
 
@@ -160,4 +161,61 @@ export function ipLayerAddress(bytes: Uint8Array, layer: Layer, which: 'src' | '
 
 export function hex16(value: number): string {
   return `0x${value.toString(16).padStart(4, '0')}`;
+}
+
+// Addresses as people write them (filters, iproute2's output): the bytes, or
+// null when the text is not one.
+
+/** A MAC address as tcpdump reads one: aa:bb:cc:dd:ee:ff (or with - or .), aabb.ccdd.eeff, or aabbccddeeff. */
+export function parseMac(text: string): Uint8Array | null {
+  let hex: string[];
+  if (/^[0-9a-f]{1,2}([:.-])[0-9a-f]{1,2}(\1[0-9a-f]{1,2}){4}$/i.test(text)) {
+    hex = text.split(/[:.-]/);
+  } else if (/^[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}$/i.test(text) || /^[0-9a-f]{12}$/i.test(text)) {
+    hex = text.replace(/\./g, '').match(/../g) as string[];
+  } else {
+    return null;
+  }
+  return Uint8Array.from(hex.map((h) => parseInt(h, 16)));
+}
+
+/** Dotted quad, as inet_pton reads it. */
+export function parseIPv4(text: string): Uint8Array | null {
+  const parts = text.split('.');
+  if (parts.length !== 4) return null;
+  const out = new Uint8Array(4);
+  for (let i = 0; i < 4; i++) {
+    // No leading zeros: inet_aton reads "010" as octal 8, so the text would be ambiguous.
+    if (!/^(0|[1-9]\d{0,2})$/.test(parts[i]) || Number(parts[i]) > 255) return null;
+    out[i] = Number(parts[i]);
+  }
+  return out;
+}
+
+export function parseIPv6(text: string): Uint8Array | null {
+  if (!/^[0-9a-f:.]+$/i.test(text) || !text.includes(':')) return null;
+  let tail4: Uint8Array | null = null;
+  let body = text;
+  const lastColon = text.lastIndexOf(':');
+  if (text.slice(lastColon + 1).includes('.')) {
+    tail4 = parseIPv4(text.slice(lastColon + 1));
+    if (!tail4) return null;
+    body = `${text.slice(0, lastColon + 1)}0:0`;
+  }
+  const halves = body.split('::');
+  if (halves.length > 2) return null;
+  const head = halves[0] === '' ? [] : halves[0].split(':');
+  const tail = halves.length === 2 ? (halves[1] === '' ? [] : halves[1].split(':')) : [];
+  const missing = 8 - head.length - tail.length;
+  if ((halves.length === 1 && missing !== 0) || (halves.length === 2 && missing < 1)) return null;
+  const groups = [...head, ...Array(halves.length === 2 ? missing : 0).fill('0'), ...tail];
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 8; i++) {
+    if (!/^[0-9a-f]{1,4}$/i.test(groups[i])) return null;
+    const g = parseInt(groups[i], 16);
+    out[2 * i] = g >> 8;
+    out[2 * i + 1] = g & 0xff;
+  }
+  if (tail4) out.set(tail4, 12);
+  return out;
 }

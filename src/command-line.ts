@@ -6,8 +6,8 @@
 // many times in one process.
 
 import fs from 'node:fs';
-import { Command, CommanderError } from 'commander';
-import { settleFilter, warn } from './commands/options.js';
+import type { Command } from 'commander';
+import { warn } from './commands/option-values.js';
 import { CaptureError } from './sources/record.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, WorkError } from './errors.js';
 
@@ -69,8 +69,13 @@ function isFile(path: string): boolean {
   }
 }
 
+/** Commander, once loaded: a capture that reads its own words never loads it. */
+let commander: typeof import('commander') | null = null;
+
 async function buildProgram(args: string[]): Promise<Command> {
-  const program = new Command();
+  commander = await import('commander');
+  const { settleFilter } = await import('./commands/options.js');
+  const program = new commander.Command();
   program
     .name('tunscope')
     .description('Decode, verify and summarise tunnelled network traffic (VXLAN, Geneve, GRE, ERSPAN, IP-in-IP).')
@@ -96,16 +101,32 @@ async function buildProgram(args: string[]): Promise<Command> {
   return program;
 }
 
+/**
+ * `capture ...` run without commander when capture's own table reads its
+ * words (capture-start.ts): what is loaded before `listening on` is what
+ * opening the interfaces needs. False when commander must read them.
+ */
+async function captureQuickly(args: string[]): Promise<boolean> {
+  const words = args[0] === '--debug' ? args.slice(1) : args;
+  if (words[0] !== 'capture') return false;
+  const { readCaptureWords, startCapture } = await import('./commands/capture-start.js');
+  const read = readCaptureWords(words.slice(1).filter((word) => word !== '--debug'));
+  if (read === null) return false;
+  const started = await startCapture(read.interfaces, read.flags);
+  await (await import('./commands/capture.js')).captureFrom(started, read.flags, null);
+  return true;
+}
+
 /** Runs one command line (`argv` as process.argv has it) and returns its exit code; errors are told on stderr. */
 export async function runCommandLine(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
   try {
     const args = commandOfHabit(argv.slice(2));
-    await (await buildProgram(args)).parseAsync(args, { from: 'user' });
+    if (!(await captureQuickly(args))) await (await buildProgram(args)).parseAsync(args, { from: 'user' });
     return EXIT_OK;
   } catch (err) {
     // Commander has printed its own message (an unknown option, --help, --version).
-    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    if (commander !== null && err instanceof commander.CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     if (debug) process.stderr.write(`${(err as Error).stack}\n`);
     if (err instanceof UsageError) {
       warn(err.message);

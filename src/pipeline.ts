@@ -2,13 +2,13 @@
 // capture goes through here and differs only in what it does with each packet.
 
 import { dissect } from '../decoders/dissect.js';
-import { Registry, parseDecodeAs, type DecodeAs } from '../decoders/registry.js';
+import { Registry } from '../decoders/registry.js';
 import type { Packet } from '../decoders/types.js';
-import { FilterError, parseFilter, type FilterNode } from './filter/parse.js';
+import type { FilterNode } from './filter/parse.js';
 import { matchesFilter } from './filter/evaluate.js';
 import { readCapture, readCaptureFile, type FileRange } from './sources/file.js';
-import type { CaptureRecord, LayoutListener, ReadSummary, RecordSink } from './sources/record.js';
-import { UsageError } from './errors.js';
+import type { CaptureRecord, LayoutListener, ReadSummary, RecordSource } from './sources/record.js';
+import { checkedDecodeAs, checkedFilter } from './decode-checks.js';
 import { Reassembler, type ReassemblyCounts } from './reassembly/reassembler.js';
 
 export interface DecodeOptions {
@@ -37,21 +37,8 @@ export interface PreparedDecode {
 
 /** Check the options once, before any packet is read: a bad filter or decode-as is a usage error. */
 export function prepareDecode(options: DecodeOptions): PreparedDecode {
-  const overrides: DecodeAs[] = [];
-  for (const spec of options.decodeAs ?? []) {
-    const parsed = parseDecodeAs(spec);
-    if (typeof parsed === 'string') throw new UsageError(parsed);
-    overrides.push(parsed);
-  }
-  let filter: FilterNode | null = null;
-  if (options.filter !== undefined) {
-    try {
-      filter = parseFilter(options.filter);
-    } catch (err) {
-      if (err instanceof FilterError) throw new UsageError(`bad filter: ${err.describe()}`);
-      throw err;
-    }
-  }
+  const overrides = checkedDecodeAs(options.decodeAs);
+  const filter = checkedFilter(options.filter);
   const count = options.count ?? Infinity;
   return {
     registry: new Registry(overrides), filter, verify: options.verify ?? true, detail: options.detail ?? true, count,
@@ -68,8 +55,8 @@ export interface DecodeSummary extends ReadSummary {
   reassembly: ReassemblyCounts | null;
 }
 
-/** Anything that delivers capture records: a file, stdin, a live interface. */
-export type RecordSource = (sink: RecordSink) => Promise<ReadSummary>;
+/** Anything that delivers capture records (sources/record.ts). */
+export type { RecordSource };
 
 /** A capture file, or standard input for "-"; or one part of a file (see sources/split.ts). */
 export function fileSource(path: string, range?: FileRange, layout?: LayoutListener): RecordSource {

@@ -4,9 +4,8 @@
 // addresses by their bytes. `report` turns the counters into the
 // `stats --json` shape, as often as a live view wants it.
 
-import { ipLayerAddress } from '../../decoders/address.js';
+import { ipLayerAddress, parseIPv6 } from '../../decoders/address.js';
 import type { Layer, Packet, TunnelType } from '../../decoders/types.js';
-import { parseIPv6 } from '../filter/parse.js';
 import type { CaptureRecord } from '../sources/record.js';
 import {
   ETHERTYPE_BASE, countVerdicts, KIND_ARP, KIND_OTHER, KIND_OVERFLOW, LATER_FRAGMENT, Seen, STATUS_COUNT,

@@ -10,7 +10,7 @@ import {
 import { findingsOf } from './findings.js';
 import { FlowRow } from './flow-store.js';
 import type { AggregateView } from './view.js';
-import { dateTimeText, secondsText } from '../output/timestamp.js';
+import { isoTimestamp, secondsText } from '../output/timestamp.js';
 import type { DepthChecksums, FlowStats, LearnedAddress, StatsReport, TunnelStats, VniStats } from './report.js';
 
 const IP_PROTOCOL_NAMES: Record<number, string> = {
@@ -22,10 +22,6 @@ export function timestampNumber(sec: number, nsec: number, digits: 6 | 9): numbe
   return Number(secondsText(sec, nsec, digits));
 }
 
-/** The date and time of whole seconds, as a report asks for them again and again (two per flow); emptied when full. */
-const secondTexts = new Map<number, string | null>();
-const SECOND_TEXTS_MAX = 65536;
-
 /**
  * The same instant exactly, as ISO 8601 UTC text with the capture's digits:
  * 2023-11-14T22:13:20.000000001Z; beyond the years 0000-9999, which ISO 8601
@@ -33,14 +29,7 @@ const SECOND_TEXTS_MAX = 65536;
  */
 export function timestampText(sec: number, nsec: number, digits: 6 | 9): string {
   if (!Number.isFinite(sec)) return '';
-  let date = secondTexts.get(sec);
-  if (date === undefined) {
-    if (secondTexts.size >= SECOND_TEXTS_MAX) secondTexts.clear();
-    date = dateTimeText(sec);
-    secondTexts.set(sec, date);
-  }
-  if (date === null) return secondsText(sec, nsec, digits);
-  return `${date}.${String(nsec).padStart(9, '0').slice(0, digits)}Z`;
+  return isoTimestamp(sec, nsec, digits) ?? secondsText(sec, nsec, digits);
 }
 
 function duration(seen: Seen): number {

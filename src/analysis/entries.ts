@@ -5,7 +5,7 @@
 // objects are made from these on demand.
 
 import type { TunnelType } from '../../decoders/types.js';
-import { parseIPv4 } from '../filter/parse.js';
+import { parseIPv4 } from '../../decoders/address.js';
 
 /** Checksum verdicts in the order of the per-depth counter arrays. */
 export const CHECKSUM_STATUSES = ['good', 'bad', 'offload', 'zero', 'unverified'] as const;

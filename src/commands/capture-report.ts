@@ -1,34 +1,15 @@
-// What `tunscope capture` says of its interfaces: the `listening on` line, the
-// summary at the end (in all, and per interface when there are several), the
-// per-interface table under --stats, and the capture file it writes (pcapng
-// with one interface description block per interface).
+// What `tunscope capture` says of its interfaces: the summary at the end (in
+// all, and per interface when there are several), the per-interface table
+// under --stats, and the capture file it writes (pcapng with one interface
+// description block per interface). The `listening on` line is said by
+// capture-start.ts, before this module is loaded.
 
-import { linktypeName } from '../../decoders/registry.js';
+import { linktypeName } from '../../decoders/linktypes.js';
 import { UsageError } from '../errors.js';
 import { openCaptureWriter, PcapWriter, type PcapngWriter } from '../output/capture-writer.js';
 import { interfaceDescription, LinkBook } from '../sources/link-details.js';
-import type { LiveCapture, LiveInterface, LiveStats } from '../sources/live-capture.js';
-
-export type CaptureFileFormat = 'pcap' | 'pcapng';
-
-/** pcapng when asked for, or when the file is named so. */
-export function captureFormat(file: string, pcapng: boolean | undefined): CaptureFileFormat {
-  return pcapng || /\.pcapng$/i.test(file) ? 'pcapng' : 'pcap';
-}
-
-/**
- * `listening on va, link type EN10MB, kernel filter: ...`; several interfaces
- * are listed with their link types when they differ.
- */
-export function listeningLine(interfaces: LiveInterface[]): string {
-  const types = new Set(interfaces.map((i) => i.linktype));
-  const names = types.size === 1 ? interfaces.map((i) => i.spec.given).join(', ') + `, link type ${linktypeName(interfaces[0].linktype)}`
-    : interfaces.map((i) => `${i.spec.given} (${linktypeName(i.linktype)})`).join(', ');
-  const filters = new Set(interfaces.map((i) => i.kernelFilter));
-  const filterText = filters.size > 1 ? interfaces.map((i) => `${i.spec.given}: ${i.kernelFilter || 'none'}`).join('; ')
-    : interfaces[0].kernelFilter;
-  return `listening on ${names}, ${filterText === '' ? 'no kernel filter' : `kernel filter${filters.size > 1 ? 's' : ''}: ${filterText}`}`;
-}
+import type { LiveCapture, LiveStats } from '../sources/live-capture.js';
+import type { CaptureFileFormat } from './capture-start.js';
 
 /** The capture file for -w, with every interface described; classic pcap only takes one link type. */
 export function openLiveWriter(live: LiveCapture, file: string, format: CaptureFileFormat, snaplen: number): PcapWriter | PcapngWriter {
@@ -111,4 +92,5 @@ export function interfaceTable(each: InterfaceCounts[]): string {
   return ['Interfaces', line(header), ...rows.map(line)].join('\n');
 }
 
+export { captureFormat, listeningLine } from './capture-start.js';
 export { countLine, PcapWriter };

@@ -11,7 +11,7 @@
 // any input is read once, each frame written as it is found.
 
 import fs from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Packet, Reassembled } from '../../decoders/types.js';
 import { ipFragment } from '../../decoders/ip-common.js';
 import { INNER_LINKTYPES, innerFrame, type InnerFrame, type InnerLink, type LeftOutReason } from '../analysis/decap.js';
@@ -21,7 +21,7 @@ import { readCaptureFile } from '../sources/file.js';
 import { Progress, withProgress } from '../output/progress.js';
 import type { CaptureRecord } from '../sources/record.js';
 import { UsageError } from '../errors.js';
-import { Option, addDecodeOptions, decodeOptionsOf, positiveInteger, warn, type DecodeFlags } from './options.js';
+import { addDecodeOptions, decodeOptionsOf, positiveInteger, warn, type DecodeFlags } from './options.js';
 
 interface DecapFlags extends DecodeFlags {
   output: string;

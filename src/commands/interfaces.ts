@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { parseIPv4, parseIPv6 } from '../filter/parse.js';
+import { parseIPv4, parseIPv6 } from '../../decoders/address.js';
 import { OutputWriter } from '../output/writer.js';
 import { UsageError, WorkError } from '../errors.js';
 import { LinkBook } from '../sources/link-details.js';

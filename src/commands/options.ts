@@ -1,38 +1,21 @@
 // Option parsers and the decode options shared by every command that reads
 // packets, with the tcpdump and tshark habits they accept (docs/habits.md).
+// Commander is only a type here: the values and tables are in option-values.ts,
+// which a capture reads its words with before commander is loaded.
 
-import { Command, InvalidArgumentError, Option } from 'commander';
+import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import type { DecodeOptions } from '../pipeline.js';
+import { DECODE_OPTIONS, addOptions } from './option-values.js';
 
-export function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1) throw new InvalidArgumentError('expected a whole number of 1 or more.');
-  return n;
-}
-
-export function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value) || !(n > 0)) throw new InvalidArgumentError('expected a number greater than 0.');
-  return n;
-}
-
-export function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
+export { collect, positiveInteger, positiveNumber, warn } from './option-values.js';
 
 /**
  * The options every packet-reading command takes: --filter (or tshark's -Y),
  * --decode-as, --no-verify, and tcpdump's -n, accepted and ignored.
  */
 export function addDecodeOptions(command: Command): Command {
-  return command
-    .option('-f, --filter <expr>', 'keep only packets that match the filter expression (see docs/filters.md)')
-    .option('-Y, --display-filter <expr>', 'the same as --filter, as tshark takes it (in tunscope\'s filter language)')
-    .option('--decode-as <table:value=proto>', 'decode a port or type as a protocol, e.g. udp:9999=vxlan (repeatable)', collect)
-    .option('--no-verify', 'do not verify checksums')
-    .option('--no-reassemble', 'do not put IP fragments back together (by default a whole datagram follows its last fragment)')
-    .option('-n, --numeric', 'accepted for tcpdump\'s -n and -nn: tunscope never resolves addresses or ports to names');
+  return addOptions(command, DECODE_OPTIONS);
 }
 
 /** The trailing words that are a filter, as tcpdump takes it: `read FILE udp port 4789`. */
@@ -85,9 +68,3 @@ export function decodeOptionsOf(flags: DecodeFlags): DecodeOptions {
 export function countLine(n: number | null, what: string): string {
   return `${n === null ? '?' : n} packet${n === 1 ? '' : 's'} ${what}`;
 }
-
-export function warn(message: string): void {
-  process.stderr.write(`tunscope: ${message}\n`);
-}
-
-export { Option };

@@ -64,6 +64,7 @@ export interface LiveTuiOptions {
   /** Packets kept for the packet views. */
   ringPackets: number;
   drops?: () => number | null;
+  interfaces?: LiveFeed['interfaces'];
 }
 
 /** The terminal UI over a live capture; resolves when the user quits. */
@@ -71,7 +72,9 @@ export async function runLiveTui(options: LiveTuiOptions): Promise<void> {
   requireTerminal();
   const { showTerminalUi, TuiStore } = await loadScreen();
   const store: TuiStore = TuiStore.forLive(
-    { name: options.name, source: options.source, ring: new PacketRing(options.ringPackets), drops: options.drops },
+    {
+      name: options.name, source: options.source, ring: new PacketRing(options.ringPackets), drops: options.drops, interfaces: options.interfaces,
+    },
     { prepared: options.prepared, filterText: options.filterText },
   );
   await showTerminalUi(store);

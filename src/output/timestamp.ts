@@ -23,10 +23,30 @@ export function secondsText(sec: number, nsec: number, digits: number): string {
   return `${sec}.${digitsOf(nsec, digits)}`;
 }
 
+/** The date and time of whole seconds, as a report asks for them again and again (two per flow); emptied when full. */
+const secondTexts = new Map<number, string | null>();
+const SECOND_TEXTS_MAX = 65536;
+
 /** 2023-11-14T22:13:20 for whole seconds since the epoch, UTC; null where a four-digit year cannot say it. */
 export function dateTimeText(sec: number): string | null {
   if (!(sec >= FIRST_DATE_SEC && sec <= LAST_DATE_SEC)) return null;
-  return new Date(sec * 1000).toISOString().slice(0, 19);
+  let date = secondTexts.get(sec);
+  if (date === undefined) {
+    if (secondTexts.size >= SECOND_TEXTS_MAX) secondTexts.clear();
+    date = new Date(sec * 1000).toISOString().slice(0, 19);
+    secondTexts.set(sec, date);
+  }
+  return date;
+}
+
+/**
+ * The instant exactly, as ISO 8601 UTC text with `digits` of the fraction:
+ * 2023-11-14T22:13:20.000000001Z; null beyond the years 0000-9999, which
+ * ISO 8601 writes in four digits.
+ */
+export function isoTimestamp(sec: number, nsec: number, digits: number): string | null {
+  const date = dateTimeText(sec);
+  return date === null ? null : `${date}.${digitsOf(nsec, digits)}Z`;
 }
 
 /** Seconds since the epoch with the capture's precision, e.g. 1700000000.000123 (a JSON number). */
@@ -45,9 +65,7 @@ export function timeOfDayText(record: Stamp): string {
 
 /** ISO 8601 date and time in UTC with the capture's precision, or seconds since 1970 beyond the years 0000-9999. */
 export function isoText(record: Stamp): string {
-  const date = dateTimeText(record.sec);
-  if (date === null) return `${epochText(record)} seconds since 1970`;
-  return `${date}.${digitsOf(record.nsec, record.tsDigits)}Z`;
+  return isoTimestamp(record.sec, record.nsec, record.tsDigits) ?? `${epochText(record)} seconds since 1970`;
 }
 
 function digitsOf(nsec: number, digits: number): string {

@@ -15,10 +15,9 @@
 // older: a record stamped before (now - HOLD_MS) is released.
 
 import { UsageError, WorkError } from '../errors.js';
-import type { RecordSource } from '../pipeline.js';
 import { LiveHandle, READ_TIMEOUT_MS, type HandleCounts } from './live.js';
 import type { InterfaceSpec } from './netns.js';
-import type { CaptureRecord, Direction, ReadSummary, RecordSink } from './record.js';
+import type { CaptureRecord, Direction, ReadSummary, RecordSink, RecordSource } from './record.js';
 
 /** How long a record is held for the records of other rings that may be older. */
 const HOLD_MS = READ_TIMEOUT_MS + 60;

@@ -5,12 +5,22 @@
 // namespace only to open the handle (src/native/netns.c); what the kernel says
 // of a namespace's links is read with iproute2 run inside it.
 
-import { spawnSync } from 'node:child_process';
+import type * as ChildProcess from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { UsageError, WorkError } from '../errors.js';
 
 export const NETNS_DIR = '/run/netns';
+
+/**
+ * spawnSync, loaded when iproute2 is first run: a capture opens its
+ * interfaces, and says `listening on`, without it.
+ */
+function spawnSync(command: string, args: string[], options: ChildProcess.SpawnSyncOptionsWithStringEncoding): ChildProcess.SpawnSyncReturns<string> {
+  const childProcess = createRequire(import.meta.url)('node:child_process') as typeof ChildProcess;
+  return childProcess.spawnSync(command, args, options);
+}
 
 export interface Netns {
   /** As given: a name in /run/netns, or pid:PID. */

@@ -28,6 +28,9 @@ export interface CaptureRecord {
 /** Returning false from the callback stops reading. */
 export type RecordSink = (record: CaptureRecord) => boolean | void;
 
+/** Anything that delivers capture records: a file, stdin, a live interface. */
+export type RecordSource = (sink: RecordSink) => Promise<ReadSummary>;
+
 /** A file that is not a capture, or is unreadable: the CLI prints err.message and exits 1. */
 export class CaptureError extends Error {
   constructor(message: string) {

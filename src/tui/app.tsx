@@ -11,6 +11,8 @@ import { Body } from './body.js';
 import { Footer, breadcrumbs, headerLines } from './chrome.js';
 import { followStream, type FollowedStream } from './follow.js';
 import { HELP_LINES } from './help.js';
+import { interfacePanelLines } from './interface-lines.js';
+import { InterfacesPanel } from './interfaces-panel.js';
 import { keyPressed, mousePressed, type KeyContext } from './keys.js';
 import { shownOf, streamFrameOf, type ModelContext } from './model.js';
 import { parseMouse } from './mouse.js';
@@ -186,7 +188,8 @@ export function App({ store, width: fixedWidth, height: fixedHeight }: AppProps)
   });
 
   const snapshot = ui.frozen ?? store.snapshot();
-  const bodyHeight = bodyHeightOf(ui, height);
+  const panel = interfacePanelLines(snapshot.status, width);
+  const bodyHeight = bodyHeightOf(ui, height, panel.length);
   const [line1, line2] = headerLines(snapshot.status, ui.sort, ui.frozen !== null);
   return (
     <Box flexDirection="column" width={width} height={height}>
@@ -198,6 +201,7 @@ export function App({ store, width: fixedWidth, height: fixedHeight }: AppProps)
       <Box height={bodyHeight} flexDirection="column">
         <Body shown={shown(ui)} width={width} height={bodyHeight} reading={snapshot.status.state === 'reading'} />
       </Box>
+      <InterfacesPanel lines={panel} />
       <Footer state={ui} kind={top(ui).kind} width={width} />
     </Box>
   );

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import { CaptureParser } from '../sources/parser.js';
 import { CaptureError, type CaptureRecord, type ReadSummary, type RecordSink } from '../sources/record.js';
-import type { RecordSource } from '../pipeline.js';
+import type { RecordSource } from '../sources/record.js';
 
 const CHUNK_SIZE = 1 << 20;
 

@@ -48,3 +48,11 @@ export function hexRows(bytes: Uint8Array, perRow: number, first: number, count:
   }
   return rows;
 }
+
+/** The tree keeps at least this many columns; the hex dump shows 16 bytes a row only when that leaves them. */
+const TREE_MIN_WIDE = 60;
+
+/** Bytes a hex row shows in a terminal `width` wide. */
+export function hexBytesPerRow(width: number): 8 | 16 {
+  return width - hexRowWidth(16) - 3 >= TREE_MIN_WIDE ? 16 : 8;
+}

@@ -10,7 +10,7 @@ import {
 } from './conversations.js';
 import { asciiLines, hexLines, type FollowedStream, type StreamLine } from './follow.js';
 import { layerByteRange, layerTreeRows, type TreeRow } from './layer-tree.js';
-import { hexBytesPerRow } from './packet-view.js';
+import { hexBytesPerRow } from './hex-rows.js';
 import {
   BODY_LINE, START, bodyHeightOf, clamp, packetIndex, scrolled, selectedIndex, top, withTop,
   type Frame, type ListCursor, type PacketFrame, type PacketsFrame, type UiState,
@@ -18,7 +18,8 @@ import {
 import {
   listTunnels, type FlowRow, type OpenedPacket, type PacketListRef, type StoreSnapshot, type TuiStore, type TunnelRow,
 } from './store.js';
-import type { PacketRow } from './views.js';
+import { interfacePanelLines } from './interface-lines.js';
+import type { PacketRow } from './views/packets.js';
 
 export interface ModelContext {
   store: TuiStore;
@@ -102,7 +103,7 @@ function packetFrame(n: number): PacketFrame {
 export function shownOf(state: UiState, ctx: ModelContext, helpLines: number): Shown {
   const { store, snapshot } = ctx;
   const frame = top(state);
-  const bodyHeight = bodyHeightOf(state, ctx.height);
+  const bodyHeight = bodyHeightOf(state, ctx.height, interfacePanelLines(snapshot.status, ctx.width).length);
   const tableRows = Math.max(1, bodyHeight - 1);
   const firstLine = BODY_LINE + 1;
   const allPackets = (): Uint32Array => ctx.numbers({ all: true });

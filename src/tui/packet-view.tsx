@@ -5,7 +5,7 @@ import React from 'react';
 import { Box, Text } from 'ink';
 import type { ChecksumStatus } from '../../decoders/types.js';
 import { isoText } from '../output/timestamp.js';
-import { hexRowWidth, hexRows } from './hex-rows.js';
+import { hexBytesPerRow, hexRowWidth, hexRows } from './hex-rows.js';
 import { layerByteRange, type TreeRow } from './layer-tree.js';
 import type { OpenedPacket } from './store.js';
 import { fitText } from './units.js';
@@ -24,14 +24,6 @@ function rowColour(row: TreeRow): string | undefined {
 function rowText(row: TreeRow): string {
   const marker = row.kind === 'layer' ? (row.expanded ? '▾ ' : '▸ ') : '  ';
   return `${'  '.repeat(row.depth)}${marker}${row.text}`;
-}
-
-/** The tree keeps at least this many columns; the hex dump shows 16 bytes a row only when that leaves them. */
-const TREE_MIN_WIDE = 60;
-
-/** Bytes a hex row shows in a terminal `width` wide. */
-export function hexBytesPerRow(width: number): 8 | 16 {
-  return width - hexRowWidth(16) - 3 >= TREE_MIN_WIDE ? 16 : 8;
 }
 
 export interface PacketViewProps {

@@ -110,9 +110,9 @@ export function pushed(state: UiState, frame: Frame): UiState {
 }
 
 /** Lines left for the view: below two header lines and the breadcrumb, above the hints or the prompt. */
-export function bodyHeightOf(state: UiState, height: number): number {
+export function bodyHeightOf(state: UiState, height: number, panelLines = 0): number {
   const footerLines = state.prompt?.error != null ? 3 : 1;
-  return Math.max(3, height - 3 - footerLines);
+  return Math.max(3, height - 3 - footerLines - panelLines);
 }
 
 /** The screen line (0-based) where the view's body starts. */

@@ -71,6 +71,20 @@ export interface StoreStatus {
   filter: string;
   /** A warning or error from the source (a cut-off file, an interface gone). */
   message: string | null;
+  /** Live, on several interfaces: each one's counts, in the order given; null otherwise. */
+  interfaces: LiveInterfaceCounts[] | null;
+}
+
+/** What a live capture counts on one of its interfaces. */
+export interface LiveInterfaceCounts {
+  /** As given: bk1/vx42. */
+  name: string;
+  /** Packets read from its rings. */
+  received: number;
+  /** Dropped by the kernel (ring full); null when libpcap cannot tell. */
+  droppedByKernel: number | null;
+  /** Why it stopped before the end (it disappeared), or null. */
+  gone: string | null;
 }
 
 export interface StoreSnapshot {
@@ -87,6 +101,8 @@ export interface LiveFeed {
   ring: PacketRing;
   /** Kernel drop count, when the capture can tell. */
   drops?: () => number | null;
+  /** Each interface's counts, when there are several. */
+  interfaces?: () => LiveInterfaceCounts[];
 }
 
 export interface StoreOptions {

@@ -408,6 +408,7 @@ export class TuiStore {
       secondsLeft: reading ? (elapsed / (progress as number)) * (1 - (progress as number)) : null,
       filter: this.session.filterText,
       message: this.message,
+      interfaces: this.liveFeed?.interfaces?.() ?? null,
     };
   }
 

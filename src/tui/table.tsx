@@ -62,3 +62,10 @@ export function Table<Row>(props: TableProps<Row>): React.JSX.Element {
     </Box>
   );
 }
+
+/** A table over a list model's window: its rows on screen, the first of them, and the selection. */
+export function listTableProps(list: { pageRows: number; top: number; cursor: number }, width: number): {
+  width: number; height: number; top: number; cursor: number; focused: boolean;
+} {
+  return { width, height: list.pageRows, top: list.top, cursor: list.cursor, focused: true };
+}

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MAX_EXPECTED_BYTES } from '../../src/commands/test-files.js';
+import { MAX_EXPECTED_BYTES } from '../../src/regress/expectations.js';
 import { CLI } from '../helpers/cli.js';
 import { FIXTURES } from '../helpers/tools.js';
 

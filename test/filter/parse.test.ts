@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FilterError, parseFilter, parseIPv6, parseMac } from '../../src/filter/parse.js';
+import { parseIPv6, parseMac } from '../../decoders/address.js';
+import { FilterError, parseFilter } from '../../src/filter/parse.js';
 
 function errorOf(source: string): FilterError {
   try {

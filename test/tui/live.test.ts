@@ -95,6 +95,35 @@ describe('tunscope capture --tui', () => {
   });
 });
 
+describe('tunscope capture --tui on several interfaces', () => {
+  it('shows each interface\'s received packets and kernel drops under the view, growing as packets come', async () => {
+    if (!requireOrSkip(canRun, 'root, network namespaces, the libpcap binding and tmux')) return;
+    const term = (server as TmuxServer).terminal('interfaces', 100, 30);
+    try {
+      term.type(`ip netns exec ${nsA} node dist/src/cli.js capture va vx42 vx43 --tui${AFTERWARDS}`);
+      term.keys('Enter');
+      const received = (screen: string, name: string): number => Number(new RegExp(`^${name} +(\\d+) +(\\d+|\\?)$`, 'm').exec(screen)?.[1] ?? -1);
+      let screen = await term.waitFor(/^vx43 +[1-9]\d* +\d+$/m);
+      expect(screen).toMatch(/^interface +received +kernel drops$/m);
+      expect(screen).toMatch(/^tunscope · va, vx42, vx43 · .* · drops 0 · live$/m);
+      const before = ['va', 'vx42', 'vx43'].map((name) => received(screen, name));
+      for (const n of before) expect(n).toBeGreaterThan(0);
+      // Every ping inside a VNI crosses va encapsulated: the veth carries at least what the two VXLAN devices do.
+      expect(before[0]).toBeGreaterThanOrEqual(Math.min(before[1], before[2]));
+      await pause(1500);
+      screen = term.screen();
+      ['va', 'vx42', 'vx43'].forEach((name, i) => expect(received(screen, name)).toBeGreaterThan(before[i]));
+      // The foot line stays the last line, under the panel.
+      expect(screen.trimEnd().split('\n').at(-1)).toMatch(/q quit/);
+      term.keys('q');
+      await expectRestored(term, 'capture va vx42 vx43 --tui');
+      expect(term.screen()).toContain('exit status 0');
+    } finally {
+      term.close();
+    }
+  });
+});
+
 describe('tunscope capture --stats on a terminal', () => {
   it('redraws the tables while capturing, and leaves the final ones and the summary after Ctrl-C', async () => {
     if (!requireOrSkip(canRun, 'root, network namespaces, the libpcap binding and tmux')) return;
