@@ -54,9 +54,10 @@ export class AddressLearning {
     store.c.mac[f] = learned.id;
     if (learned.vtep !== entry.src && learned.movedTo === null) learned.movedTo = entry.src;
     learned.packets++;
-    if (from === null) return;
+    // Once an address has its fill of IP addresses, no more are read (a scan sends from a new one each packet).
+    if (from === null || learned.ips.length >= IPS_PER_MAC) return;
     const ip = from.proto === 'arp' ? from.senderIp : ipLayerAddress(bytes, from, 'src');
-    if (typeof ip === 'string' && ip !== learned.lastIp && learned.ips.length < IPS_PER_MAC) {
+    if (typeof ip === 'string' && ip !== learned.lastIp) {
       if (!learned.ips.includes(ip)) learned.ips = learned.ips.concat(ip);
       learned.lastIp = ip;
     }

@@ -2,7 +2,7 @@
 // aggregator's tunnel rows, and the causes a one-way finding lists.
 
 import type { TunnelType } from '../../decoders/types.js';
-import type { CauseObserver } from './causes.js';
+import type { AskEntry, CauseObserver, UnreachableEntry } from './causes.js';
 import type { TunnelEntry } from './entries.js';
 import { tunnelName, tunnelTitle } from './labels.js';
 import type { Finding } from './report.js';
@@ -171,30 +171,61 @@ export function causeFindings(causes: CauseObserver, rows: CauseRows, out: Findi
 }
 
 /**
+ * What oneWayCauses() reads, indexed once by the ends of a tunnel: a report
+ * may hold hundreds of one-way tunnels and tens of thousands of requests.
+ */
+export class OneWayIndex {
+  readonly mismatches: { there: TunnelEntry[]; back: TunnelEntry[] }[];
+  /** ICMP errors by the quoted packet's `src|dst`. */
+  readonly unreachable = new Map<string, UnreachableEntry[]>();
+  /** `src|dst` of plain ARP requests none of which was answered. */
+  readonly arpUnanswered = new Set<string>();
+  /** Requests inside tunnels none of which was answered, by the tunnel's outer `src|dst`. */
+  readonly unansweredInside = new Map<string, AskEntry[]>();
+  /** Tunnel rows by their source address. */
+  readonly bySrc = new Map<string, TunnelEntry[]>();
+
+  constructor(causes: CauseObserver, rows: CauseRows) {
+    this.mismatches = vniMismatches(rows);
+    for (const e of causes.unreachableEntries()) listAdd(this.unreachable, `${e.quotedSrc}|${e.quotedDst}`, e);
+    for (const a of causes.askEntries()) {
+      if (a.asked === 0 || a.answered > 0) continue;
+      if (a.kind === 'arp' && a.tunnelType === null) this.arpUnanswered.add(`${a.src}|${a.dst}`);
+      if (a.outerSrc !== '') listAdd(this.unansweredInside, `${a.outerSrc}|${a.outerDst}`, a);
+    }
+    for (const entry of rows.entries) listAdd(this.bySrc, entry.src, entry);
+  }
+}
+
+function listAdd<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
+}
+
+/**
  * Why a tunnel from entry.src to entry.dst may have no return traffic, from
  * what the capture holds: an empty list when it holds nothing that tells.
  */
-export function oneWayCauses(causes: CauseObserver, rows: CauseRows, entry: TunnelEntry): string[] {
+export function oneWayCauses(
+  causes: CauseObserver, rows: CauseRows, entry: TunnelEntry, index = new OneWayIndex(causes, rows),
+): string[] {
   const out: string[] = [];
   const { src, dst } = entry;
-  for (const { there, back } of vniMismatches(rows)) {
+  for (const { there, back } of index.mismatches) {
     const pair = there.includes(entry) ? back : back.includes(entry) ? there : null;
     if (pair !== null) out.push(`${dst} sends back with VNI ${ids(pair)}, not ${entry.id} (vni-mismatch)`);
   }
-  for (const e of causes.unreachableEntries()) {
-    if (e.quotedSrc !== src || e.quotedDst !== dst) continue;
+  for (const e of index.unreachable.get(`${src}|${dst}`) ?? []) {
     if (e.what === 'port') out.push(`${e.reporter} answers UDP ${e.port} with port unreachable: a dstport mismatch (tunnel-port-unreachable)`);
     else if (e.what === 'host') out.push(`${e.reporter} reports ${dst} unreachable: a wrong remote or a VTEP down (vtep-unreachable)`);
     else if (e.what === 'mtu') out.push(`${e.reporter} reports the packets too big for its MTU of ${e.mtu} (frag-needed)`);
     else out.push(`${e.reporter} reports the traffic administratively prohibited (tunnel-prohibited)`);
   }
-  for (const a of causes.askEntries()) {
-    if (a.kind === 'arp' && a.tunnelType === null && a.src === src && a.dst === dst && a.asked > 0 && a.answered === 0) {
-      out.push(`${dst} does not answer ARP: a wrong remote or a VTEP down (vtep-arp-unanswered)`);
-    }
+  if (index.arpUnanswered.has(`${src}|${dst}`)) {
+    out.push(`${dst} does not answer ARP: a wrong remote or a VTEP down (vtep-arp-unanswered)`);
   }
-  for (const a of causes.askEntries()) {
-    if (a.outerSrc !== src || a.outerDst !== dst || a.asked === 0 || a.answered > 0) continue;
+  for (const a of index.unansweredInside.get(`${src}|${dst}`) ?? []) {
     if (a.tunnelType !== entry.type || a.tunnelId !== entry.id) continue;
     const what = a.kind === 'arp' ? 'ARP request' : a.kind === 'echo' ? 'echo request' : 'SYN';
     out.push(`${plural(a.asked, what)} from ${a.src} to ${a.dst} inside it ${a.asked === 1 ? 'goes' : 'go'} unanswered `
@@ -203,9 +234,9 @@ export function oneWayCauses(causes: CauseObserver, rows: CauseRows, entry: Tunn
   // The far end sends this tunnel's traffic only to endpoints that never send back: its remote is wrong.
   const same = (other: TunnelEntry) => other.type === entry.type && (!isVniTunnel(entry.type) || other.id === entry.id);
   const elsewhere = new Set<string>();
-  for (const other of rows.entries) {
-    if (other.src !== dst || other.dst === src || !same(other)) continue;
-    if (rows.entries.some((e) => e.src === other.dst && e.dst === dst && same(e))) continue;
+  for (const other of index.bySrc.get(dst) ?? []) {
+    if (other.dst === src || !same(other)) continue;
+    if ((index.bySrc.get(other.dst) ?? []).some((e) => e.dst === dst && same(e))) continue;
     elsewhere.add(other.dst);
   }
   if (elsewhere.size > 0) {
@@ -218,10 +249,12 @@ export function oneWayCauses(causes: CauseObserver, rows: CauseRows, entry: Tunn
 
 /** Each `one-way` finding in `out` whose tunnel the capture tells a cause for names it instead of the capture point. */
 export function explainOneWay(causes: CauseObserver, rows: CauseRows, out: Finding[]): void {
+  let index: OneWayIndex | null = null;
   for (const finding of out) {
     if (finding.kind !== 'one-way' || finding.tunnel === undefined) continue;
     const entry = rows.entries[finding.tunnel];
-    const found = oneWayCauses(causes, rows, entry);
+    index ??= new OneWayIndex(causes, rows);
+    const found = oneWayCauses(causes, rows, entry, index);
     if (found.length === 0) continue;
     finding.message = `${tunnelTitle(entry)}: seen in one direction only (${plural(entry.packets, 'packet')}, none from `
       + `${entry.dst} to ${entry.src}): ${found.join('; ')}.`;

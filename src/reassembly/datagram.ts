@@ -61,15 +61,11 @@ export function fragmentPiece(record: CaptureRecord, packet: Packet, from: numbe
   const layers = packet.layers;
   const shownEnd = packet.quotedFrom ?? layers.length;
   const bytes = record.bytes;
-  let enclosing = `${record.interfaceId}`;
-  for (let i = 0; i < shownEnd; i++) {
+  for (let i = from; i < shownEnd; i++) {
     const layer = layers[i];
     if (layer.proto !== 'ipv4' && layer.proto !== 'ipv6') continue;
-    const fragment = i >= from ? ipFragment(layer) : null;
-    if (fragment === null) {
-      enclosing += `|${addressesOf(bytes, layer)}`;
-      continue;
-    }
+    const fragment = ipFragment(layer);
+    if (fragment === null) continue;
     let headerEnd: number;
     let dataEnd: number;
     let fragmentHeader = -1;
@@ -86,6 +82,11 @@ export function fragmentPiece(record: CaptureRecord, packet: Packet, from: numbe
     }
     // A fragment the capture cut short cannot be put back: its datagram stays incomplete.
     if (dataEnd > bytes.length || dataEnd < headerEnd) return null;
+    // The IP layers enclosing this one tell datagrams with one id in different tunnels apart.
+    let enclosing = `${record.interfaceId}`;
+    for (let j = 0; j < i; j++) {
+      if (layers[j].proto === 'ipv4' || layers[j].proto === 'ipv6') enclosing += `|${addressesOf(bytes, layers[j])}`;
+    }
     const tunnels = packet.tunnels.filter((t) => t.layer <= i).map((t) => `${t.type}:${t.id}`).join(',');
     return {
       layer: i,
