@@ -33,8 +33,10 @@ const WHERE: Record<string, (file: string) => boolean> = {
   // qinq.pcap keeps its VLAN tags in the frame: libpcap needs `vlan` to look behind one.
   // fragments.pcap, reassembly-cases.pcap: libpcap reads no port behind an IPv6 fragment header
   // (frame 4, frame 13 is UDP after one).
-  ports: (file) => !['qinq.pcap', 'fragments.pcap', 'reassembly-cases.pcap'].includes(name(file)),
-  protocols: (file) => name(file) !== 'qinq.pcap',
+  // ipv6-pseudo-header.pcap: libpcap reads `ip6 proto` and ports only right after the fixed
+  // header, and every packet there has a Routing or Destination Options header first.
+  ports: (file) => !['qinq.pcap', 'fragments.pcap', 'reassembly-cases.pcap', 'ipv6-pseudo-header.pcap'].includes(name(file)),
+  protocols: (file) => !['qinq.pcap', 'ipv6-pseudo-header.pcap'].includes(name(file)),
 };
 
 const cases: [kind: keyof typeof WHERE, ours: string, tcpdump: string][] = [

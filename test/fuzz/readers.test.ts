@@ -15,6 +15,14 @@ const MAX_CAPLEN = 256 * 1024 * 1024;
 
 const corpus = loadCorpus();
 const corpusFile = fc.nat(corpus.length - 1).map((i) => corpus[i]);
+/**
+ * Re-chunking a capture costs a parse per chunk of up to 97 bytes: the large
+ * lab captures of bulk TCP (400 KB) add time, not structure, so that property
+ * picks among the others.
+ */
+const MAX_CHUNKED_BYTES = 128 * 1024;
+const chunkable = corpus.filter((f) => f.file.length <= MAX_CHUNKED_BYTES);
+const chunkableFile = fc.nat(chunkable.length - 1).map((i) => chunkable[i]);
 
 function u32(le: boolean, v: number): number[] {
   const b = [(v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff];
@@ -64,7 +72,7 @@ describe('CaptureParser on hostile bytes', () => {
   it('gives the same records, warning and error whatever the chunk sizes', () => {
     const input = fc.oneof(
       fc.tuple(fc.nat(PREFIXES.length - 1), fc.uint8Array({ maxLength: 400 })).map(([p, t]) => Uint8Array.from([...PREFIXES[p], ...t])),
-      fc.tuple(corpusFile, fc.array(fc.nat(), { maxLength: 6 })).map(([f, flips]) => {
+      fc.tuple(chunkableFile, fc.array(fc.nat(), { maxLength: 6 })).map(([f, flips]) => {
         const bytes = f.file.slice();
         for (const x of flips) bytes[(x >> 3) % bytes.length] ^= 1 << (x & 7);
         return bytes;
