@@ -113,8 +113,25 @@ function ready(): boolean {
 
 const UDP_DATAGRAMS = 7;
 
-/** Traffic on VNI 42: five pings and seven UDP datagrams from host 1 to host 2. */
+/** The MAC address of an interface in a namespace. */
+function macOf(ns: string, dev: string): string {
+  const shown = spawnSync('ip', ['-n', ns, '-j', 'link', 'show', 'dev', dev], { encoding: 'utf8' });
+  return (JSON.parse(shown.stdout) as { address: string }[])[0].address;
+}
+
+/**
+ * Traffic on VNI 42: five pings and seven UDP datagrams from host 1 to host 2.
+ * Each host knows the other's overlay address for good first: a neighbour
+ * entry that goes stale sends ARP probes seconds later, while Prometheus is
+ * being read, and the count would move under the test.
+ */
 function traffic(): void {
+  const mac1 = macOf(lab.ns1, 'vx42');
+  const mac2 = macOf(lab.ns2, 'vx42');
+  for (const [ns, address, mac] of [[lab.ns1, '172.18.42.2', mac2], [lab.ns2, '172.18.42.1', mac1]]) {
+    const neigh = spawnSync('ip', ['-n', ns, 'neigh', 'replace', address, 'lladdr', mac, 'dev', 'vx42', 'nud', 'permanent'], { encoding: 'utf8' });
+    expect(neigh.status, neigh.stderr).toBe(0);
+  }
   const ping = inNetns(lab.ns1, ['ping', '-c', '5', '-i', '0.2', '172.18.42.2']);
   expect(ping.status, ping.stderr).toBe(0);
   const send = inNetns(lab.ns1, ['python3', '-c',
