@@ -17,6 +17,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI } from '../helpers/cli.js';
 import { hasCommand, haveTshark, isRoot, liveCaptureAvailable, netnsWorks, requireOrSkip, run, tshark } from '../helpers/tools.js';
+import { nfdumpJson } from '../helpers/nfdump.js';
 import { startTwoHostLab, stopTwoHostLab, twoHostLab } from '../helpers/two-host-lab.js';
 
 const SERVERS = ['prometheus', 'nfcapd', 'nfdump'];
@@ -211,7 +212,7 @@ beforeAll(async () => {
   await stop(sniffer);
   await stop(nfcapd);
   const files = fs.readdirSync(flowDir).filter((f) => f.startsWith('nfcapd.'));
-  results.nfdump = files.flatMap((f) => JSON.parse(run('nfdump', ['-r', path.join(flowDir, f), '-o', 'json']) || '[]') as Record<string, unknown>[]);
+  results.nfdump = files.flatMap((f) => nfdumpJson(run('nfdump', ['-r', path.join(flowDir, f), '-o', 'json'])));
 }, 300_000);
 
 afterAll(async () => {

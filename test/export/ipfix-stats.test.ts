@@ -10,6 +10,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { FIXTURES, hasCommand, haveTshark, requireOrSkip, tshark } from '../helpers/tools.js';
+import { nfdumpJson } from '../helpers/nfdump.js';
 
 const FILE = path.join(FIXTURES, 'vxlan-lab-2vni.pcap');
 
@@ -67,7 +68,7 @@ describe('stats --ipfix, received by nfcapd', () => {
     }
     const records = fs.readdirSync(dir).filter((f) => f.startsWith('nfcapd.'))
       // nfdump writes local times: in UTC here.
-      .flatMap((f) => JSON.parse(spawnSync('nfdump', ['-r', path.join(dir, f), '-o', 'json'], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } }).stdout || '[]') as Record<string, unknown>[]);
+      .flatMap((f) => nfdumpJson(spawnSync('nfdump', ['-r', path.join(dir, f), '-o', 'json'], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } }).stdout));
     fs.rmSync(dir, { recursive: true, force: true });
     const got = new Map<string, { packets: number; first: number; last: number }>();
     for (const r of records) {
