@@ -1,7 +1,8 @@
 // The export options of `capture` and `stats`, defined without loading the
 // exporters: only a command line that names one loads them (exports.ts).
 
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
+import { positiveInteger, positiveNumber } from '../commands/option-values.js';
 
 export const DEFAULT_METRICS_TUNNELS = 200;
 
@@ -14,31 +15,20 @@ export interface ExportFlags {
   json?: boolean;
 }
 
-function tunnelLimit(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected a whole number of 1 or more.');
-  return Number(value);
-}
-
-function seconds(value: string): number {
-  const n = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value) || !(n > 0)) throw new InvalidArgumentError('expected a number of seconds greater than 0.');
-  return n;
-}
-
 const IPFIX_HELP = 'export one IPFIX record per inner flow over UDP to the collector at HOST:PORT (RFC 7011; see docs/export.md)';
 
 export function addCaptureExportOptions(command: Command): Command {
   return command
     .option('--metrics <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics while capturing (see docs/export.md)')
-    .option('--metrics-tunnels <n>', `tunnel directions with series of their own; the others are summed in type="other" (default ${DEFAULT_METRICS_TUNNELS})`, tunnelLimit)
+    .option('--metrics-tunnels <n>', `tunnel directions with series of their own; the others are summed in type="other" (default ${DEFAULT_METRICS_TUNNELS})`, positiveInteger)
     .option('--ipfix <host:port>', `${IPFIX_HELP}: active timeout 60 s, idle 15 s`)
-    .option('--interval <seconds>', 'with --json: print one stats object per interval, one per line', seconds);
+    .option('--interval <seconds>', 'with --json: print one stats object per interval, one per line', positiveNumber);
 }
 
 export function addStatsExportOptions(command: Command): Command {
   return command
     .option('--metrics-file <file>', 'write the Prometheus metrics of the file in the text format (for node_exporter\'s textfile collector)')
-    .option('--metrics-tunnels <n>', `tunnel directions with series of their own in --metrics-file (default ${DEFAULT_METRICS_TUNNELS})`, tunnelLimit)
+    .option('--metrics-tunnels <n>', `tunnel directions with series of their own in --metrics-file (default ${DEFAULT_METRICS_TUNNELS})`, positiveInteger)
     .option('--ipfix <host:port>', `${IPFIX_HELP}: each flow of the file once, with the capture's timestamps`);
 }
 
