@@ -83,13 +83,8 @@ function frames(file: string): Frame[] {
 
 beforeAll(() => {
   if (!isRoot || !haveLibpcap || !haveTshark || !netnsWorks()) return;
-  try {
-    startTwoHostLab(lab);
-    labUp = true;
-  } catch (err) {
-    stopTwoHostLab(lab);
-    throw err;
-  }
+  startTwoHostLab(lab);
+  labUp = true;
 });
 
 afterAll(() => {

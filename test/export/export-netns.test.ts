@@ -154,13 +154,8 @@ const results = {
 
 beforeAll(async () => {
   if (!isRoot || !haveLibpcap || !haveTshark || !haveServers || !netnsWorks()) return;
-  try {
-    startTwoHostLab(lab);
-    labUp = true;
-  } catch (err) {
-    stopTwoHostLab(lab);
-    throw err;
-  }
+  startTwoHostLab(lab);
+  labUp = true;
   const metricsPort = await freePort('tcp');
   const promPort = await freePort('tcp');
   const ipfixPort = await freePort('udp');

@@ -25,7 +25,17 @@ export function twoHostLab(prefix: string): TwoHostLab {
   };
 }
 
+/** Builds the lab; if a step fails, what was built is removed before the error goes on. */
 export function startTwoHostLab(lab: TwoHostLab): void {
+  try {
+    buildTwoHostLab(lab);
+  } catch (err) {
+    stopTwoHostLab(lab);
+    throw err;
+  }
+}
+
+function buildTwoHostLab(lab: TwoHostLab): void {
   const ip = (...args: string[]) => run('ip', args);
   const { ns1, ns2, veth1, veth2 } = lab;
   ip('netns', 'add', ns1);
