@@ -9,6 +9,9 @@ import { CaptureParser } from '../../src/sources/parser.js';
 import { CaptureError, type CaptureRecord } from '../../src/sources/record.js';
 import { FIXTURES, PEER_CAPTURES, capturesIn, havePeerCaptures, requireOrSkip } from '../helpers/tools.js';
 
+/** mulberry32 (scripts/seeded-random.mjs, as scripts/fuzz.mjs uses it), so sampled offsets are the same on every run. */
+export { seededRandom } from '../../scripts/seeded-random.mjs';
+
 export interface Unit {
   start: number;
   length: number;
@@ -105,18 +108,6 @@ export function loadCorpus(): CorpusFile[] {
 }
 
 export const PEER_CAPTURE_COUNT = capturesIn(PEER_CAPTURES).length;
-
-/** A small deterministic generator (mulberry32), so sampled offsets are the same on every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface ParseOutcome {
   records: Array<CorpusRecord & { caplen: number; interfaceId: number; sec: number; nsec: number; tsDigits: number }>;
