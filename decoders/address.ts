@@ -1,7 +1,7 @@
 // Addresses in text: their forms as tcpdump and tshark print them, and their
 // bytes read back from the text people write (filters, iproute2's output).
 
-import type { Layer } from './types.js';
+import type { IpLayer } from './layers.js';
 
 // A capture repeats a few thousand addresses millions of times, and building
 // their text was the largest cost of decoding; the same string object each
@@ -152,9 +152,9 @@ function ipv6Text(bytes: Uint8Array, offset: number): string {
  * is made here from the header's bytes. Undefined when the capture cut the
  * header before the address.
  */
-export function ipLayerAddress(bytes: Uint8Array, layer: Layer, which: 'src' | 'dst'): string | undefined {
+export function ipLayerAddress(bytes: Uint8Array, layer: IpLayer, which: 'src' | 'dst'): string | undefined {
   const text = layer[which];
-  if (text !== '') return typeof text === 'string' ? text : undefined;
+  if (text !== '') return text;
   if (layer.proto === 'ipv4') return formatIPv4(bytes, layer.offset + (which === 'src' ? 12 : 16));
   return formatIPv6(bytes, layer.offset + (which === 'src' ? 8 : 24));
 }

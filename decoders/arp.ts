@@ -15,20 +15,21 @@
 //   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 
 import { formatIPv4, formatMac } from './address.js';
-import type { DecodeContext, DecodeResult, Layer } from './types.js';
+import { carriedEthertype } from './layers.js';
+import type { ArpLayer, Layer } from './layers.js';
+import type { DecodeContext, DecodeResult } from './types.js';
 
 const FIXED_LENGTH = 8;
 const ETHERTYPE_IPV4 = 0x0800;
 const ETHERTYPE_RARP = 0x8035;
 
-/** The enclosing layer named RARP's ethertype (Ethernet and VLAN `type`, SLL and Geneve `protocol`, GRE `protocolType`). */
+/** The enclosing layer named RARP's ethertype. */
 function carriedAsRarp(prev: Layer | null): boolean {
-  if (prev === null) return false;
-  return (prev.type ?? prev.protocol ?? prev.protocolType) === ETHERTYPE_RARP;
+  return prev !== null && carriedEthertype(prev) === ETHERTYPE_RARP;
 }
 
 /** RARP layers say so; ARP layers are left as they were. */
-function marked(layer: Layer, reverse: boolean): Layer {
+function marked(layer: ArpLayer, reverse: boolean): ArpLayer {
   if (reverse) layer.reverse = true;
   return layer;
 }
@@ -38,7 +39,7 @@ export function decodeArp(bytes: Uint8Array, offset: number, end: number, ctx: D
   const reverse = carriedAsRarp(ctx.prev);
   if (captured < FIXED_LENGTH) {
     ctx.issue('truncated', `arp header needs ${FIXED_LENGTH} bytes, ${captured} captured`, FIXED_LENGTH, captured);
-    const layer: Layer = { proto: 'arp', offset, length: captured > 0 ? captured : 0 };
+    const layer: ArpLayer = { proto: 'arp', offset, length: captured > 0 ? captured : 0 };
     if (captured >= 2) layer.hardwareType = (bytes[offset] << 8) | bytes[offset + 1];
     if (captured >= 4) layer.protocolType = (bytes[offset + 2] << 8) | bytes[offset + 3];
     if (captured >= 5) layer.hardwareSize = bytes[offset + 4];

@@ -4,6 +4,7 @@
 
 import { APPLICATION_TABLES, RAW_IP_LINKTYPES, Registry, linktypeName, DECODERS } from './registry.js';
 import { completesAfterInnerOffload } from './checksum.js';
+import { hasChecksum, layerChecksum } from './layers.js';
 import type {
   Checksum, DecodeContext, IpContext, Issue, IssueKind, Layer, NextProtocol, Packet, ProtoName, Tunnel, TunnelType,
 } from './types.js';
@@ -40,7 +41,7 @@ function headerTunnel(proto: ProtoName): TunnelType | undefined {
   }
 }
 
-function greTunnelType(protocolType: unknown): TunnelType {
+function greTunnelType(protocolType: number | undefined): TunnelType {
   if (protocolType === 0x6558) return 'gretap';
   if (protocolType === 0x88be || protocolType === 0x22eb) return 'erspan';
   return 'gre';
@@ -61,15 +62,17 @@ function hexKey(key: number): string {
  */
 function settleLocalChecksumOffload(layers: Layer[], issues: Issue[], shownEnd: number): void {
   for (let i = 0; i < shownEnd; i++) {
-    const outer = layers[i].checksum;
+    const layer = layers[i];
+    if (!hasChecksum(layer)) continue;
+    const outer = layer.checksum;
     if (outer?.status !== 'bad') continue;
     const partial: Checksum[] = [];
     for (let j = i + 1; j < shownEnd; j++) {
-      const inner = layers[j].checksum;
+      const inner = layerChecksum(layers[j]);
       if (inner?.status === 'offload' && inner.reason === undefined) partial.push(inner);
     }
     if (!completesAfterInnerOffload(outer, partial)) continue;
-    layers[i].checksum = { ...outer, status: 'offload', reason: 'local-checksum-offload' };
+    layer.checksum = { ...outer, status: 'offload', reason: 'local-checksum-offload' };
     const at = issues.findIndex((issue) => issue.layer === i && issue.kind === 'bad-checksum');
     if (at >= 0) issues.splice(at, 1);
   }
@@ -221,18 +224,18 @@ export function dissect(bytes: Uint8Array, linktype: number, wireLength: number,
 
     if (tunnelType !== undefined) {
       let id: number | null = null;
-      if (proto === 'gre') {
+      if (layer.proto === 'gre') {
         tunnelType = greTunnelType(layer.protocolType);
-        id = typeof layer.key === 'number' ? layer.key : null;
-      } else if (typeof layer.vni === 'number') {
-        id = layer.vni;
+        id = layer.key ?? null;
+      } else if (layer.proto === 'vxlan' || layer.proto === 'vxlan-gpe' || layer.proto === 'geneve') {
+        id = layer.vni ?? null;
       }
       tunnels.push({ type: tunnelType, id, src: ctx.ip?.src ?? '', dst: ctx.ip?.dst ?? '', layer: ctx.current });
     } else if (proto === 'erspan' && !ctx.quoted && tunnels.length > 0) {
       // The ERSPAN session id names the tunnel its GRE header opened.
       const tunnel = tunnels[tunnels.length - 1];
       if (tunnel.type === 'erspan' && tunnel.layer === ctx.current - 1) {
-        tunnel.id = typeof layer.sessionId === 'number' ? layer.sessionId : null;
+        tunnel.id = layer.proto === 'erspan' && layer.sessionId !== undefined ? layer.sessionId : null;
       }
     }
 

@@ -31,21 +31,13 @@
 //  |                  Platform Specific Info                       |
 //  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 
-import type { DecodeContext, DecodeResult, Layer } from './types.js';
+import type { DecodeContext, DecodeResult } from './types.js';
+import type { ErspanLayer, PlatformSubheader } from './layers.js';
 import { ETHERNET_NEXT } from './next.js';
 
 const ERSPAN_TYPE_I_II = 0x88be;
 
-/** The optional platform specific subheader of type III, its 58 bits of information in two numbers. */
-export interface PlatformSubheader {
-  platformId: number;
-  /** The 26 bits after the platform ID in the first word. */
-  infoHigh: number;
-  /** The second word. */
-  infoLow: number;
-}
-
-function truncated(layer: Layer, ctx: DecodeContext, needed: number, captured: number): DecodeResult {
+function truncated(layer: ErspanLayer, ctx: DecodeContext, needed: number, captured: number): DecodeResult {
   ctx.issue('truncated', `ERSPAN header needs ${needed} bytes, ${captured} captured`, needed, captured);
   layer.length = captured;
   return { layer, next: null };
@@ -60,7 +52,7 @@ export function decodeErspan(bytes: Uint8Array, offset: number, end: number, ctx
   }
 
   const captured = end - offset;
-  const layer: Layer = { proto: 'erspan', offset, length: 8 };
+  const layer: ErspanLayer = { proto: 'erspan', offset, length: 8 };
   if (captured < 4) return truncated(layer, ctx, 8, captured < 0 ? 0 : captured);
 
   const version = bytes[offset] >> 4;

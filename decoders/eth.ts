@@ -15,7 +15,8 @@
 //   +-+-+-+-+-+-+-+-+
 
 import { formatMac } from './address.js';
-import type { DecodeContext, DecodeResult, Layer } from './types.js';
+import type { DecodeContext, DecodeResult } from './types.js';
+import type { EthLayer } from './layers.js';
 import { ethertypeNext } from './next.js';
 
 const HEADER_LENGTH = 14;
@@ -31,7 +32,7 @@ export function decodeEthernet(bytes: Uint8Array, offset: number, end: number, c
   const captured = end - offset;
   if (captured < HEADER_LENGTH) {
     ctx.issue('truncated', `eth header needs ${HEADER_LENGTH} bytes, ${captured} captured`, HEADER_LENGTH, captured);
-    const layer: Layer = { proto: 'eth', offset, length: captured > 0 ? captured : 0 };
+    const layer: EthLayer = { proto: 'eth', offset, length: captured > 0 ? captured : 0 };
     if (captured >= 6) layer.dst = formatMac(bytes, offset);
     if (captured >= 12) layer.src = formatMac(bytes, offset + 6);
     return { layer, next: null };
@@ -53,11 +54,11 @@ export function decodeEthernet(bytes: Uint8Array, offset: number, end: number, c
   const dataEnd = offset + HEADER_LENGTH + type;
   const payloadEnd = dataEnd < end ? dataEnd : end;
   if (payloadEnd - (offset + HEADER_LENGTH) < LLC_LENGTH) {
-    const layer: Layer = { proto: 'eth', offset, length: HEADER_LENGTH, dst, src, payloadLength: type };
+    const layer: EthLayer = { proto: 'eth', offset, length: HEADER_LENGTH, dst, src, payloadLength: type };
     return dataEnd < end ? { layer, payloadEnd: dataEnd, next: null } : { layer, next: null };
   }
   const p = offset + HEADER_LENGTH;
-  const layer: Layer = {
+  const layer: EthLayer = {
     proto: 'eth', offset, length: HEADER_LENGTH + LLC_LENGTH, dst, src, payloadLength: type,
     llc: { dsap: bytes[p], ssap: bytes[p + 1], control: bytes[p + 2] },
   };

@@ -23,24 +23,16 @@
 //  |                                                               |
 //  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 
-import type { DecodeContext, DecodeResult, Layer } from './types.js';
+import type { DecodeContext, DecodeResult } from './types.js';
+import type { GeneveLayer, GeneveOption } from './layers.js';
 import { ethertypeNext } from './next.js';
 
 const FIXED_LENGTH = 8;
 const OPTION_HEADER_LENGTH = 4;
 
-export interface GeneveOption {
-  class: number;
-  /** The whole Type byte; its high bit is the critical bit. */
-  type: number;
-  critical: boolean;
-  /** Bytes of option data, excluding the 4-byte option header. */
-  length: number;
-}
-
 export function decodeGeneve(bytes: Uint8Array, offset: number, end: number, ctx: DecodeContext): DecodeResult {
   const captured = end - offset;
-  const layer: Layer = { proto: 'geneve', offset, length: FIXED_LENGTH };
+  const layer: GeneveLayer = { proto: 'geneve', offset, length: FIXED_LENGTH };
   if (captured >= 2) {
     layer.version = bytes[offset] >> 6;
     // Section 3.4: Opt Len counts 4-byte multiples, excluding the fixed header.

@@ -39,14 +39,8 @@
 //  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 
 import { shortReason, unverified, verifyPlain } from './checksum.js';
-import type { Checksum, DecodeContext, DecodeResult, Layer } from './types.js';
-
-/** A Source Route Entry of RFC 1701 section 2.2 (the null SRE that ends the list is not kept). */
-export interface SourceRouteEntry {
-  addressFamily: number;
-  sreOffset: number;
-  sreLength: number;
-}
+import type { Checksum, DecodeContext, DecodeResult } from './types.js';
+import type { GreLayer, SourceRouteEntry } from './layers.js';
 
 // Every SRE takes at least 4 bytes, so the bytes bound the walk already; this
 // keeps a hostile list from growing the layer without limit.
@@ -54,7 +48,7 @@ const MAX_SOURCE_ROUTE_ENTRIES = 16;
 
 const PPTP_PROTOCOL_TYPE = 0x880b;
 
-function truncated(layer: Layer, ctx: DecodeContext, needed: number, captured: number): DecodeResult {
+function truncated(layer: GreLayer, ctx: DecodeContext, needed: number, captured: number): DecodeResult {
   ctx.issue('truncated', `GRE header needs ${needed} bytes, ${captured} captured`, needed, captured);
   layer.length = captured;
   return { layer, next: null };
@@ -83,7 +77,7 @@ function greChecksum(bytes: Uint8Array, offset: number, end: number, ctx: Decode
 
 export function decodeGre(bytes: Uint8Array, offset: number, end: number, ctx: DecodeContext): DecodeResult {
   const captured = end - offset;
-  const layer: Layer = { proto: 'gre', offset, length: 4 };
+  const layer: GreLayer = { proto: 'gre', offset, length: 4 };
   if (captured < 2) return truncated(layer, ctx, 4, captured < 0 ? 0 : captured);
 
   const flags = bytes[offset];

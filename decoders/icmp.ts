@@ -13,7 +13,8 @@
 //  |      Internet Header + 64 bits of Original Data Datagram      |  errors
 //  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 
-import type { DecodeContext, DecodeResult, Layer } from './types.js';
+import type { DecodeContext, DecodeResult } from './types.js';
+import type { IcmpLayer } from './layers.js';
 import { checkPlain } from './checksum.js';
 import { formatIPv4 } from './address.js';
 
@@ -32,7 +33,7 @@ const FRAGMENTATION_NEEDED = 4;
 
 export function decodeIcmp(bytes: Uint8Array, offset: number, end: number, ctx: DecodeContext): DecodeResult {
   const available = end - offset;
-  const layer: Layer = { proto: 'icmp', offset, length: available < HEADER_LENGTH ? available : HEADER_LENGTH };
+  const layer: IcmpLayer = { proto: 'icmp', offset, length: available < HEADER_LENGTH ? available : HEADER_LENGTH };
   if (available >= 1) layer.type = bytes[offset];
   if (available >= 2) layer.code = bytes[offset + 1];
   // The checksum covers the whole ICMP message (RFC 792), without a pseudo-header.

@@ -16,7 +16,8 @@
 // Neighbor Solicitation and Advertisement (RFC 4861 sections 4.3, 4.4) follow
 // the first 8 bytes with the 16-byte Target Address.
 
-import type { DecodeContext, DecodeResult, Layer } from './types.js';
+import type { DecodeContext, DecodeResult } from './types.js';
+import type { Icmpv6Layer } from './layers.js';
 import { checkTransport } from './checksum.js';
 import { formatIPv6 } from './address.js';
 
@@ -35,7 +36,7 @@ const NEIGHBOR_ADVERTISEMENT = 136;
 
 export function decodeIcmpv6(bytes: Uint8Array, offset: number, end: number, ctx: DecodeContext): DecodeResult {
   const available = end - offset;
-  const layer: Layer = { proto: 'icmpv6', offset, length: available < HEADER_LENGTH ? available : HEADER_LENGTH };
+  const layer: Icmpv6Layer = { proto: 'icmpv6', offset, length: available < HEADER_LENGTH ? available : HEADER_LENGTH };
   if (available >= 1) layer.type = bytes[offset];
   if (available >= 2) layer.code = bytes[offset + 1];
   // The checksum covers the message and the IPv6 pseudo-header (RFC 4443 section 2.3).

@@ -78,13 +78,6 @@ export interface FragmentFields {
   more: boolean;
 }
 
-interface Ipv6FragmentExtension {
-  type: string;
-  fragmentOffset?: number;
-  mf?: boolean;
-  id?: number;
-}
-
 /**
  * The fragment fields of an IPv4 or IPv6 layer that is a fragment, or null:
  * an IPv6 atomic fragment (offset 0, no more fragments; RFC 6946) is a whole
@@ -92,18 +85,20 @@ interface Ipv6FragmentExtension {
  */
 export function ipFragment(layer: Layer): FragmentFields | null {
   if (layer.proto === 'ipv4') {
-    const offset = layer.fragmentOffset as number | undefined;
-    if (offset === undefined || (offset === 0 && layer.mf !== true)) return null;
-    return { id: layer.id as number, offset, more: layer.mf === true };
+    const offset = layer.fragmentOffset;
+    // The partial decode sets Identification before the fragment field.
+    if (offset === undefined || layer.id === undefined || (offset === 0 && layer.mf !== true)) return null;
+    return { id: layer.id, offset, more: layer.mf === true };
   }
   if (layer.proto !== 'ipv6') return null;
-  const extensions = layer.extensions as Ipv6FragmentExtension[] | undefined;
+  const extensions = layer.extensions;
   if (extensions === undefined) return null;
   for (let i = 0; i < extensions.length; i++) {
     const e = extensions[i];
-    if (e.type !== 'fragment' || e.id === undefined) continue;
+    // The decoder sets id, fragmentOffset and mf of a Fragment header together.
+    if (e.type !== 'fragment' || e.id === undefined || e.fragmentOffset === undefined) continue;
     if (e.fragmentOffset === 0 && e.mf !== true) return null;
-    return { id: e.id, offset: e.fragmentOffset as number, more: e.mf === true };
+    return { id: e.id, offset: e.fragmentOffset, more: e.mf === true };
   }
   return null;
 }

@@ -20,15 +20,12 @@
 
 import { formatIPv4, hex16 } from './address.js';
 import { unverified, verifyPlain } from './checksum.js';
-import type { Checksum, DecodeContext, DecodeResult, IpContext, Layer } from './types.js';
+import type { Checksum, DecodeContext, DecodeResult, IpContext } from './types.js';
+import type { IPv4Layer, IPv4Option } from './layers.js';
 import { ipprotoNext } from './next.js';
 import { framedBytes, lengthBeyondCapture } from './ip-common.js';
 
 const MIN_HEADER_LENGTH = 20;
-interface IPv4Option {
-  type: number;
-  length: number;
-}
 
 /**
  * RFC 791 section 3.1 "Options": type 0 (End of Option List) ends the list,
@@ -72,7 +69,7 @@ function walkOptions(bytes: Uint8Array, start: number, headerEnd: number, captur
 
 /** What a header cut short by the capture still tells. */
 function decodePartial(bytes: Uint8Array, offset: number, captured: number, ctx: DecodeContext): DecodeResult {
-  const layer: Layer = { proto: 'ipv4', offset, length: captured > 0 ? captured : 0 };
+  const layer: IPv4Layer = { proto: 'ipv4', offset, length: captured > 0 ? captured : 0 };
   let needed = MIN_HEADER_LENGTH;
   if (captured >= 1) {
     const headerLength = (bytes[offset] & 0x0f) << 2;
@@ -146,7 +143,7 @@ export function decodeIPv4(bytes: Uint8Array, offset: number, end: number, ctx: 
 
   if (captured < headerLength) {
     ctx.issue('truncated', `ipv4 header needs ${headerLength} bytes, ${captured} captured`, headerLength, captured);
-    const layer: Layer = {
+    const layer: IPv4Layer = {
       proto: 'ipv4', offset, length: headerLength, version, headerLength, dscp, ecn, totalLength, id, df, mf,
       fragmentOffset, ttl, protocol, checksum: unverified(checksumValue, ctx.verify ? 'snaplen' : 'disabled'), src, dst,
     };
@@ -195,7 +192,7 @@ export function decodeIPv4(bytes: Uint8Array, offset: number, end: number, ctx: 
     }
   }
 
-  const layer: Layer = {
+  const layer: IPv4Layer = {
     proto: 'ipv4', offset, length: headerLength, version, headerLength, dscp, ecn, totalLength, id, df, mf,
     fragmentOffset, ttl, protocol, checksum, src, dst,
   };

@@ -38,7 +38,8 @@
 //   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 
 import { formatIPv6 } from './address.js';
-import type { DecodeContext, DecodeResult, IpContext, Layer } from './types.js';
+import type { DecodeContext, DecodeResult, IpContext } from './types.js';
+import type { IPv6Layer, Ipv6Extension, Ipv6ExtensionType } from './layers.js';
 import { ipprotoNext } from './next.js';
 import { framedBytes, lengthBeyondCapture } from './ip-common.js';
 
@@ -63,25 +64,7 @@ const HOME_ADDRESS = 0xc9;
 /** Routing types whose data is a list of full addresses, the final destination last (RFC 5095's type 0, RFC 6275's type 2). */
 const ADDRESS_LIST_ROUTING = new Set([0, 2]);
 
-type ExtensionType = 'hop-by-hop' | 'routing' | 'fragment' | 'destination';
-
-interface Extension {
-  type: ExtensionType;
-  nextHeader: number;
-  length: number;
-  fragmentOffset?: number;
-  mf?: boolean;
-  id?: number;
-  jumboPayloadLength?: number;
-  routingType?: number;
-  segmentsLeft?: number;
-  /** The address the transport pseudo-header takes as destination (RFC 8200 section 8.1). */
-  finalDestination?: string;
-  /** The Home Address option's address, the pseudo-header's source (RFC 6275 section 6.3). */
-  homeAddress?: string;
-}
-
-function extensionType(nextHeader: number): ExtensionType | null {
+function extensionType(nextHeader: number): Ipv6ExtensionType | null {
   switch (nextHeader) {
     case HOP_BY_HOP: return 'hop-by-hop';
     case ROUTING: return 'routing';
@@ -130,7 +113,7 @@ function finalDestination(bytes: Uint8Array, p: number, length: number): number 
 
 /** What a header cut short by the capture still tells. */
 function decodePartial(bytes: Uint8Array, offset: number, captured: number, ctx: DecodeContext): DecodeResult {
-  const layer: Layer = { proto: 'ipv6', offset, length: captured > 0 ? captured : 0 };
+  const layer: IPv6Layer = { proto: 'ipv6', offset, length: captured > 0 ? captured : 0 };
   if (captured >= 1) layer.version = bytes[offset] >> 4;
   if (captured >= 2) layer.trafficClass = ((bytes[offset] & 0x0f) << 4) | (bytes[offset + 1] >> 4);
   if (captured >= 4) layer.flowLabel = ((bytes[offset + 1] & 0x0f) << 16) | (bytes[offset + 2] << 8) | bytes[offset + 3];
@@ -168,7 +151,7 @@ export function decodeIPv6(bytes: Uint8Array, offset: number, end: number, ctx: 
   }
 
   // Walk the extension headers to the upper layer (RFC 8200 section 4.1 order).
-  let extensions: Extension[] | null = null;
+  let extensions: Ipv6Extension[] | null = null;
   let protocol = nextHeader;
   let p = offset + FIXED_LENGTH;
   let stopped = false;
@@ -198,7 +181,7 @@ export function decodeIPv6(bytes: Uint8Array, offset: number, end: number, ctx: 
       break;
     }
     const length = protocol === FRAGMENT ? MIN_EXTENSION_LENGTH : (bytes[p + 1] + 1) * 8;
-    const extension: Extension = { type, nextHeader: bytes[p], length };
+    const extension: Ipv6Extension = { type, nextHeader: bytes[p], length };
     if (extensions === null) extensions = [];
     extensions.push(extension);
     if (left < length) {
@@ -289,7 +272,7 @@ export function decodeIPv6(bytes: Uint8Array, offset: number, end: number, ctx: 
     payloadEnd = offset + FIXED_LENGTH + payloadLength;
   }
 
-  const layer: Layer = {
+  const layer: IPv6Layer = {
     proto: 'ipv6', offset, length: headerLength, version, trafficClass, flowLabel, payloadLength, nextHeader,
     hopLimit, src, dst,
   };

@@ -12,12 +12,13 @@
 //  | 8/16 bits|      *      |    *    |
 //  +----------+-------------+---------+
 
-import type { DecodeContext, DecodeResult, Layer } from './types.js';
+import type { DecodeContext, DecodeResult } from './types.js';
+import type { PppLayer } from './layers.js';
 
 const ALL_STATIONS = 0xff;
 const UNNUMBERED_INFORMATION = 0x03;
 
-function truncated(layer: Layer, ctx: DecodeContext, needed: number, captured: number): DecodeResult {
+function truncated(layer: PppLayer, ctx: DecodeContext, needed: number, captured: number): DecodeResult {
   ctx.issue('truncated', `PPP header needs ${needed} bytes, ${captured} captured`, needed, captured);
   layer.length = captured;
   return { layer, next: null };
@@ -25,7 +26,7 @@ function truncated(layer: Layer, ctx: DecodeContext, needed: number, captured: n
 
 export function decodePpp(bytes: Uint8Array, offset: number, end: number, ctx: DecodeContext): DecodeResult {
   const captured = end - offset;
-  const layer: Layer = { proto: 'ppp', offset, length: 0 };
+  const layer: PppLayer = { proto: 'ppp', offset, length: 0 };
   if (captured < 1) return truncated(layer, ctx, 1, captured < 0 ? 0 : captured);
 
   let pos = offset;

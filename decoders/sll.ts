@@ -14,7 +14,8 @@
 //   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 
 import { formatMac } from './address.js';
-import type { DecodeContext, DecodeResult, Layer, NextProtocol } from './types.js';
+import type { DecodeContext, DecodeResult, NextProtocol } from './types.js';
+import type { SllLayer } from './layers.js';
 
 const HEADER_LENGTH = 16;
 /** The address field holds at most 8 octets; longer addresses are cut to 8. */
@@ -55,7 +56,7 @@ export function decodeSll(bytes: Uint8Array, offset: number, end: number, ctx: D
   const captured = end - offset;
   if (captured < HEADER_LENGTH) {
     ctx.issue('truncated', `sll header needs ${HEADER_LENGTH} bytes, ${captured} captured`, HEADER_LENGTH, captured);
-    const layer: Layer = { proto: 'sll', offset, length: captured > 0 ? captured : 0 };
+    const layer: SllLayer = { proto: 'sll', offset, length: captured > 0 ? captured : 0 };
     if (captured >= 2) layer.packetType = (bytes[offset] << 8) | bytes[offset + 1];
     if (captured >= 4) layer.arphrd = (bytes[offset + 2] << 8) | bytes[offset + 3];
     if (captured >= 6) {

@@ -16,7 +16,8 @@
 //   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 
 import { linkAddress, nextOf } from './sll.js';
-import type { DecodeContext, DecodeResult, Layer } from './types.js';
+import type { DecodeContext, DecodeResult } from './types.js';
+import type { Sll2Layer } from './layers.js';
 
 const HEADER_LENGTH = 20;
 
@@ -24,7 +25,7 @@ export function decodeSll2(bytes: Uint8Array, offset: number, end: number, ctx: 
   const captured = end - offset;
   if (captured < HEADER_LENGTH) {
     ctx.issue('truncated', `sll2 header needs ${HEADER_LENGTH} bytes, ${captured} captured`, HEADER_LENGTH, captured);
-    const layer: Layer = { proto: 'sll2', offset, length: captured > 0 ? captured : 0 };
+    const layer: Sll2Layer = { proto: 'sll2', offset, length: captured > 0 ? captured : 0 };
     if (captured >= 2) layer.protocol = (bytes[offset] << 8) | bytes[offset + 1];
     if (captured >= 8) {
       layer.ifindex = ((bytes[offset + 4] << 24) | (bytes[offset + 5] << 16) | (bytes[offset + 6] << 8) | bytes[offset + 7]) >>> 0;

@@ -20,7 +20,8 @@
 //  |                             data                              |
 //  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 
-import type { DecodeContext, DecodeResult, Layer } from './types.js';
+import type { DecodeContext, DecodeResult } from './types.js';
+import type { TcpLayer, TcpOption } from './layers.js';
 import { checkTransport } from './checksum.js';
 
 const MIN_HEADER_LENGTH = 20;
@@ -34,16 +35,6 @@ const WINDOW_SCALE = 3;
 const SACK_PERMITTED = 4;
 const SACK = 5;
 const TIMESTAMPS = 8;
-
-export interface TcpOption {
-  kind: number;
-  length: number;
-  mss?: number;
-  windowScale?: number;
-  sackPermitted?: boolean;
-  sack?: [number, number][];
-  timestamp?: { value: number; echo: number };
-}
 
 function u32(bytes: Uint8Array, i: number): number {
   return ((bytes[i] << 24) | (bytes[i + 1] << 16) | (bytes[i + 2] << 8) | bytes[i + 3]) >>> 0;
@@ -140,7 +131,7 @@ export function decodeTcp(bytes: Uint8Array, offset: number, end: number, ctx: D
 
   if (headerLength < MIN_HEADER_LENGTH) {
     ctx.issue('malformed', `tcp header length ${headerLength} is less than ${MIN_HEADER_LENGTH}`);
-    const layer: Layer = {
+    const layer: TcpLayer = {
       proto: 'tcp', offset, length: MIN_HEADER_LENGTH, srcPort, dstPort, seq, ack, headerLength, flags, window, checksum, urgentPointer,
     };
     return { layer, next: null };
@@ -156,7 +147,7 @@ export function decodeTcp(bytes: Uint8Array, offset: number, end: number, ctx: D
   }
   const payloadLength = segment > headerLength ? segment - headerLength : 0;
   // One literal per set of fields, in the order they print: a layer never changes shape after it is made.
-  let layer: Layer;
+  let layer: TcpLayer;
   if (options !== null && options.length > 0) {
     layer = mss >= 0
       ? {
@@ -191,7 +182,7 @@ export function decodeTcp(bytes: Uint8Array, offset: number, end: number, ctx: D
  * first 8 bytes (RFC 792): the fields that are there.
  */
 function decodePartial(bytes: Uint8Array, offset: number, available: number, ctx: DecodeContext): DecodeResult {
-  const layer: Layer = { proto: 'tcp', offset, length: available };
+  const layer: TcpLayer = { proto: 'tcp', offset, length: available };
   if (available >= 2) layer.srcPort = (bytes[offset] << 8) | bytes[offset + 1];
   if (available >= 4) layer.dstPort = (bytes[offset + 2] << 8) | bytes[offset + 3];
   if (available >= 8) layer.seq = u32(bytes, offset + 4);

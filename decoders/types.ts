@@ -65,18 +65,9 @@ export interface Checksum {
   reason?: string;
 }
 
-/**
- * A decoded layer: a plain object. `offset` and `length` locate its header in
- * the record's bytes; every other property is a protocol field named in the
- * protocol's own words, camelCase.
- */
-export interface Layer {
-  proto: ProtoName;
-  offset: number;
-  length: number;
-  checksum?: Checksum;
-  [field: string]: unknown;
-}
+/** A decoded layer: one interface per protocol, told apart by `proto` (see layers.ts). */
+export type { Layer, LayerOf, IpLayer } from './layers.js';
+import type { Layer } from './layers.js';
 
 export type TunnelType =
   | 'vxlan' | 'vxlan-gpe' | 'geneve' | 'gre' | 'gretap' | 'erspan'

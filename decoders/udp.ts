@@ -15,7 +15,8 @@
 // The layer's `length` is the RFC's Length field: the datagram, header and
 // data, in octets. The data starts after the 8-byte header (payloadOffset).
 
-import type { DecodeContext, DecodeResult, Layer } from './types.js';
+import type { DecodeContext, DecodeResult } from './types.js';
+import type { UdpLayer } from './layers.js';
 import { checkTransport, unverified } from './checksum.js';
 
 const HEADER_LENGTH = 8;
@@ -31,7 +32,7 @@ const RFC6935_TUNNEL_PORTS = new Set([4789, 8472, 4790, 6081]);
 export function decodeUdp(bytes: Uint8Array, offset: number, end: number, ctx: DecodeContext): DecodeResult {
   const available = end - offset;
   if (available < HEADER_LENGTH) {
-    const layer: Layer = { proto: 'udp', offset, length: available };
+    const layer: UdpLayer = { proto: 'udp', offset, length: available };
     if (available >= 2) layer.srcPort = (bytes[offset] << 8) | bytes[offset + 1];
     if (available >= 4) layer.dstPort = (bytes[offset + 2] << 8) | bytes[offset + 3];
     if (available >= 6) layer.length = (bytes[offset + 4] << 8) | bytes[offset + 5];
@@ -75,7 +76,7 @@ export function decodeUdp(bytes: Uint8Array, offset: number, end: number, ctx: D
     checksum = checkTransport(bytes, offset, end, offset + 6, ctx, 'udp', PROTOCOL_UDP, segmentLength);
   }
 
-  const layer: Layer = { proto: 'udp', offset, srcPort, dstPort, length, checksum };
+  const layer: UdpLayer = { proto: 'udp', offset, srcPort, dstPort, length, checksum };
   const result: DecodeResult = {
     layer,
     payloadOffset: offset + HEADER_LENGTH,

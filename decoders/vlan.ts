@@ -9,7 +9,8 @@
 //   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 //    PCP: Priority Code Point, D: Drop Eligible Indicator, VID: VLAN Identifier
 
-import type { DecodeContext, DecodeResult, Layer } from './types.js';
+import type { DecodeContext, DecodeResult } from './types.js';
+import type { VlanLayer } from './layers.js';
 import { ethertypeNext } from './next.js';
 
 const HEADER_LENGTH = 4;
@@ -18,7 +19,7 @@ export function decodeVlan(bytes: Uint8Array, offset: number, end: number, ctx: 
   const captured = end - offset;
   if (captured < HEADER_LENGTH) {
     ctx.issue('truncated', `vlan header needs ${HEADER_LENGTH} bytes, ${captured} captured`, HEADER_LENGTH, captured);
-    const layer: Layer = { proto: 'vlan', offset, length: captured > 0 ? captured : 0 };
+    const layer: VlanLayer = { proto: 'vlan', offset, length: captured > 0 ? captured : 0 };
     if (captured >= 2) {
       layer.pcp = bytes[offset] >> 5;
       layer.dei = (bytes[offset] & 0x10) !== 0;

@@ -9,14 +9,15 @@
 //  |                VXLAN Network Identifier (VNI) |   Reserved    |
 //  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 
-import type { DecodeContext, DecodeResult, Layer } from './types.js';
+import type { DecodeContext, DecodeResult } from './types.js';
+import type { VxlanGpeLayer } from './layers.js';
 
 const HEADER_LENGTH = 8;
 const FLAG_O = 0x01;
 
 export function decodeVxlanGpe(bytes: Uint8Array, offset: number, end: number, ctx: DecodeContext): DecodeResult {
   const captured = end - offset;
-  const layer: Layer = { proto: 'vxlan-gpe', offset, length: HEADER_LENGTH };
+  const layer: VxlanGpeLayer = { proto: 'vxlan-gpe', offset, length: HEADER_LENGTH };
   if (captured >= 1) {
     const flags = bytes[offset];
     layer.flags = flags;
@@ -34,7 +35,7 @@ export function decodeVxlanGpe(bytes: Uint8Array, offset: number, end: number, c
   if (layer.version !== 0) {
     // The draft's version bits: 0 is the only version, and a receiver drops
     // packets of a version it does not support.
-    ctx.issue('malformed', `VXLAN-GPE version ${layer.version as number} is not 0`);
+    ctx.issue('malformed', `VXLAN-GPE version ${layer.version} is not 0`);
     return { layer, next: null };
   }
   return { layer, next: { table: 'gpe', key: bytes[offset + 3] } };

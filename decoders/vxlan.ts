@@ -9,7 +9,8 @@
 //  |                VXLAN Network Identifier (VNI) |   Reserved    |
 //  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 
-import type { DecodeContext, DecodeResult, Layer } from './types.js';
+import type { DecodeContext, DecodeResult } from './types.js';
+import type { VxlanLayer } from './layers.js';
 import { ETHERNET_NEXT } from './next.js';
 
 const HEADER_LENGTH = 8;
@@ -17,7 +18,7 @@ const FLAG_I = 0x08;
 
 export function decodeVxlan(bytes: Uint8Array, offset: number, end: number, ctx: DecodeContext): DecodeResult {
   const captured = end - offset;
-  const layer: Layer = { proto: 'vxlan', offset, length: HEADER_LENGTH };
+  const layer: VxlanLayer = { proto: 'vxlan', offset, length: HEADER_LENGTH };
   if (captured >= 1) {
     layer.flags = bytes[offset];
     layer.vniValid = (bytes[offset] & FLAG_I) !== 0;

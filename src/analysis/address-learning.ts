@@ -4,7 +4,7 @@
 // number in `macs`), so that most packets only add to that address's count.
 
 import { ipLayerAddress } from '../../decoders/address.js';
-import type { Layer } from '../../decoders/types.js';
+import type { ArpLayer, EthLayer, IpLayer } from '../../decoders/layers.js';
 import { MacEntry, macBucket, type TunnelEntry, type VniEntry } from './entries.js';
 import type { FlowStore } from './flow-store.js';
 import { MAC_TEXT_END, macText } from './packet-layers.js';
@@ -25,7 +25,7 @@ export class AddressLearning {
    * sent from, read from `from`, the frame's ARP or IP layer) in the tunnel's
    * VNI, for flow `f` of `store` (-1: the tunnel's flows are full).
    */
-  learn(entry: TunnelEntry, store: FlowStore, f: number, bytes: Uint8Array, eth: Layer, from: Layer | null): void {
+  learn(entry: TunnelEntry, store: FlowStore, f: number, bytes: Uint8Array, eth: EthLayer, from: ArpLayer | IpLayer | null): void {
     if (eth.length < MAC_TEXT_END) return;
     const s = eth.offset + 6;
     const high = (bytes[s] << 8) | bytes[s + 1];
@@ -57,7 +57,7 @@ export class AddressLearning {
     // Once an address has its fill of IP addresses, no more are read (a scan sends from a new one each packet).
     if (from === null || learned.ips.length >= IPS_PER_MAC) return;
     const ip = from.proto === 'arp' ? from.senderIp : ipLayerAddress(bytes, from, 'src');
-    if (typeof ip === 'string' && ip !== learned.lastIp) {
+    if (ip !== undefined && ip !== learned.lastIp) {
       if (!learned.ips.includes(ip)) learned.ips = learned.ips.concat(ip);
       learned.lastIp = ip;
     }

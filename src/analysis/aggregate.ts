@@ -5,6 +5,8 @@
 // `stats --json` shape, as often as a live view wants it.
 
 import { ipLayerAddress, parseIPv6 } from '../../decoders/address.js';
+import { layerChecksum } from '../../decoders/layers.js';
+import type { ArpLayer, EthLayer, IpLayer } from '../../decoders/layers.js';
 import type { Layer, Packet, TunnelType } from '../../decoders/types.js';
 import type { CaptureRecord } from '../sources/record.js';
 import {
@@ -168,18 +170,21 @@ export class StatsAggregator implements AggregateView {
     countVerdicts(this.checksums, this.verdicts, this.verdictCount);
 
     let outerIp = -1;
+    let outer: IpLayer | null = null;
     for (let i = 0; i < shownEnd; i++) {
-      if (isIp(layers[i])) {
+      const layer = layers[i];
+      if (isIp(layer)) {
         outerIp = i;
+        outer = layer;
         break;
       }
     }
 
     if (tunnels.length === 0) {
-      if (outerIp >= 0 && fragmentState(layers[outerIp]) === LATER_FRAGMENT_STATE) {
-        const owner = this.fragments.ownerOf(record.bytes, layers[outerIp]);
+      if (outer !== null && fragmentState(outer) === LATER_FRAGMENT_STATE) {
+        const owner = this.fragments.ownerOf(record.bytes, outer);
         if (owner !== null) {
-          this.addFragmentTail(owner, record, layers[outerIp]);
+          this.addFragmentTail(owner, record, outer);
           if (this.observer !== null) this.observer.counted(n, owner, null);
           return;
         }
@@ -187,7 +192,7 @@ export class StatsAggregator implements AggregateView {
           this.orphans.push({
             record: { ...record, bytes: record.bytes.slice() }, layers, shownEnd, outerIp, superPacket,
             verdicts: Array.from(this.verdicts.subarray(0, this.verdictCount)), order: this.orders.value,
-            keyedInPart: this.fragments.keyed(record.bytes, layers[outerIp]),
+            keyedInPart: this.fragments.keyed(record.bytes, outer),
           });
           this.orders.value += 2;
           return;
@@ -202,13 +207,16 @@ export class StatsAggregator implements AggregateView {
     for (let k = 0; k < tunnels.length; k++) {
       const tunnel = tunnels[k];
       let carrier = -1;
+      let carrierLayer: IpLayer | null = null;
       for (let i = tunnel.layer - 1; i >= 0; i--) {
-        if (isIp(layers[i])) {
+        const layer = layers[i];
+        if (isIp(layer)) {
           carrier = i;
+          carrierLayer = layer;
           break;
         }
       }
-      const entry = this.table.entry(tunnel, record.bytes, carrier < 0 ? null : layers[carrier]);
+      const entry = this.table.entry(tunnel, record.bytes, carrierLayer);
       const inner = this.innerLayers[k];
       let innerStart = inner < layers.length
         ? layers[inner].offset
@@ -218,7 +226,7 @@ export class StatsAggregator implements AggregateView {
       entry.addChecksums(this.verdicts, this.verdictCount);
       if (anyBad) countInnerBad(entry, layers, inner, shownEnd);
 
-      if (carrier >= 0) this.countCarrier(entry, record.bytes, layers[carrier], true);
+      if (carrierLayer !== null) this.countCarrier(entry, record.bytes, carrierLayer, true);
 
       if (tunnel.type === 'vxlan') countVxlan(entry, layers, tunnel);
       const segmentEnd = k + 1 < tunnels.length ? tunnels[k + 1].layer : shownEnd;
@@ -238,7 +246,8 @@ export class StatsAggregator implements AggregateView {
     entry.touch(record.sec, record.nsec);
     if (len > entry.maxOuterLength) entry.maxOuterLength = len;
     entry.addChecksums(this.verdicts, this.verdictCount);
-    if (outerIp >= 0) this.countCarrier(entry, record.bytes, layers[outerIp], false);
+    const outer = outerIp >= 0 ? layers[outerIp] : null;
+    if (outer !== null && isIp(outer)) this.countCarrier(entry, record.bytes, outer, false);
     return this.scanSegment(entry, record, layers, 0, shownEnd, -1, -1, superPacket);
   }
 
@@ -335,7 +344,7 @@ export class StatsAggregator implements AggregateView {
         depth++;
         next++;
       }
-      const checksum = layers[i].checksum;
+      const checksum = layerChecksum(layers[i]);
       if (checksum === undefined) continue;
       const d = depth < MAX_DEPTH ? depth : MAX_DEPTH - 1;
       verdicts[count++] = d * STATUS_COUNT + STATUS_INDEX[checksum.status];
@@ -346,7 +355,7 @@ export class StatsAggregator implements AggregateView {
   }
 
   /** DF and fragment counts of the IP header that carries a tunnel (or of untunnelled traffic). */
-  private countCarrier(entry: TunnelEntry, bytes: Uint8Array, ip: Layer, remember: boolean): void {
+  private countCarrier(entry: TunnelEntry, bytes: Uint8Array, ip: IpLayer, remember: boolean): void {
     if (ip.proto === 'ipv4') {
       if (entry.outerIpVersion === 0) entry.outerIpVersion = 4;
       if (ip.df === true) entry.dfSet++;
@@ -361,7 +370,7 @@ export class StatsAggregator implements AggregateView {
   }
 
   /** A later fragment of an outer packet whose first fragment carried a tunnel: all of it belongs to that tunnel. */
-  addFragmentTail(entry: TunnelEntry, record: CaptureRecord, ip: Layer): void {
+  addFragmentTail(entry: TunnelEntry, record: CaptureRecord, ip: IpLayer): void {
     const len = record.len;
     let headerEnd = ip.offset + ip.length;
     if (headerEnd > len) headerEnd = len;
@@ -380,20 +389,22 @@ export class StatsAggregator implements AggregateView {
     entry: TunnelEntry, record: CaptureRecord, layers: Layer[], start: number, end: number,
     outerIp: number, carrier: number, superPacket: boolean,
   ): number {
-    let eth = -1;
-    let arp = -1;
+    let eth: EthLayer | null = null;
+    let arp: ArpLayer | null = null;
     let ip = -1;
+    let ipLayer: IpLayer | null = null;
     for (let i = start; i < end; i++) {
-      const proto = layers[i].proto;
-      if (proto === 'ipv4' || proto === 'ipv6') {
+      const layer = layers[i];
+      if (layer.proto === 'ipv4' || layer.proto === 'ipv6') {
         ip = i;
+        ipLayer = layer;
         break;
       }
-      if (proto === 'arp') {
-        arp = i;
+      if (layer.proto === 'arp') {
+        arp = layer;
         break;
       }
-      if (proto === 'eth' && eth < 0) eth = i;
+      if (layer.proto === 'eth' && eth === null) eth = layer;
     }
     const bytes = record.bytes;
     const addresses = this.flows.addresses;
@@ -407,10 +418,9 @@ export class StatsAggregator implements AggregateView {
     let fragment = NOT_FRAGMENT;
     let l4: Layer | null = null;
     let mssLimit = Infinity;
-    if (ip >= 0) {
-      const ipLayer = layers[ip];
+    if (ipLayer !== null) {
       // A whole header: its addresses are found by their bytes, their text made only for a report row.
-      if (typeof ipLayer.dst !== 'string') {
+      if (ipLayer.dst === undefined) {
         src = addresses.text(ipLayerAddress(bytes, ipLayer, 'src'), !full);
         dst = addresses.text(ipLayerAddress(bytes, ipLayer, 'dst'), !full);
       } else if (ipLayer.proto === 'ipv4') {
@@ -420,31 +430,30 @@ export class StatsAggregator implements AggregateView {
         src = addresses.ipv6(bytes, ipLayer.offset + 8, !full);
         dst = addresses.ipv6(bytes, ipLayer.offset + 24, !full);
       }
-      const protocol = typeof ipLayer.protocol === 'number' ? ipLayer.protocol : 0;
+      const protocol = ipLayer.protocol ?? 0;
       fragment = fragmentState(ipLayer);
       kind = fragment === LATER_FRAGMENT_STATE ? LATER_FRAGMENT + protocol : protocol;
       if (ip + 1 < end && fragment !== LATER_FRAGMENT_STATE) {
         l4 = layers[ip + 1];
-        if ((l4.proto === 'tcp' || l4.proto === 'udp') && typeof l4.dstPort === 'number') {
-          srcPort = l4.srcPort as number;
+        // The decoders set srcPort before dstPort.
+        if ((l4.proto === 'tcp' || l4.proto === 'udp') && l4.dstPort !== undefined) {
+          srcPort = l4.srcPort ?? 0;
           dstPort = l4.dstPort;
         }
       }
       if (outerIp >= 0) mssLimit = checkInnerPacket(entry, layers, ipLayer, outerIp, carrier, fragment, superPacket, this.mtu);
-    } else if (arp >= 0) {
-      const arpLayer = layers[arp];
+    } else if (arp !== null) {
       kind = KIND_ARP;
-      src = addresses.text(typeof arpLayer.senderIp === 'string' ? arpLayer.senderIp : eth >= 0 ? macText(bytes, layers[eth], 6) : '', !full);
-      dst = addresses.text(typeof arpLayer.targetIp === 'string' ? arpLayer.targetIp : '', !full);
+      src = addresses.text(arp.senderIp ?? (eth !== null ? macText(bytes, eth, 6) : ''), !full);
+      dst = addresses.text(arp.targetIp ?? '', !full);
       if (entry.vni !== null) {
-        if (arpLayer.opcode === ARP_REQUEST) entry.vni.arpRequests++;
-        else if (arpLayer.opcode === ARP_REPLY) entry.vni.arpReplies++;
+        if (arp.opcode === ARP_REQUEST) entry.vni.arpRequests++;
+        else if (arp.opcode === ARP_REPLY) entry.vni.arpReplies++;
       }
-    } else if (eth >= 0) {
-      const ethLayer = layers[eth];
-      kind = ETHERTYPE_BASE + (typeof ethLayer.type === 'number' ? ethLayer.type : 0);
-      src = addresses.text(macText(bytes, ethLayer, 6), !full);
-      dst = addresses.text(macText(bytes, ethLayer, 0), !full);
+    } else if (eth !== null) {
+      kind = ETHERTYPE_BASE + (eth.type ?? 0);
+      src = addresses.text(macText(bytes, eth, 6), !full);
+      dst = addresses.text(macText(bytes, eth, 0), !full);
     } else {
       src = dst = addresses.text('', !full);
     }
@@ -454,23 +463,23 @@ export class StatsAggregator implements AggregateView {
     store.count1(f, record.len, record.sec, record.nsec);
     if (fragment !== NOT_FRAGMENT) store.c.fragments[f]++;
     if (l4 !== null) {
-      if (l4.proto === 'tcp' && typeof l4.flags === 'number') {
+      if (l4.proto === 'tcp' && l4.flags !== undefined) {
         const flags = l4.flags;
         if (flags & TCP_FIN) store.c.fin[f]++;
         if (flags & TCP_RST) store.c.rst[f]++;
-        if (flags & TCP_SYN) store.syn(f, l4.mss as number | undefined, mssLimit);
+        if (flags & TCP_SYN) store.syn(f, l4.mss, mssLimit);
       } else if (l4.proto === 'icmp') {
-        if (l4.type === ICMP_DESTINATION_UNREACHABLE && l4.code === ICMP_FRAGMENTATION_NEEDED && typeof l4.mtu === 'number') {
-          this.tooBigTable.record(4, l4.mtu, bytes, layers[ip], layers, end);
+        if (l4.type === ICMP_DESTINATION_UNREACHABLE && l4.code === ICMP_FRAGMENTATION_NEEDED && l4.mtu !== undefined && ipLayer !== null) {
+          this.tooBigTable.record(4, l4.mtu, bytes, ipLayer, layers, end);
         }
       } else if (l4.proto === 'icmpv6') {
-        if (l4.type === ICMPV6_PACKET_TOO_BIG && typeof l4.mtu === 'number') {
-          this.tooBigTable.record(6, l4.mtu, bytes, layers[ip], layers, end);
+        if (l4.type === ICMPV6_PACKET_TOO_BIG && l4.mtu !== undefined && ipLayer !== null) {
+          this.tooBigTable.record(6, l4.mtu, bytes, ipLayer, layers, end);
         }
       }
     }
-    if (entry.vni !== null && eth >= 0) {
-      this.learning.learn(entry, store, f, bytes, layers[eth], arp >= 0 ? layers[arp] : ip >= 0 ? layers[ip] : null);
+    if (entry.vni !== null && eth !== null) {
+      this.learning.learn(entry, store, f, bytes, eth, arp ?? ipLayer);
     }
     return f;
   }

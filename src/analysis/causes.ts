@@ -6,6 +6,8 @@
 // (absorb) to what one pass over the whole file holds.
 
 import { ipLayerAddress } from '../../decoders/address.js';
+import { isIpLayer as isIp } from '../../decoders/layers.js';
+import type { ArpLayer, IcmpLayer, Icmpv6Layer, IpLayer, TcpLayer } from '../../decoders/layers.js';
 import type { Layer, Packet, TunnelType } from '../../decoders/types.js';
 
 /** An ICMP or ICMPv6 destination unreachable about one quoted flow. */
@@ -61,14 +63,9 @@ export interface CauseState {
 
 /** Most keys each table holds; further ones are counted in `dropped` only. */
 const MAX_KEYS = 50_000;
-const TUNNEL_PROTOS = new Set(['vxlan', 'vxlan-gpe', 'geneve', 'gre']);
 const TCP_SYN = 0x02;
 const TCP_RST = 0x04;
 const TCP_ACK = 0x10;
-
-function isIp(layer: Layer): boolean {
-  return layer.proto === 'ipv4' || layer.proto === 'ipv6';
-}
 
 interface Scope {
   type: TunnelType | null;
@@ -90,11 +87,11 @@ export class CauseObserver {
     const layers = packet.layers;
     const end = packet.quotedFrom ?? layers.length;
     for (let i = 0; i < end; i++) {
-      const proto = layers[i].proto;
-      if (proto === 'icmp' || proto === 'icmpv6') this.icmp(bytes, packet, i);
-      else if (proto === 'arp') this.arp(bytes, packet, i);
-      else if (proto === 'tcp') this.tcp(bytes, packet, i);
-      else if (proto === 'vxlan-gpe' && layers[i].nextProtocol === 0) this.gpe(bytes, layers, i);
+      const layer = layers[i];
+      if (layer.proto === 'icmp' || layer.proto === 'icmpv6') this.icmp(bytes, packet, i, layer);
+      else if (layer.proto === 'arp') this.arp(bytes, packet, i, layer);
+      else if (layer.proto === 'tcp') this.tcp(bytes, packet, i, layer);
+      else if (layer.proto === 'vxlan-gpe' && layer.nextProtocol === 0) this.gpe(bytes, layers, i);
     }
   }
 
@@ -152,17 +149,18 @@ export class CauseObserver {
     return entry;
   }
 
-  private icmp(bytes: Uint8Array, packet: Packet, i: number): void {
+  private icmp(bytes: Uint8Array, packet: Packet, i: number, icmp: IcmpLayer | Icmpv6Layer): void {
     const layers = packet.layers;
-    const icmp = layers[i];
     const v6 = icmp.proto === 'icmpv6';
-    const type = icmp.type as number;
-    const code = icmp.code as number;
+    const type = icmp.type;
+    const code = icmp.code;
+    // A message cut before its code says nothing here (neither an echo's id nor a quoted packet was captured).
+    if (type === undefined || code === undefined) return;
     const ip = ipBefore(layers, i);
     if (ip === null) return;
     const echoRequest = v6 ? 128 : 8;
     const echoReply = v6 ? 129 : 0;
-    if ((type === echoRequest || type === echoReply) && typeof icmp.id === 'number') {
+    if ((type === echoRequest || type === echoReply) && icmp.id !== undefined) {
       const src = ipLayerAddress(bytes, ip, 'src') as string;
       const dst = ipLayerAddress(bytes, ip, 'dst') as string;
       this.ask('echo', type === echoRequest, src, dst, icmp.id, scopeOf(bytes, packet, i));
@@ -171,36 +169,41 @@ export class CauseObserver {
     const tooBig = v6 ? type === 2 : type === 3 && code === 4;
     const unreachable = tooBig || (v6 ? type === 1 : type === 3);
     const quotedFrom = packet.quotedFrom;
-    if (!unreachable || quotedFrom === undefined || quotedFrom !== i + 1 || !isIp(layers[quotedFrom])) return;
+    if (!unreachable || quotedFrom === undefined || quotedFrom !== i + 1) return;
+    const quoted = layers[quotedFrom];
+    if (!isIp(quoted)) return;
     const what = tooBig ? 'mtu' : unreachableWhat(v6, code);
     if (what === null) return;
-    const quoted = layers[quotedFrom];
     const quotedSrc = ipLayerAddress(bytes, quoted, 'src') as string;
     const quotedDst = ipLayerAddress(bytes, quoted, 'dst') as string;
     const transport = layers[quotedFrom + 1];
     const port = transport !== undefined && (transport.proto === 'udp' || transport.proto === 'tcp')
-      && typeof transport.dstPort === 'number' ? transport.dstPort : -1;
+      ? transport.dstPort ?? -1 : -1;
     let tunnelType: TunnelType | null = null;
     let tunnelId: number | null = null;
     for (let k = quotedFrom + 1; k < layers.length; k++) {
-      if (TUNNEL_PROTOS.has(layers[k].proto)) {
-        tunnelType = layers[k].proto as TunnelType;
-        tunnelId = typeof layers[k].vni === 'number' ? layers[k].vni as number
-          : typeof layers[k].key === 'number' ? layers[k].key as number : null;
+      const layer = layers[k];
+      if (layer.proto === 'vxlan' || layer.proto === 'vxlan-gpe' || layer.proto === 'geneve') {
+        tunnelType = layer.proto;
+        tunnelId = layer.vni ?? null;
+        break;
+      }
+      if (layer.proto === 'gre') {
+        tunnelType = layer.proto;
+        tunnelId = layer.key ?? null;
         break;
       }
     }
     const e: UnreachableEntry = {
-      what, mtu: tooBig && typeof icmp.mtu === 'number' ? icmp.mtu : 0,
+      what, mtu: tooBig ? icmp.mtu ?? 0 : 0,
       reporter: ipLayerAddress(bytes, ip, 'src') as string, quotedSrc, quotedDst, port, tunnelType, tunnelId, count: 0,
     };
     const entry = this.slot(this.unreachable, unreachableKey(e), () => e);
     if (entry !== null) entry.count++;
   }
 
-  private arp(_bytes: Uint8Array, packet: Packet, i: number): void {
-    const arp = packet.layers[i];
-    if (arp.reverse === true || typeof arp.senderIp !== 'string' || typeof arp.targetIp !== 'string') return;
+  private arp(_bytes: Uint8Array, packet: Packet, i: number, arp: ArpLayer): void {
+    if (arp.reverse === true || arp.senderIp === undefined || arp.targetIp === undefined) return;
     const sender = arp.senderIp;
     const target = arp.targetIp;
     // A gratuitous ARP or a probe asks no one.
@@ -209,18 +212,17 @@ export class CauseObserver {
     else if (arp.opcode === 2) this.ask('arp', false, sender, target, -1, scopeOf(_bytes, packet, i));
   }
 
-  private tcp(bytes: Uint8Array, packet: Packet, i: number): void {
-    const tcp = packet.layers[i];
+  private tcp(bytes: Uint8Array, packet: Packet, i: number, tcp: TcpLayer): void {
     const flags = tcp.flags;
-    if (typeof flags !== 'number' || (flags & (TCP_SYN | TCP_RST)) === 0) return;
+    if (flags === undefined || (flags & (TCP_SYN | TCP_RST)) === 0) return;
     const ip = ipBefore(packet.layers, i);
     if (ip === null) return;
     const src = ipLayerAddress(bytes, ip, 'src') as string;
     const dst = ipLayerAddress(bytes, ip, 'dst') as string;
     const scope = scopeOf(bytes, packet, i);
-    // A SYN asks; a SYN-ACK or a reset from the other end answers.
-    if ((flags & TCP_SYN) !== 0 && (flags & TCP_ACK) === 0) this.ask('syn', true, src, dst, tcp.dstPort as number, scope);
-    else this.ask('syn', false, src, dst, tcp.srcPort as number, scope);
+    // A SYN asks; a SYN-ACK or a reset from the other end answers. The ports come before the flags in the header.
+    if ((flags & TCP_SYN) !== 0 && (flags & TCP_ACK) === 0) this.ask('syn', true, src, dst, tcp.dstPort ?? -1, scope);
+    else this.ask('syn', false, src, dst, tcp.srcPort ?? -1, scope);
   }
 
   private gpe(bytes: Uint8Array, layers: Layer[], i: number): void {
@@ -229,7 +231,7 @@ export class CauseObserver {
     if (udp === undefined || udp.proto !== 'udp' || ip === null) return;
     const e: GpeZeroEntry = {
       src: ipLayerAddress(bytes, ip, 'src') as string, dst: ipLayerAddress(bytes, ip, 'dst') as string,
-      port: udp.dstPort as number, count: 0,
+      port: udp.dstPort ?? -1, count: 0,
     };
     const entry = this.slot(this.gpeZero, `${e.src}|${e.dst}|${e.port}`, () => e);
     if (entry !== null) entry.count++;
@@ -277,8 +279,11 @@ function unreachableWhat(v6: boolean, code: number): UnreachableEntry['what'] | 
   return null;
 }
 
-function ipBefore(layers: Layer[], i: number): Layer | null {
-  for (let k = i - 1; k >= 0; k--) if (isIp(layers[k])) return layers[k];
+function ipBefore(layers: Layer[], i: number): IpLayer | null {
+  for (let k = i - 1; k >= 0; k--) {
+    const layer = layers[k];
+    if (isIp(layer)) return layer;
+  }
   return null;
 }
 

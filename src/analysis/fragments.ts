@@ -5,9 +5,9 @@
 // source; the addresses are compared in full.
 
 import { ipLayerAddress } from '../../decoders/address.js';
-import type { Layer } from '../../decoders/types.js';
+import type { IpLayer } from '../../decoders/layers.js';
 import type { TunnelEntry } from './entries.js';
-import { ipv6FragmentHeader, wordAt, type Ipv6Extension } from './packet-layers.js';
+import { ipv6FragmentHeader, wordAt } from './packet-layers.js';
 
 /** Fragment owners remembered at once; the table is emptied when it fills. */
 const MAX_FRAGMENT_OWNERS = 1 << 16;
@@ -18,11 +18,12 @@ export interface FragmentOwner {
   dst: string;
 }
 
-function fragmentKey(bytes: Uint8Array, ip: Layer): number {
-  if (ip.proto === 'ipv4') return wordAt(bytes, ip.offset + 12) * 0x10000 + (ip.id as number);
-  const fragment = ipv6FragmentHeader(ip) as Ipv6Extension;
+function fragmentKey(bytes: Uint8Array, ip: IpLayer): number {
+  // Only fragments come here: their Identification was decoded.
+  if (ip.proto === 'ipv4') return wordAt(bytes, ip.offset + 12) * 0x10000 + (ip.id ?? 0);
+  const id = ipv6FragmentHeader(ip)?.id ?? 0;
   const s = ip.offset + 22;
-  return (fragment.id as number) * 0x10000 + ((bytes[s] << 8) | bytes[s + 1]);
+  return id * 0x10000 + ((bytes[s] << 8) | bytes[s + 1]);
 }
 
 export class FragmentOwners {
@@ -31,7 +32,7 @@ export class FragmentOwners {
   /** How often a table was emptied for being full. */
   resets = 0;
 
-  remember(bytes: Uint8Array, ip: Layer, tunnel: TunnelEntry): void {
+  remember(bytes: Uint8Array, ip: IpLayer, tunnel: TunnelEntry): void {
     const owners = ip.proto === 'ipv4' ? this.owners4 : this.owners6;
     if (owners.size >= MAX_FRAGMENT_OWNERS) {
       owners.clear();
@@ -43,11 +44,11 @@ export class FragmentOwners {
   }
 
   /** Whether a first fragment left an owner under this fragment's key, whatever its addresses. */
-  keyed(bytes: Uint8Array, ip: Layer): boolean {
+  keyed(bytes: Uint8Array, ip: IpLayer): boolean {
     return (ip.proto === 'ipv4' ? this.owners4 : this.owners6).has(fragmentKey(bytes, ip));
   }
 
-  ownerOf(bytes: Uint8Array, ip: Layer): TunnelEntry | null {
+  ownerOf(bytes: Uint8Array, ip: IpLayer): TunnelEntry | null {
     const owners = ip.proto === 'ipv4' ? this.owners4 : this.owners6;
     if (owners.size === 0) return null;
     const owner = owners.get(fragmentKey(bytes, ip));

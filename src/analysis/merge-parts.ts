@@ -6,6 +6,8 @@
 // packet came first, the merge gives up.
 
 import type { CauseObserver, CauseState } from './causes.js';
+import { isIpLayer as isIp } from '../../decoders/layers.js';
+import type { IpLayer } from '../../decoders/layers.js';
 import type { Layer } from '../../decoders/types.js';
 import type { CaptureRecord } from '../sources/record.js';
 import type { AddressLearning } from './address-learning.js';
@@ -89,7 +91,7 @@ export interface MergeTarget {
   countUntunnelled(
     entry: TunnelEntry, record: CaptureRecord, layers: Layer[], shownEnd: number, outerIp: number, superPacket: boolean,
   ): number;
-  addFragmentTail(entry: TunnelEntry, record: CaptureRecord, ip: Layer): void;
+  addFragmentTail(entry: TunnelEntry, record: CaptureRecord, ip: IpLayer): void;
   flowOf(entry: TunnelEntry, kind: number, src: number, dst: number, srcPort: number, dstPort: number): number;
 }
 
@@ -198,6 +200,8 @@ function absorbFlows(agg: MergeTarget, state: FlowStoreState, byTableId: Map<num
 function countOrphan(agg: MergeTarget, orphan: Orphan, base: number): void {
   const { record, layers, outerIp, verdicts } = orphan;
   const ip = layers[outerIp];
+  // Only a later fragment of an IP packet is kept as an orphan (see Aggregator.count).
+  if (!isIp(ip)) return;
   agg.verdicts.set(verdicts);
   agg.verdictCount = verdicts.length;
   const owner = orphan.keyedInPart ? null : agg.fragments.ownerOf(record.bytes, ip);

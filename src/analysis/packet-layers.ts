@@ -4,6 +4,8 @@
 
 import { formatMac, ipLayerAddress } from '../../decoders/address.js';
 import { ipFragment } from '../../decoders/ip-common.js';
+import { isIpLayer } from '../../decoders/layers.js';
+import type { EthLayer, IpLayer, Ipv6Extension } from '../../decoders/layers.js';
 import type { Layer, Tunnel } from '../../decoders/types.js';
 import type { TooBigEntry } from './entries.js';
 
@@ -14,19 +16,11 @@ export const NOT_FRAGMENT = 0;
 export const FIRST_FRAGMENT = 1;
 export const LATER_FRAGMENT_STATE = 2;
 
-export interface Ipv6Extension {
-  type: string;
-  fragmentOffset?: number;
-  mf?: boolean;
-  id?: number;
-}
-
-export function isIp(layer: Layer): boolean {
-  return layer.proto === 'ipv4' || layer.proto === 'ipv6';
-}
+export const isIp = isIpLayer;
 
 export function ipv6FragmentHeader(layer: Layer): Ipv6Extension | null {
-  const extensions = layer.extensions as Ipv6Extension[] | undefined;
+  if (layer.proto !== 'ipv6') return null;
+  const extensions = layer.extensions;
   if (extensions === undefined) return null;
   for (let i = 0; i < extensions.length; i++) if (extensions[i].type === 'fragment') return extensions[i];
   return null;
@@ -39,17 +33,18 @@ export function fragmentState(layer: Layer): number {
 }
 
 /** The IP packet's length by its own header: total length, or the fixed header plus the payload length. */
-export function ipPacketLength(layer: Layer): number {
-  if (layer.proto === 'ipv4') return typeof layer.totalLength === 'number' ? layer.totalLength : 0;
-  return typeof layer.payloadLength === 'number' ? IPV6_FIXED_HEADER + layer.payloadLength : 0;
+export function ipPacketLength(layer: IpLayer): number {
+  if (layer.proto === 'ipv4') return layer.totalLength ?? 0;
+  return layer.payloadLength !== undefined ? IPV6_FIXED_HEADER + layer.payloadLength : 0;
 }
 
 /** For the last fragment: the length of the whole datagram it ends. */
-export function datagramLengthOfLastFragment(layer: Layer): number {
-  if (layer.proto === 'ipv4') return (layer.fragmentOffset as number) + (layer.totalLength as number);
-  const fragment = ipv6FragmentHeader(layer) as Ipv6Extension;
-  const fragmentData = IPV6_FIXED_HEADER + (layer.payloadLength as number) - layer.length;
-  return IPV6_FIXED_HEADER + (fragment.fragmentOffset as number) + fragmentData;
+export function datagramLengthOfLastFragment(layer: IpLayer): number {
+  // A fragment (ipFragment) was decoded far enough to hold these fields.
+  if (layer.proto === 'ipv4') return (layer.fragmentOffset ?? 0) + (layer.totalLength ?? 0);
+  const fragmentOffset = ipv6FragmentHeader(layer)?.fragmentOffset ?? 0;
+  const fragmentData = IPV6_FIXED_HEADER + (layer.payloadLength ?? 0) - layer.length;
+  return IPV6_FIXED_HEADER + fragmentOffset + fragmentData;
 }
 
 /** Index of the first layer of the tunnel's payload: past the header, and past an ERSPAN header under GRE. */
@@ -74,25 +69,25 @@ export const MAC_TEXT_END = 12;
  * the decoder writes it, from the layer or, when it was decoded without detail,
  * from the frame; '' when the capture cut it off.
  */
-export function macText(bytes: Uint8Array, eth: Layer, at: 0 | 6): string {
+export function macText(bytes: Uint8Array, eth: EthLayer, at: 0 | 6): string {
   const text = at === 0 ? eth.dst : eth.src;
-  if (typeof text === 'string') return text;
+  if (text !== undefined) return text;
   return eth.length >= at + 6 ? formatMac(bytes, eth.offset + at) : '';
 }
 
 /** What the packet an ICMP error quotes was: its addresses, length, and the tunnel it carried. */
 export function describeQuotedPacket(entry: TooBigEntry, bytes: Uint8Array, layers: Layer[], quotedFrom: number): void {
-  if (quotedFrom >= layers.length || !isIp(layers[quotedFrom])) return;
   const quoted = layers[quotedFrom];
+  if (quotedFrom >= layers.length || !isIp(quoted)) return;
   entry.quotedSrc = ipLayerAddress(bytes, quoted, 'src') as string;
   entry.quotedDst = ipLayerAddress(bytes, quoted, 'dst') as string;
   entry.quotedLength = ipPacketLength(quoted);
   for (let i = quotedFrom + 1; i < layers.length; i++) {
-    const proto = layers[i].proto;
+    const layer = layers[i];
+    const proto = layer.proto;
     if (entry.quotedTunnel === null && (proto === 'vxlan' || proto === 'vxlan-gpe' || proto === 'geneve' || proto === 'gre')) {
       entry.quotedTunnel = proto;
-      const id = proto === 'gre' ? layers[i].key : layers[i].vni;
-      entry.quotedTunnelId = typeof id === 'number' ? id : null;
+      entry.quotedTunnelId = (layer.proto === 'gre' ? layer.key : layer.vni) ?? null;
     } else if (entry.quotedTunnel !== null && isIp(layers[i])) {
       entry.quotedEncapsulation = layers[i].offset - quoted.offset;
       return;

@@ -15,7 +15,9 @@
 // Either, on a packet larger than the MTU, is a super-packet, not an
 // oversize packet: it is never held against the MTU.
 
-import type { Layer, Packet } from '../../decoders/types.js';
+import { isIpLayer } from '../../decoders/layers.js';
+import type { IpLayer, TcpLayer } from '../../decoders/layers.js';
+import type { Packet } from '../../decoders/types.js';
 
 /** Connections whose MSS is remembered at most; past that the table starts over. */
 const MAX_REMEMBERED = 65536;
@@ -27,14 +29,14 @@ function hexOf(bytes: Uint8Array, start: number, length: number): string {
 }
 
 /** One end of the connection: its address bytes and port. */
-function endOf(bytes: Uint8Array, ip: Layer, tcp: Layer, source: boolean): string {
+function endOf(bytes: Uint8Array, ip: IpLayer, tcp: TcpLayer, source: boolean): string {
   const v4 = ip.proto === 'ipv4';
   const at = ip.offset + (v4 ? (source ? 12 : 16) : (source ? 8 : 24));
   return `${hexOf(bytes, at, v4 ? 4 : 16)}.${source ? tcp.srcPort : tcp.dstPort}`;
 }
 
-function ipPacketLength(ip: Layer): number {
-  return ip.proto === 'ipv4' ? ip.totalLength as number : 40 + (ip.payloadLength as number);
+function ipPacketLength(ip: IpLayer): number {
+  return ip.proto === 'ipv4' ? ip.totalLength ?? 0 : 40 + (ip.payloadLength ?? 0);
 }
 
 export class SuperPacketJudge {
@@ -64,19 +66,21 @@ export class SuperPacketJudge {
     if (tcp < 0 || ip < 0 || ip > tcp) return false;
     const tcpLayer = layers[tcp];
     const ipLayer = layers[ip];
-    if (typeof tcpLayer.flags !== 'number' || typeof tcpLayer.srcPort !== 'number') return false;
+    const outerLayer = layers[outer];
+    if (tcpLayer.proto !== 'tcp' || !isIpLayer(ipLayer) || !isIpLayer(outerLayer)) return false;
+    if (tcpLayer.flags === undefined || tcpLayer.srcPort === undefined) return false;
     if ((tcpLayer.flags & 0x02) !== 0) {
       // A SYN's MSS option bounds what the other end sends to this one.
-      if (typeof tcpLayer.mss === 'number' && tcpLayer.mss > 0) {
+      if (tcpLayer.mss !== undefined && tcpLayer.mss > 0) {
         if (this.mss.size >= MAX_REMEMBERED) this.mss.clear();
         this.mss.set(`${endOf(bytes, ipLayer, tcpLayer, true)}>${endOf(bytes, ipLayer, tcpLayer, false)}`, tcpLayer.mss);
       }
       return false;
     }
-    if (!(ipPacketLength(layers[outer]) > mtu)) return false;
+    if (!(ipPacketLength(outerLayer) > mtu)) return false;
     if (tcpLayer.checksum?.status === 'offload' && tcpLayer.checksum.reason === undefined) return true;
     const payload = tcpLayer.payloadLength;
-    if (typeof payload !== 'number' || payload === 0) return false;
+    if (payload === undefined || payload === 0) return false;
     const mss = this.mss.get(`${endOf(bytes, ipLayer, tcpLayer, false)}>${endOf(bytes, ipLayer, tcpLayer, true)}`);
     return mss !== undefined && payload > mss;
   }

@@ -3,6 +3,7 @@
 // quotes.
 
 import { ipLayerAddress } from '../../decoders/address.js';
+import type { IpLayer } from '../../decoders/layers.js';
 import type { Layer } from '../../decoders/types.js';
 import { TooBigEntry } from './entries.js';
 import { describeQuotedPacket } from './packet-layers.js';
@@ -13,7 +14,7 @@ export class TooBigTable {
   readonly rows = new Map<number, Map<string, TooBigEntry>>();
   count = 0;
 
-  record(version: 4 | 6, mtu: number, bytes: Uint8Array, ipLayer: Layer, layers: Layer[], quotedFrom: number): void {
+  record(version: 4 | 6, mtu: number, bytes: Uint8Array, ipLayer: IpLayer, layers: Layer[], quotedFrom: number): void {
     const key = mtu * 8 + version;
     const reporter = ipLayerAddress(bytes, ipLayer, 'src') as string;
     let entry = this.rows.get(key)?.get(reporter);

@@ -2,6 +2,8 @@
 // packet against the path MTU (and the MSS the path fits), inner fragments,
 // bad inner checksums, and VXLAN's flags and ports.
 
+import { layerChecksum } from '../../decoders/layers.js';
+import type { IpLayer } from '../../decoders/layers.js';
 import type { Layer, Tunnel } from '../../decoders/types.js';
 import type { TunnelEntry } from './entries.js';
 import {
@@ -14,7 +16,7 @@ const VXLAN_LINUX_PORT = 8472;
 
 /** Inner fragments, inner size against the path MTU; returns the largest MSS the path fits. */
 export function checkInnerPacket(
-entry: TunnelEntry, layers: Layer[], ipLayer: Layer, outerIp: number, carrier: number, fragment: number,
+entry: TunnelEntry, layers: Layer[], ipLayer: IpLayer, outerIp: number, carrier: number, fragment: number,
 superPacket: boolean, mtu: number,
 ): number {
   const size = ipPacketLength(ipLayer);
@@ -38,7 +40,7 @@ superPacket: boolean, mtu: number,
     if (carrier >= 0) {
       const carrierLayer = layers[carrier];
       if (fragmentState(carrierLayer) !== NOT_FRAGMENT) entry.overMtuOuterFragmented++;
-      else if (carrierLayer.df === true) entry.overMtuDf++;
+      else if (carrierLayer.proto === 'ipv4' && carrierLayer.df === true) entry.overMtuDf++;
     }
   }
   // RFC 879: the MSS is the MTU less the fixed IP and TCP headers.
@@ -48,7 +50,7 @@ superPacket: boolean, mtu: number,
 
 export function countInnerBad(entry: TunnelEntry, layers: Layer[], inner: number, shownEnd: number): void {
   for (let i = inner; i < shownEnd; i++) {
-    const checksum = layers[i].checksum;
+    const checksum = layerChecksum(layers[i]);
     if (checksum === undefined || checksum.status !== 'bad') continue;
     const byProto = entry.innerBadByProto ?? (entry.innerBadByProto = new Map());
     byProto.set(layers[i].proto, (byProto.get(layers[i].proto) ?? 0) + 1);
@@ -56,7 +58,8 @@ export function countInnerBad(entry: TunnelEntry, layers: Layer[], inner: number
 }
 
 export function countVxlan(entry: TunnelEntry, layers: Layer[], tunnel: Tunnel): void {
-  if (layers[tunnel.layer].vniValid === false) entry.vniFlagClear++;
+  const vxlan = layers[tunnel.layer];
+  if (vxlan.proto === 'vxlan' && vxlan.vniValid === false) entry.vniFlagClear++;
   const udp = tunnel.layer > 0 ? layers[tunnel.layer - 1] : null;
   if (udp !== null && udp.proto === 'udp' && (udp.dstPort === VXLAN_LINUX_PORT || udp.srcPort === VXLAN_LINUX_PORT)) {
     entry.port8472++;

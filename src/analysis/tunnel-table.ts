@@ -4,7 +4,8 @@
 // overflow row.
 
 import { ipLayerAddress } from '../../decoders/address.js';
-import type { Layer, Tunnel, TunnelType } from '../../decoders/types.js';
+import type { IpLayer } from '../../decoders/layers.js';
+import type { Tunnel, TunnelType } from '../../decoders/types.js';
 import { TunnelEntry, VniEntry, ipv4TunnelBucket } from './entries.js';
 import { wordAt } from './packet-layers.js';
 
@@ -48,7 +49,7 @@ export class TunnelTable {
    * The row of a tunnel; `carrier` is the IP layer that carries it, the header
    * whose addresses the engine gave the tunnel (as '' without detail).
    */
-  entry(tunnel: Tunnel, bytes: Uint8Array, carrier: Layer | null): TunnelEntry {
+  entry(tunnel: Tunnel, bytes: Uint8Array, carrier: IpLayer | null): TunnelEntry {
     let src4 = -1;
     let dst4 = -1;
     let bucket = 0;

@@ -3,6 +3,8 @@
 // when it ends — idle for the idle timeout, open for the active timeout, the
 // cache full, or the capture over.
 
+import { isIpLayer } from '../../decoders/layers.js';
+import type { IpLayer } from '../../decoders/layers.js';
 import type { Layer, Packet, Tunnel, TunnelType } from '../../decoders/types.js';
 import type { CaptureRecord } from '../sources/record.js';
 import {
@@ -31,12 +33,8 @@ const TCP = 6;
 const ICMP = 1;
 const ICMPV6 = 58;
 
-function isIp(layer: Layer): boolean {
-  return layer.proto === 'ipv4' || layer.proto === 'ipv6';
-}
-
 /** The source and destination address bytes of an IP layer, copied; null when the capture cut them. */
-function addresses(bytes: Uint8Array, layer: Layer): [Uint8Array, Uint8Array] | null {
+function addresses(bytes: Uint8Array, layer: IpLayer): [Uint8Array, Uint8Array] | null {
   const v6 = layer.proto === 'ipv6';
   const size = v6 ? 16 : 4;
   const src = layer.offset + (v6 ? 8 : 12);
@@ -50,17 +48,19 @@ function hex(bytes: Uint8Array): string {
 
 /** The tunnel elements of the innermost tunnel, or null when its carrier is not in the packet. */
 function tunnelOf(bytes: Uint8Array, layers: Layer[], tunnel: Tunnel): FlowTunnel | null {
-  let carrier = -1;
+  let carrier: IpLayer | null = null;
   for (let i = tunnel.layer - 1; i >= 0; i--) {
-    if (isIp(layers[i])) {
-      carrier = i;
+    const layer = layers[i];
+    if (isIpLayer(layer)) {
+      carrier = layer;
       break;
     }
   }
-  if (carrier < 0) return null;
-  const outer = addresses(bytes, layers[carrier]);
+  if (carrier === null) return null;
+  const outer = addresses(bytes, carrier);
   if (outer === null) return null;
-  const udp = tunnel.layer > 0 && layers[tunnel.layer - 1].proto === 'udp' ? layers[tunnel.layer - 1] : null;
+  const before = tunnel.layer > 0 ? layers[tunnel.layer - 1] : null;
+  const udp = before !== null && before.proto === 'udp' ? before : null;
   const key = tunnel.id ?? 0;
   const segmentType = SEGMENT_TYPES[tunnel.type];
   return {
@@ -69,9 +69,9 @@ function tunnelOf(bytes: Uint8Array, layers: Layer[], tunnel: Tunnel): FlowTunne
     layer2SegmentId: segmentType === undefined || tunnel.id === null ? 0n : layer2SegmentId(segmentType, key),
     src: outer[0],
     dst: outer[1],
-    protocol: Number(layers[carrier].protocol ?? 0),
-    srcPort: udp === null ? 0 : Number(udp.srcPort ?? 0),
-    dstPort: udp === null ? 0 : Number(udp.dstPort ?? 0),
+    protocol: carrier.protocol ?? 0,
+    srcPort: udp === null ? 0 : udp.srcPort ?? 0,
+    dstPort: udp === null ? 0 : udp.dstPort ?? 0,
   };
 }
 
@@ -92,31 +92,33 @@ export function flowOf(record: CaptureRecord, packet: Packet): FlowSample | null
   const shown = packet.quotedFrom ?? layers.length;
   const innermost = packet.tunnels.length > 0 ? packet.tunnels[packet.tunnels.length - 1] : null;
   let ip = -1;
+  let ipLayer: IpLayer | null = null;
   for (let i = innermost === null ? 0 : innermost.layer; i < shown; i++) {
-    if (isIp(layers[i])) {
+    const layer = layers[i];
+    if (isIpLayer(layer)) {
       ip = i;
+      ipLayer = layer;
       break;
     }
   }
-  if (ip < 0) return null;
-  const ipLayer = layers[ip];
+  if (ipLayer === null) return null;
   const inner = addresses(record.bytes, ipLayer);
   if (inner === null) return null;
   const tunnel = innermost === null ? null : tunnelOf(record.bytes, layers, innermost);
   if (innermost !== null && tunnel === null) return null;
-  const protocol = Number(ipLayer.protocol ?? 0);
+  const protocol = ipLayer.protocol ?? 0;
   const next = ip + 1 < shown ? layers[ip + 1] : null;
   let srcPort = 0;
   let dstPort = 0;
   let tcpFlags = 0;
   if (next !== null && (next.proto === 'tcp' || next.proto === 'udp')) {
-    srcPort = Number(next.srcPort ?? 0);
-    dstPort = Number(next.dstPort ?? 0);
-    if (next.proto === 'tcp' && protocol === TCP) tcpFlags = Number(next.flags ?? 0);
+    srcPort = next.srcPort ?? 0;
+    dstPort = next.dstPort ?? 0;
+    if (next.proto === 'tcp' && protocol === TCP) tcpFlags = next.flags ?? 0;
   } else if (next !== null && (next.proto === 'icmp' || next.proto === 'icmpv6') && (protocol === ICMP || protocol === ICMPV6)) {
-    dstPort = (Number(next.type ?? 0) << 8) | Number(next.code ?? 0);
+    dstPort = ((next.type ?? 0) << 8) | (next.code ?? 0);
   }
-  const octets = ipLayer.proto === 'ipv4' ? Number(ipLayer.totalLength ?? 0) : 40 + Number(ipLayer.payloadLength ?? 0);
+  const octets = ipLayer.proto === 'ipv4' ? ipLayer.totalLength ?? 0 : 40 + (ipLayer.payloadLength ?? 0);
   const key = `${tunnel === null ? '-' : `${innermost!.type}/${tunnel.key}/${hex(tunnel.src)}/${hex(tunnel.dst)}/${tunnel.srcPort}/${tunnel.dstPort}`}`
     + `|${hex(inner[0])}/${hex(inner[1])}/${protocol}/${srcPort}/${dstPort}`;
   return { flow: { src: inner[0], dst: inner[1], protocol, srcPort, dstPort, tcpFlags, tunnel }, octets, key };

@@ -15,6 +15,7 @@
 // `greater`, `less`) is the whole packet's too: it holds on every level or none.
 
 import { ipLayerAddress } from '../../decoders/address.js';
+import { layerChecksum } from '../../decoders/layers.js';
 import type { Layer, Packet } from '../../decoders/types.js';
 import { ipFragment } from '../../decoders/ip-common.js';
 import type { FilterNode, Primitive, Scope } from './parse.js';
@@ -123,9 +124,9 @@ function layerMatches(prim: Primitive, layer: Layer, bytes: Uint8Array): boolean
         (prim.dir !== 'src' && inNet(bytes, layer.offset + where[1], prim.prefix, prim.bits));
     }
     case 'bad-cksum':
-      return layer.checksum?.status === 'bad';
+      return layerChecksum(layer)?.status === 'bad';
     case 'offload-cksum':
-      return layer.checksum?.status === 'offload';
+      return layerChecksum(layer)?.status === 'offload';
     case 'frag':
       return ipFragment(layer) !== null;
     default:

@@ -3,6 +3,7 @@
 // which locate a layer in the bytes and are not part of the shape, except
 // where `length` is the protocol's own Length field and covers the layer (UDP).
 
+import { layerFields } from '../../decoders/layers.js';
 import type { Layer, Packet } from '../../decoders/types.js';
 import type { CaptureRecord } from '../sources/record.js';
 import { epochText } from './timestamp.js';
@@ -46,9 +47,8 @@ const QUOTED_MARK = ',"quoted":true';
 
 function layerJsonByField(layer: Layer, quoted: boolean): string {
   let out = `{"proto":${JSON.stringify(layer.proto)}${quoted ? QUOTED_MARK : ''}`;
-  for (const key in layer) {
+  for (const [key, value] of layerFields(layer)) {
     if (key === 'proto' || key === 'offset' || (key === 'length' && !LENGTH_IS_A_FIELD.has(layer.proto))) continue;
-    const value = layer[key];
     if (value === undefined) continue;
     out += `,${JSON.stringify(key)}:${JSON.stringify(value)}`;
   }

@@ -7,6 +7,10 @@
 // other than good, and issues, are bracketed after the part they belong to.
 
 import type { Layer, Packet, Tunnel } from '../../decoders/types.js';
+import { isIpLayer, layerChecksum } from '../../decoders/layers.js';
+import type {
+  ArpLayer, EthLayer, IcmpLayer, Icmpv6Layer, IpLayer, Sll2Layer, SllLayer, TcpLayer, TcpOption, VlanLayer,
+} from '../../decoders/layers.js';
 import { hex16 } from '../../decoders/address.js';
 import { ipFragment } from '../../decoders/ip-common.js';
 
@@ -48,10 +52,13 @@ export function tcpFlagsText(flags: number): string {
 }
 
 /** `quoted` holds the layers of the packet an ICMP error quotes, when it has one. */
-function icmpText(icmp: Layer, quoted: Layer[]): string {
-  const type = icmp.type as number;
-  const code = icmp.code as number;
-  const [ip, upper] = quoted;
+function icmpText(icmp: IcmpLayer, quoted: Layer[]): string {
+  const type = icmp.type;
+  const code = icmp.code;
+  // describeLevel shows a whole 8-byte header only.
+  if (type === undefined || code === undefined) return cut('icmp');
+  const [first, upper] = quoted;
+  const ip = first !== undefined && isIpLayer(first) ? first : undefined;
   const dst = String(ip?.dst ?? '?');
   switch (type) {
     case 0: case 8:
@@ -76,8 +83,10 @@ function icmpText(icmp: Layer, quoted: Layer[]): string {
   }
 }
 
-function icmpv6Text(icmp: Layer): string {
-  const type = icmp.type as number;
+function icmpv6Text(icmp: Icmpv6Layer): string {
+  const type = icmp.type;
+  // describeLevel shows a whole 8-byte header only.
+  if (type === undefined) return cut('icmp6');
   let text = `ICMP6, ${ICMPV6_NAMES[type] ?? `type ${type} code ${icmp.code}`}`;
   if (type === 128 || type === 129) text += `, id ${icmp.id}, seq ${icmp.seq}`;
   else if (type === 2) text += `, mtu ${icmp.mtu}`;
@@ -86,8 +95,8 @@ function icmpv6Text(icmp: Layer): string {
   return text;
 }
 
-function arpText(arp: Layer): string {
-  const op = arp.opcode as number | undefined;
+function arpText(arp: ArpLayer): string {
+  const op = arp.opcode;
   if (op === undefined) return 'ARP, [|arp]';
   if (arp.senderIp === undefined) return `ARP, opcode ${op}, length ${arp.length}`;
   if (op === 1) return `ARP, Request who-has ${arp.targetIp} tell ${arp.senderIp}, length ${arp.length}`;
@@ -98,19 +107,11 @@ function arpText(arp: Layer): string {
   return `ARP, opcode ${op}, ${arp.senderIp} > ${arp.targetIp}, length ${arp.length}`;
 }
 
-interface TcpOptionView {
-  kind: number;
-  mss?: number;
-  windowScale?: number;
-  timestamp?: { value: number; echo: number };
-  sack?: [number, number][];
-}
-
 /** tcpdump's mark for an option whose length does not fit its kind. */
 const BAD_OPTION = '[bad opt]';
 
 /** TCP options as tcpdump lists them: [mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7]. */
-function tcpOptionsText(options: TcpOptionView[]): string {
+function tcpOptionsText(options: TcpOption[]): string {
   return options.map((o) => {
     switch (o.kind) {
       case 0: return 'eol';
@@ -126,17 +127,18 @@ function tcpOptionsText(options: TcpOptionView[]): string {
 }
 
 /** As tcpdump -S: the sequence numbers when there is data or SYN/FIN/RST, the ack when ACK is set. */
-function tcpText(tcp: Layer): string {
-  const flags = tcp.flags as number;
-  const length = tcp.payloadLength as number;
-  const seq = tcp.seq as number;
+function tcpText(tcp: TcpLayer): string {
+  // describeLevel shows a whole header only (payloadLength is set with it), where these are all set.
+  const flags = tcp.flags ?? 0;
+  const length = tcp.payloadLength ?? 0;
+  const seq = tcp.seq ?? 0;
   let text = `Flags [${tcpFlagsText(flags)}]`;
   if (length > 0) text += `, seq ${seq}:${(seq + length) % 0x100000000}`;
   else if (flags & 0x007) text += `, seq ${seq}`;
   if (flags & 0x010) text += `, ack ${tcp.ack}`;
   text += `, win ${tcp.window}`;
   if (flags & 0x020) text += `, urg ${tcp.urgentPointer}`;
-  if (Array.isArray(tcp.options)) text += `, options [${tcpOptionsText(tcp.options as TcpOptionView[])}]`;
+  if (tcp.options !== undefined) text += `, options [${tcpOptionsText(tcp.options)}]`;
   return `${text}, length ${length}`;
 }
 
@@ -145,12 +147,13 @@ function tcpText(tcp: Layer): string {
  * flags [+]", IPv6 "frag (0x00000063:1232|1232)" (id:offset|length), with
  * IPv6's more-fragments flag as IPv4's.
  */
-function fragmentText(ip: Layer): string {
+function fragmentText(ip: IpLayer): string {
   const fragment = ipFragment(ip);
   if (fragment === null) return '';
-  const flags = (ip.df === true ? 'DF' : '') + (fragment.more ? '+' : '') || 'none';
+  const flags = (ip.proto === 'ipv4' && ip.df === true ? 'DF' : '') + (fragment.more ? '+' : '') || 'none';
   if (ip.proto === 'ipv4') return ` (id ${fragment.id}, offset ${fragment.offset}, flags [${flags}])`;
-  const length = IPV6_FIXED + (ip.payloadLength as number) - ip.length;
+  // A fragment header is walked only after a whole fixed header.
+  const length = IPV6_FIXED + (ip.payloadLength ?? 0) - ip.length;
   return ` (frag (0x${fragment.id.toString(16).padStart(8, '0')}:${fragment.offset}|${length}), flags [${flags}])`;
 }
 
@@ -158,50 +161,61 @@ function cut(name: string): string {
   return `[|${name}]`;
 }
 
-function endpoint(address: unknown, port: unknown): string {
+function endpoint(address: string | undefined, port: number | undefined): string {
   return port === undefined ? String(address) : `${address}.${port}`;
 }
 
 /** Describe the traffic of one level: its network layer and what it carries; `linkShown`: its link header is shown before. */
 function describeLevel(layers: Layer[], quoted: Layer[], linkShown = false): string {
   const vlans = linkShown ? ''
-    : layers.filter((l) => l.proto === 'vlan').map((l) => (l.vid === undefined ? `${cut('vlan')}, ` : `vlan ${l.vid}, `)).join('');
-  const netIndex = layers.findIndex((l) => l.proto === 'ipv4' || l.proto === 'ipv6' || l.proto === 'arp');
-  if (netIndex < 0) {
+    : layers.filter((l): l is VlanLayer => l.proto === 'vlan')
+      .map((l) => (l.vid === undefined ? `${cut('vlan')}, ` : `vlan ${l.vid}, `)).join('');
+  let netIndex = -1;
+  let net: IpLayer | ArpLayer | null = null;
+  for (let i = 0; i < layers.length; i++) {
+    const layer = layers[i];
+    if (layer.proto === 'ipv4' || layer.proto === 'ipv6' || layer.proto === 'arp') {
+      netIndex = i;
+      net = layer;
+      break;
+    }
+  }
+  if (net === null) {
     const last = layers[layers.length - 1];
     if (!last) return 'no layers';
-    const eth = layers.find((l) => l.proto === 'eth');
-    const what = last.proto === 'payload' && typeof last.of === 'string' ? last.of : last.proto;
+    const eth = layers.find((l): l is EthLayer => l.proto === 'eth');
+    const what = last.proto === 'payload' && last.of !== undefined ? last.of : last.proto;
     const macs = !linkShown && eth?.src !== undefined && eth.dst !== undefined ? `${eth.src} > ${eth.dst}, ` : '';
     return `${vlans}${macs}${what}, length ${last.length}`;
   }
-  const net = layers[netIndex];
   if (net.proto === 'arp') return vlans + arpText(net);
   const ipWord = net.proto === 'ipv4' ? 'IP' : 'IP6';
   if (net.dst === undefined) return `${vlans}${ipWord} ${cut(net.proto === 'ipv4' ? 'ip' : 'ip6')}`;
   const upper = layers[netIndex + 1];
   const frag = fragmentText(net);
+  // The addresses are there: the fixed header was whole, and its lengths with it.
   const ipLength = net.proto === 'ipv4'
-    ? (net.totalLength as number) - (net.headerLength as number)
-    : (net.payloadLength as number) - (net.length as number) + 40;
+    ? (net.totalLength ?? 0) - (net.headerLength ?? 0)
+    : (net.payloadLength ?? 0) - net.length + 40;
   if (upper === undefined) {
     return `${vlans}${ipWord} ${net.src} > ${net.dst}: ip-proto-${net.protocol}, length ${ipLength}${frag}`;
   }
   // A transport header cut before the fields the line shows (payloadLength comes with a whole TCP header, the
   // checksum with a whole UDP header, everything past type and code with 8 bytes of ICMP).
-  const endpoints = `${endpoint(net.src, upper.srcPort)} > ${endpoint(net.dst, upper.dstPort)}`;
   if ((upper.proto === 'tcp' && upper.payloadLength === undefined) || (upper.proto === 'udp' && upper.checksum === undefined)) {
+    const endpoints = `${endpoint(net.src, upper.srcPort)} > ${endpoint(net.dst, upper.dstPort)}`;
     return `${vlans}${ipWord} ${endpoints}: ${cut(upper.proto)}${frag}`;
   }
-  if ((upper.proto === 'icmp' || upper.proto === 'icmpv6') && ((upper.length as number) < 8 ||
-    ((upper.type === 135 || upper.type === 136) && upper.target === undefined))) {
+  // Types 135 and 136 are ICMPv6 neighbor discovery, whose target follows the 8 bytes (ICMP has no target).
+  if ((upper.proto === 'icmp' || upper.proto === 'icmpv6') && (upper.length < 8 ||
+    ((upper.type === 135 || upper.type === 136) && (upper.proto === 'icmp' || upper.target === undefined)))) {
     return `${vlans}${ipWord} ${net.src} > ${net.dst}: ${cut(upper.proto === 'icmp' ? 'icmp' : 'icmp6')}${frag}`;
   }
   switch (upper.proto) {
     case 'tcp':
       return `${vlans}${ipWord} ${net.src}.${upper.srcPort} > ${net.dst}.${upper.dstPort}: ${tcpText(upper)}${frag}`;
     case 'udp':
-      return `${vlans}${ipWord} ${net.src}.${upper.srcPort} > ${net.dst}.${upper.dstPort}: UDP, length ${(upper.length as number) - 8}${frag}`;
+      return `${vlans}${ipWord} ${net.src}.${upper.srcPort} > ${net.dst}.${upper.dstPort}: UDP, length ${upper.length - 8}${frag}`;
     case 'icmp':
       return `${vlans}${ipWord} ${net.src} > ${net.dst}: ${icmpText(upper, quoted)}, length ${ipLength}${frag}`;
     case 'icmpv6':
@@ -214,7 +228,8 @@ function describeLevel(layers: Layer[], quoted: Layer[], linkShown = false): str
 /** The mark of the IP header that carries a tunnel, when it is a fragment: the tunnel is in a first fragment. */
 function carrierFragmentText(layers: Layer[], from: number, to: number): string {
   for (let i = to - 1; i >= from; i--) {
-    if (layers[i].proto === 'ipv4' || layers[i].proto === 'ipv6') return fragmentText(layers[i]);
+    const layer = layers[i];
+    if (isIpLayer(layer)) return fragmentText(layer);
   }
   return '';
 }
@@ -232,7 +247,7 @@ function annotations(packet: Packet, from: number, to: number): string {
   let out = '';
   for (let i = from; i < to; i++) {
     const layer = packet.layers[i];
-    const sum = layer.checksum;
+    const sum = layerChecksum(layer);
     if (sum?.status === 'bad') out += ` [bad ${layer.proto} cksum ${hex16(sum.value)} -> ${hex16(sum.expected ?? 0)}]`;
     else if (sum?.status === 'offload') out += ` [${layer.proto} cksum offload]`;
     else if (sum?.status === 'zero') out += ` [${layer.proto} cksum zero]`;
@@ -252,7 +267,7 @@ const ETHERTYPE_NAMES: Record<number, string> = {
   0x88cc: 'LLDP', 0x8863: 'PPPoE D', 0x8864: 'PPPoE S', 0x888e: 'EAPOL', 0x894f: 'NSH',
 };
 
-function ethertypeText(type: unknown): string {
+function ethertypeText(type: number | undefined): string {
   const value = Number(type);
   return `ethertype ${ETHERTYPE_NAMES[value] ?? 'Unknown'} (0x${hex16(value).slice(2)})`;
 }
@@ -266,9 +281,10 @@ function frameLength(layers: Layer[], at: number, wireLength: number): number {
   for (let i = at - 1; i >= 0; i--) {
     const ip = layers[i];
     if (ip.proto !== 'ipv4' && ip.proto !== 'ipv6') continue;
-    const total = ip.proto === 'ipv4' ? ip.totalLength as number : 40 + (ip.payloadLength as number);
+    const total = ip.proto === 'ipv4' ? ip.totalLength : ip.payloadLength === undefined ? undefined : 40 + ip.payloadLength;
+    if (total === undefined) return rest;
     const length = ip.offset + total - layers[at].offset;
-    return Number.isFinite(length) && length > 0 && !ip.superPacket ? Math.min(length, rest) : rest;
+    return length > 0 ? Math.min(length, rest) : rest;
   }
   return rest;
 }
@@ -280,12 +296,16 @@ function frameLength(layers: Layer[], at: number, wireLength: number): number {
  */
 function linkText(layers: Layer[], from: number, to: number, wireLength: number): string {
   let at = from;
-  while (at < to && !['eth', 'sll', 'sll2'].includes(layers[at].proto)) {
-    if (['ipv4', 'ipv6', 'arp'].includes(layers[at].proto)) return '';
-    at++;
+  let link: EthLayer | SllLayer | Sll2Layer | null = null;
+  for (; at < to; at++) {
+    const layer = layers[at];
+    if (layer.proto === 'eth' || layer.proto === 'sll' || layer.proto === 'sll2') {
+      link = layer;
+      break;
+    }
+    if (layer.proto === 'ipv4' || layer.proto === 'ipv6' || layer.proto === 'arp') return '';
   }
-  if (at === to) return '';
-  const link = layers[at];
+  if (link === null) return '';
   const length = frameLength(layers, at, wireLength);
   let text: string;
   if (link.proto === 'eth') {
@@ -293,13 +313,15 @@ function linkText(layers: Layer[], from: number, to: number, wireLength: number)
     text = `${link.src} > ${link.dst}, ${ethertypeText(link.type)}, length ${length}: `;
   } else {
     if (link.protocol === undefined) return `${cut(link.proto)} `;
-    const type = SLL_PACKET_TYPES[link.packetType as number] ?? `type ${link.packetType}`;
+    const known = link.packetType === undefined ? undefined : SLL_PACKET_TYPES[link.packetType];
+    const type = known ?? `type ${link.packetType}`;
     const ifindex = link.proto === 'sll2' ? ` ifindex ${link.ifindex}` : '';
     const address = link.address === undefined || link.address === '' ? '' : ` ${link.address}`;
     text = `${type}${ifindex}${address} ${ethertypeText(link.protocol)}, length ${length}: `;
   }
-  for (let i = at + 1; i < to && layers[i].proto === 'vlan'; i++) {
+  for (let i = at + 1; i < to; i++) {
     const tag = layers[i];
+    if (tag.proto !== 'vlan') break;
     text += tag.vid === undefined ? `${cut('vlan')}, `
       : `vlan ${tag.vid}, p ${tag.pcp}${tag.dei ? ', DEI' : ''}, ${ethertypeText(tag.type)}, `;
   }

@@ -1,6 +1,7 @@
 // `read -v`: every layer and field, indented one step per tunnel level, as
 // tshark -V shows a packet.
 
+import { layerChecksum, layerFields } from '../../decoders/layers.js';
 import type { Checksum, Layer, Packet } from '../../decoders/types.js';
 import { hex16 } from '../../decoders/address.js';
 import type { CaptureRecord } from '../sources/record.js';
@@ -45,11 +46,11 @@ export function valueText(proto: string, key: string, value: unknown): string {
 function layerLines(layer: Layer, indent: string): string[] {
   const last = layer.offset + layer.length - 1;
   const lines = [`${indent}${layer.proto} (bytes ${layer.offset}-${Math.max(layer.offset, last)})`];
-  for (const key in layer) {
+  const sum = layerChecksum(layer);
+  for (const [key, value] of layerFields(layer)) {
     if (key === 'proto' || key === 'offset' || key === 'length') continue;
-    const value = layer[key];
     if (value === undefined) continue;
-    const text = key === 'checksum' ? checksumText(value as Checksum) : valueText(layer.proto, key, value);
+    const text = key === 'checksum' && sum !== undefined ? checksumText(sum) : valueText(layer.proto, key, value);
     lines.push(`${indent}  ${key}: ${text}`);
   }
   return lines;

@@ -6,6 +6,7 @@
 import { dissect, type DissectOptions } from '../../decoders/dissect.js';
 import { verifyPlain } from '../../decoders/checksum.js';
 import { ipFragment } from '../../decoders/ip-common.js';
+import type { Ipv6Extension } from '../../decoders/layers.js';
 import type { Layer, Packet } from '../../decoders/types.js';
 import type { CaptureRecord } from '../sources/record.js';
 
@@ -43,10 +44,15 @@ function addressesOf(bytes: Uint8Array, layer: Layer): string {
   return layer.proto === 'ipv4' ? hexOf(bytes, layer.offset + 12, 8) : hexOf(bytes, layer.offset + 8, 32);
 }
 
+/** The extension headers of an IPv6 layer (none for any other layer). */
+function ipv6Extensions(layer: Layer): Ipv6Extension[] {
+  return layer.proto === 'ipv6' ? layer.extensions ?? [] : [];
+}
+
 /** Where an IPv6 layer's Fragment header starts, from the lengths of the extension headers before it. */
 function ipv6FragmentHeaderStart(layer: Layer): number {
   let at = layer.offset + IPV6_FIXED;
-  for (const extension of layer.extensions as { type: string; length: number }[]) {
+  for (const extension of ipv6Extensions(layer)) {
     if (extension.type === 'fragment') return at;
     at += extension.length;
   }
@@ -130,7 +136,7 @@ function wholeHeader(bytes: Uint8Array, layer: Layer, piece: FragmentPiece, data
     // The extension header just before the Fragment header names what follows it.
     let at = IPV6_FIXED;
     let previous = IPV6_FIXED;
-    for (const extension of layer.extensions as { type: string; length: number }[]) {
+    for (const extension of ipv6Extensions(layer)) {
       if (extension.type === 'fragment') break;
       previous = at;
       at += extension.length;

@@ -3,6 +3,7 @@
 // must or must not appear. Parsed strictly (an unknown key or name is a
 // mistake in the file, said in words), then held against what a decoding showed.
 
+import { layerChecksum } from '../../decoders/layers.js';
 import type { ChecksumStatus, IssueKind, Packet, TunnelType } from '../../decoders/types.js';
 import type { FindingKind } from '../analysis/report.js';
 
@@ -179,7 +180,8 @@ export class DecodingFacts {
       else this.tunnels.set(key, { type: tunnel.type, id: tunnel.id, packets: 1 });
     }
     for (const layer of packet.layers) {
-      if (layer.checksum) this.checksums[layer.checksum.status]++;
+      const checksum = layerChecksum(layer);
+      if (checksum) this.checksums[checksum.status]++;
     }
     for (const issue of packet.issues) this.issues.set(issue.kind, (this.issues.get(issue.kind) ?? 0) + 1);
   }

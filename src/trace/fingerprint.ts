@@ -10,7 +10,9 @@
 // carries such packets.
 
 import { ipLayerAddress } from '../../decoders/address.js';
-import type { ChecksumStatus, Layer, Packet, TunnelType } from '../../decoders/types.js';
+import { isIpLayer as isIp } from '../../decoders/layers.js';
+import type { ArpLayer, IcmpLayer, Icmpv6Layer, IpLayer, Ipv6Extension, UdpLayer } from '../../decoders/layers.js';
+import type { ChecksumStatus, Packet, TunnelType } from '../../decoders/types.js';
 
 export const KINDS = [
   'icmp-echo-request', 'icmp-echo-reply', 'tcp-syn', 'tcp-data', 'udp', 'arp-request', 'arp-reply', 'other',
@@ -71,8 +73,6 @@ export interface Fingerprint {
   error: ErrorSeen | null;
 }
 
-const num = (layer: Layer, field: string): number => (typeof layer[field] === 'number' ? (layer[field] as number) : -1);
-const str = (layer: Layer, field: string): string => (typeof layer[field] === 'string' ? (layer[field] as string) : '');
 
 const PAYLOAD_HASHED = 16;
 
@@ -118,7 +118,7 @@ function addPayload(bytes: Uint8Array, start: number, end: number): void {
 }
 
 /** An IP layer's addresses into the running hash, from its bytes. */
-function addAddresses(bytes: Uint8Array, ip: Layer): void {
+function addAddresses(bytes: Uint8Array, ip: IpLayer): void {
   const v4 = ip.proto === 'ipv4';
   const at = ip.offset + (v4 ? 12 : 8);
   const words = v4 ? 2 : 8;
@@ -130,39 +130,33 @@ function addText(text: string): void {
   KeyHash.add(-1);
 }
 
-function addressText(bytes: Uint8Array, ip: Layer, which: 'src' | 'dst'): string {
+function addressText(bytes: Uint8Array, ip: IpLayer, which: 'src' | 'dst'): string {
   return ipLayerAddress(bytes, ip, which) ?? '';
 }
 
-function isIp(layer: Layer): boolean {
-  return layer.proto === 'ipv4' || layer.proto === 'ipv6';
-}
-
 /** Where the IP packet's bytes end, by its own length field. */
-function ipEnd(layer: Layer, bytes: Uint8Array): number {
-  const total = layer.proto === 'ipv4' ? num(layer, 'totalLength') : num(layer, 'payloadLength') + 40;
+function ipEnd(layer: IpLayer, bytes: Uint8Array): number {
+  const total = layer.proto === 'ipv4' ? layer.totalLength ?? -1 : (layer.payloadLength ?? -1) + 40;
   return total > 0 ? Math.min(layer.offset + total, bytes.length) : bytes.length;
 }
 
-interface FragmentHeader { type?: string; fragmentOffset?: number; mf?: boolean; id?: number }
-
-function ipv6Fragment(layer: Layer): FragmentHeader | undefined {
-  const ext = Array.isArray(layer.extensions) ? (layer.extensions as FragmentHeader[]) : [];
-  return ext.find((e) => e.type === 'fragment');
+function ipv6Fragment(layer: IpLayer): Ipv6Extension | undefined {
+  if (layer.proto !== 'ipv6' || layer.extensions === undefined) return undefined;
+  return layer.extensions.find((e) => e.type === 'fragment');
 }
 
-function isFragment(layer: Layer): boolean {
-  if (layer.proto === 'ipv4') return layer.mf === true || num(layer, 'fragmentOffset') > 0;
+function isFragment(layer: IpLayer): boolean {
+  if (layer.proto === 'ipv4') return layer.mf === true || (layer.fragmentOffset ?? -1) > 0;
   const frag = ipv6Fragment(layer);
   return frag !== undefined && (frag.mf === true || (frag.fragmentOffset ?? 0) > 0);
 }
 
-function fragmentOffset(layer: Layer): number {
-  return layer.proto === 'ipv4' ? num(layer, 'fragmentOffset') : ipv6Fragment(layer)?.fragmentOffset ?? 0;
+function fragmentOffset(layer: IpLayer): number {
+  return layer.proto === 'ipv4' ? layer.fragmentOffset ?? -1 : ipv6Fragment(layer)?.fragmentOffset ?? 0;
 }
 
-function fragmentId(layer: Layer): number {
-  return layer.proto === 'ipv4' ? num(layer, 'id') : ipv6Fragment(layer)?.id ?? -1;
+function fragmentId(layer: IpLayer): number {
+  return layer.proto === 'ipv4' ? layer.id ?? -1 : ipv6Fragment(layer)?.id ?? -1;
 }
 
 const ECHO: Record<string, [request: number, reply: number]> = { icmp: [8, 0], icmpv6: [128, 129] };
@@ -176,27 +170,28 @@ function innermost(packet: Packet, bytes: Uint8Array, from: number, to: number):
   const layers = packet.layers;
   let ipAt = -1;
   let arpAt = -1;
-  let fragAt = -1;
+  let ip: IpLayer | null = null;
+  let arp: ArpLayer | null = null;
+  let fragmented: IpLayer | null = null;
   for (let i = from; i < to; i++) {
     const layer = layers[i];
     if (isIp(layer)) {
       ipAt = i;
-      if (isFragment(layer)) fragAt = i;
+      ip = layer;
+      if (isFragment(layer)) fragmented = layer;
     } else if (layer.proto === 'arp') {
       arpAt = i;
+      arp = layer;
     }
   }
-  if (arpAt > ipAt) return arpFacts(layers[arpAt], bytes);
-  if (ipAt < 0) return null;
-  const ip = layers[ipAt];
-  const v4 = ip.proto === 'ipv4';
-  const protocol = num(ip, 'protocol');
-  const id = v4 ? num(ip, 'id') : num(ip, 'flowLabel');
+  if (arp !== null && arpAt > ipAt) return arpFacts(arp, bytes);
+  if (ip === null) return null;
+  const protocol = ip.protocol ?? -1;
+  const id = (ip.proto === 'ipv4' ? ip.id : ip.flowLabel) ?? -1;
   const end = ipEnd(ip, bytes);
   let fragment: number | null = null;
   let later = false;
-  if (fragAt >= 0) {
-    const fragmented = layers[fragAt];
+  if (fragmented !== null) {
     KeyHash.start(FRAGMENT_TAG);
     addAddresses(bytes, fragmented);
     KeyHash.add(protocol);
@@ -208,8 +203,8 @@ function innermost(packet: Packet, bytes: Uint8Array, from: number, to: number):
   const base: Fingerprint = {
     kind: 'other', key: 0, loose: 0, flow: 0,
     src: addressText(bytes, ip, 'src'), dst: addressText(bytes, ip, 'dst'), srcPort: null, dstPort: null,
-    size: end - ip.offset, ttl: v4 ? num(ip, 'ttl') : num(ip, 'hopLimit'),
-    tos: v4 ? (num(ip, 'dscp') << 2) | num(ip, 'ecn') : num(ip, 'trafficClass'),
+    size: end - ip.offset, ttl: (ip.proto === 'ipv4' ? ip.ttl : ip.hopLimit) ?? -1,
+    tos: ip.proto === 'ipv4' ? ((ip.dscp ?? -1) << 2) | (ip.ecn ?? -1) : ip.trafficClass ?? -1,
     tunnels: NO_TUNNELS, checksum: null, tcpFlow: null, seq: 0, payloadLength: 0,
     fragment, laterFragment: later, awaits: null, answers: null, error: null,
   };
@@ -217,7 +212,7 @@ function innermost(packet: Packet, bytes: Uint8Array, from: number, to: number):
   KeyHash.start(protocol);
   KeyHash.add(id);
   if (later || upper === undefined || !(upper.proto === 'tcp' || upper.proto === 'udp' || upper.proto === 'icmp' || upper.proto === 'icmpv6')) {
-    if (later) KeyHash.add(fragmentOffset(layers[fragAt]));
+    if (later && fragmented !== null) KeyHash.add(fragmentOffset(fragmented));
     addPayload(bytes, ip.offset + ip.length, end);
     return filled(base, 'other', ip, bytes);
   }
@@ -225,12 +220,12 @@ function innermost(packet: Packet, bytes: Uint8Array, from: number, to: number):
   const payloadStart = upper.offset + (upper.proto === 'udp' ? 8 : upper.length);
   base.checksum = upper.checksum?.status ?? null;
   if (upper.proto === 'tcp') {
-    const flags = num(upper, 'flags');
+    const flags = upper.flags ?? -1;
     const syn = (flags & 0x02) !== 0;
-    const seq = num(upper, 'seq');
-    const ack = num(upper, 'ack');
-    base.srcPort = num(upper, 'srcPort');
-    base.dstPort = num(upper, 'dstPort');
+    const seq = upper.seq ?? -1;
+    const ack = upper.ack ?? -1;
+    base.srcPort = upper.srcPort ?? -1;
+    base.dstPort = upper.dstPort ?? -1;
     base.seq = seq;
     base.payloadLength = Math.max(0, end - payloadStart);
     // PSH and FIN ride on the last segment of a GSO super-packet only: the key keeps SYN and RST.
@@ -252,21 +247,21 @@ function innermost(packet: Packet, bytes: Uint8Array, from: number, to: number):
     return base;
   }
   if (upper.proto === 'udp') {
-    base.srcPort = num(upper, 'srcPort');
-    base.dstPort = num(upper, 'dstPort');
-    KeyHash.add(num(upper, 'length'));
+    base.srcPort = upper.srcPort ?? -1;
+    base.dstPort = upper.dstPort ?? -1;
+    KeyHash.add(upper.length);
     addPayload(bytes, payloadStart, end);
     return filled(base, 'udp', ip, bytes);
   }
-  const type = num(upper, 'type');
+  const type = upper.type ?? -1;
   const [request, reply] = ECHO[upper.proto];
-  const seq = num(upper, 'seq');
-  KeyHash.add((type << 8) | num(upper, 'code'));
+  const seq = upper.seq ?? -1;
+  KeyHash.add((type << 8) | (upper.code ?? -1));
   KeyHash.add(seq);
   addPayload(bytes, payloadStart, end);
   base.loose = KeyHash.value();
   addAddresses(bytes, ip);
-  KeyHash.add(num(upper, 'id'));
+  KeyHash.add(upper.id ?? -1);
   base.key = KeyHash.value();
   if (type !== request && type !== reply) return base;
   // A reply echoes the request's sequence number and data (RFC 792, RFC 4443 section 4.2).
@@ -283,7 +278,7 @@ function innermost(packet: Packet, bytes: Uint8Array, from: number, to: number):
  * The kind and the two keys, from the running hash: `loose` is what it holds
  * now, `key` adds the addresses and ports.
  */
-function filled(fp: Fingerprint, kind: TraceKind, ip: Layer, bytes: Uint8Array): Fingerprint {
+function filled(fp: Fingerprint, kind: TraceKind, ip: IpLayer, bytes: Uint8Array): Fingerprint {
   fp.kind = kind;
   fp.loose = KeyHash.value();
   addAddresses(bytes, ip);
@@ -293,11 +288,11 @@ function filled(fp: Fingerprint, kind: TraceKind, ip: Layer, bytes: Uint8Array):
 }
 
 /** An ARP message: requests repeat every second with the same bytes; each is another journey at the same point. */
-function arpFacts(arp: Layer, bytes: Uint8Array): Fingerprint {
-  const op = num(arp, 'opcode');
+function arpFacts(arp: ArpLayer, bytes: Uint8Array): Fingerprint {
+  const op = arp.opcode ?? -1;
   const kind: TraceKind = op === 1 ? 'arp-request' : op === 2 ? 'arp-reply' : 'other';
-  const sender = str(arp, 'senderIp');
-  const target = str(arp, 'targetIp');
+  const sender = arp.senderIp ?? '';
+  const target = arp.targetIp ?? '';
   const whole = arp.offset + 28 <= bytes.length;
   const senderIp = whole ? word(bytes, arp.offset + 14) : -1;
   const targetIp = whole ? word(bytes, arp.offset + 24) : -1;
@@ -326,9 +321,9 @@ const UNREACHABLE: Record<number, string> = {
 };
 
 /** The words for an ICMP or ICMPv6 error, or null when the layer is no error. */
-function errorText(layer: Layer): string | null {
-  const type = num(layer, 'type');
-  const code = num(layer, 'code');
+function errorText(layer: IcmpLayer | Icmpv6Layer): string | null {
+  const type = layer.type ?? -1;
+  const code = layer.code ?? -1;
   if (layer.proto === 'icmp') {
     if (type === 3) return `icmp ${UNREACHABLE[code] ?? `destination unreachable (code ${code})`}`;
     if (type === 11) return code === 0 ? 'icmp ttl exceeded' : 'icmp fragment reassembly time exceeded';
@@ -347,19 +342,20 @@ function quotedError(packet: Packet, bytes: Uint8Array): ErrorSeen | null {
   const quotedAt = packet.quotedFrom;
   if (quotedAt === undefined || quotedAt < 2) return null;
   const icmp = packet.layers[quotedAt - 1];
+  if (icmp.proto !== 'icmp' && icmp.proto !== 'icmpv6') return null;
   const words = errorText(icmp);
   if (words === null) return null;
   const quoted = innermost(packet, bytes, quotedAt, packet.layers.length);
   if (quoted === null) return null;
   const sender = packet.layers[quotedAt - 2];
-  const mtu = num(icmp, 'mtu');
+  const mtu = icmp.mtu ?? -1;
   // A tunnel port in the quote: the outermost quoted UDP header names it.
-  const udp = packet.layers.slice(quotedAt).find((l) => l.proto === 'udp');
-  const about = udp !== undefined ? ` for udp port ${num(udp, 'dstPort')}` : '';
+  const udp = packet.layers.slice(quotedAt).find((l): l is UdpLayer => l.proto === 'udp');
+  const about = udp !== undefined ? ` for udp port ${udp.dstPort ?? -1}` : '';
   const from = isIp(sender) ? addressText(bytes, sender, 'src') : '';
   const text = `${words}${mtu > 0 ? ` (mtu ${mtu})` : ''} from ${from}${about}`;
-  const portUnreachable = (icmp.proto === 'icmp' && num(icmp, 'type') === 3 && num(icmp, 'code') === 3)
-    || (icmp.proto === 'icmpv6' && num(icmp, 'type') === 1 && num(icmp, 'code') === 4);
+  const portUnreachable = (icmp.proto === 'icmp' && icmp.type === 3 && icmp.code === 3)
+    || (icmp.proto === 'icmpv6' && icmp.type === 1 && icmp.code === 4);
   return { text, from, key: quoted.key, loose: quoted.loose, mtu: mtu > 0 ? mtu : null, portUnreachable };
 }
 
@@ -386,14 +382,15 @@ export function fingerprint(packet: Packet, bytes: Uint8Array): Fingerprint | nu
     let src = t.src;
     let dst = t.dst;
     if (src === '') {
-      let at = t.layer - 1;
-      while (at >= 0 && !isIp(packet.layers[at])) at--;
-      if (at >= 0) {
-        src = addressText(bytes, packet.layers[at], 'src');
-        dst = addressText(bytes, packet.layers[at], 'dst');
+      for (let at = t.layer - 1; at >= 0; at--) {
+        const carrier = packet.layers[at];
+        if (!isIp(carrier)) continue;
+        src = addressText(bytes, carrier, 'src');
+        dst = addressText(bytes, carrier, 'dst');
+        break;
       }
     }
-    return { type: t.type, id: t.id, src, dst, port: before?.proto === 'udp' ? num(before, 'dstPort') : null };
+    return { type: t.type, id: t.id, src, dst, port: before?.proto === 'udp' ? before.dstPort ?? -1 : null };
   });
   return inner;
 }

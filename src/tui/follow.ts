@@ -4,7 +4,8 @@
 // the tunnels it travels in (either direction of each), so the same ports
 // in another VNI are another stream.
 
-import type { Layer, Packet } from '../../decoders/types.js';
+import { isIpLayer } from '../../decoders/layers.js';
+import type { Packet } from '../../decoders/types.js';
 import type { CaptureRecord } from '../sources/record.js';
 
 export interface StreamSegment {
@@ -36,16 +37,6 @@ interface StreamPoint {
   seq: number | null;
 }
 
-function num(layer: Layer, field: string): number {
-  const value = layer[field];
-  return typeof value === 'number' ? value : 0;
-}
-
-function str(layer: Layer, field: string): string {
-  const value = layer[field];
-  return typeof value === 'string' ? value : '';
-}
-
 function endpoint(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
@@ -63,31 +54,32 @@ export function streamPoint(record: CaptureRecord, packet: Packet): StreamPoint 
   const layers = packet.layers;
   // The innermost IP header, outside any packet an ICMP error quotes: its payload must be TCP or UDP.
   let i = (packet.quotedFrom ?? layers.length) - 1;
-  while (i >= 0 && layers[i].proto !== 'ipv4' && layers[i].proto !== 'ipv6') i--;
+  while (i >= 0 && !isIpLayer(layers[i])) i--;
   const t = i + 1;
-  if (i < 0 || t >= layers.length || (layers[t].proto !== 'tcp' && layers[t].proto !== 'udp')) return null;
+  if (i < 0 || t >= layers.length) return null;
   const ip = layers[i];
   const layer = layers[t];
-  const proto = layer.proto as 'tcp' | 'udp';
-  const src = endpoint(str(ip, 'src'), num(layer, 'srcPort'));
-  const dst = endpoint(str(ip, 'dst'), num(layer, 'dstPort'));
+  if (!isIpLayer(ip) || (layer.proto !== 'tcp' && layer.proto !== 'udp')) return null;
+  const proto = layer.proto;
+  const src = endpoint(ip.src ?? '', layer.srcPort ?? 0);
+  const dst = endpoint(ip.dst ?? '', layer.dstPort ?? 0);
   const tunnels = packet.tunnels.filter((tunnel) => tunnel.layer < t)
     .map((tunnel) => `${tunnel.type} ${tunnel.id ?? '-'} ${ordered(tunnel.src, tunnel.dst)}`);
   const captured = record.bytes.length;
   let start: number;
   let end: number;
-  if (proto === 'tcp') {
+  if (layer.proto === 'tcp') {
     start = layer.offset + layer.length;
-    end = start + num(layer, 'payloadLength');
+    end = start + (layer.payloadLength ?? 0);
   } else {
     start = layer.offset + 8;
-    end = layer.offset + num(layer, 'length');
+    end = layer.offset + layer.length;
   }
   start = Math.min(start, captured);
   end = Math.max(start, Math.min(end, captured));
   return {
     key: `${tunnels.join(' | ')} | ${proto} ${ordered(src, dst)}`, proto, src, dst, start, end,
-    seq: proto === 'tcp' ? num(layer, 'seq') : null,
+    seq: layer.proto === 'tcp' ? layer.seq ?? 0 : null,
   };
 }
 

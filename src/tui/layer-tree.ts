@@ -2,6 +2,7 @@
 // fields), a marker where each tunnel begins, and the issues of each layer.
 // Every depth is indented one step more than the tunnel that carries it.
 
+import { layerChecksum, layerFields } from '../../decoders/layers.js';
 import type { ChecksumStatus, Layer, Packet } from '../../decoders/types.js';
 import { checksumText, valueText } from '../output/tree.js';
 
@@ -28,16 +29,16 @@ const ID_WORDS: Record<string, string> = {
 function layerGist(layer: Layer): string {
   switch (layer.proto) {
     case 'eth': return layer.src === undefined ? '' : `${layer.src} > ${layer.dst}`;
-    case 'sll': case 'sll2': return typeof layer.address === 'string' ? layer.address : '';
+    case 'sll': case 'sll2': return layer.address ?? '';
     case 'vlan': return `vid ${layer.vid}`;
     case 'ipv4': case 'ipv6': return layer.src === undefined ? '' : `${layer.src} > ${layer.dst}`;
     case 'udp': case 'tcp': return layer.srcPort === undefined ? '' : `${layer.srcPort} > ${layer.dstPort}`;
     case 'icmp': case 'icmpv6': return layer.type === undefined ? '' : `type ${layer.type} code ${layer.code}`;
     case 'arp': return layer.senderIp === undefined ? `opcode ${layer.opcode}` : `opcode ${layer.opcode} ${layer.senderIp} > ${layer.targetIp}`;
     case 'vxlan': case 'vxlan-gpe': case 'geneve': return layer.vni === undefined ? '' : `vni ${layer.vni}`;
-    case 'gre': return typeof layer.key === 'number' ? `key ${layer.key}` : '';
-    case 'erspan': return typeof layer.sessionId === 'number' ? `session ${layer.sessionId}` : '';
-    case 'payload': return `${layer.length} bytes${typeof layer.of === 'string' ? ` (${layer.of})` : ''}`;
+    case 'gre': return layer.key !== undefined ? `key ${layer.key}` : '';
+    case 'erspan': return layer.sessionId !== undefined ? `session ${layer.sessionId}` : '';
+    case 'payload': return `${layer.length} bytes${layer.of !== undefined ? ` (${layer.of})` : ''}`;
     default: return '';
   }
 }
@@ -75,18 +76,17 @@ export function layerTreeRows(packet: Packet, expanded: ReadonlySet<number>): Tr
     const depth = level + (quoted ? 1 : 0);
     const open = expanded.has(i);
     const gist = layerGist(layer);
-    const sum = layer.checksum;
+    const sum = layerChecksum(layer);
     rows.push({
       kind: 'layer', depth, layer: i, expanded: open, verdict: sum?.status,
       text: `${layer.proto}${gist === '' ? '' : ` ${gist}`}${sum === undefined || sum.status === 'good' ? '' : ` [cksum ${sum.status}]`}`,
     });
     if (open) {
-      for (const key in layer) {
+      for (const [key, value] of layerFields(layer)) {
         if (key === 'proto' || key === 'offset' || key === 'length') continue;
-        const value = layer[key];
         if (value === undefined) continue;
-        if (key === 'checksum') {
-          rows.push({ kind: 'field', depth: depth + 1, layer: i, text: `checksum: ${checksumText(value as NonNullable<Layer['checksum']>)}`, verdict: (value as NonNullable<Layer['checksum']>).status });
+        if (key === 'checksum' && sum !== undefined) {
+          rows.push({ kind: 'field', depth: depth + 1, layer: i, text: `checksum: ${checksumText(sum)}`, verdict: sum.status });
         } else {
           rows.push({ kind: 'field', depth: depth + 1, layer: i, text: `${key}: ${valueText(layer.proto, key, value)}` });
         }
