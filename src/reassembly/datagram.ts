@@ -77,13 +77,14 @@ export function fragmentPiece(record: CaptureRecord, packet: Packet, from: numbe
     let fragmentHeader = -1;
     let protocol: number;
     if (layer.proto === 'ipv4') {
-      headerEnd = layer.offset + (layer.headerLength as number);
-      dataEnd = layer.offset + (layer.totalLength as number);
-      protocol = layer.protocol as number;
+      // A fragment's header was decoded past its length fields; one cut before its protocol ends past the capture below.
+      headerEnd = layer.offset + (layer.headerLength ?? 0);
+      dataEnd = layer.offset + (layer.totalLength ?? 0);
+      protocol = layer.protocol ?? -1;
     } else {
       fragmentHeader = ipv6FragmentHeaderStart(layer);
       headerEnd = fragmentHeader + IPV6_FRAGMENT_HEADER;
-      dataEnd = layer.offset + IPV6_FIXED + (layer.payloadLength as number);
+      dataEnd = layer.offset + IPV6_FIXED + (layer.payloadLength ?? 0);
       protocol = bytes[fragmentHeader];
     }
     // A fragment the capture cut short cannot be put back: its datagram stays incomplete.

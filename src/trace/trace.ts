@@ -46,10 +46,11 @@ class PlainVxlanOnGpePort {
 
   redecode(packet: Packet, record: CaptureRecord): Packet {
     const layers = packet.layers;
-    const at = layers.findIndex((l) => l.proto === 'vxlan-gpe' && l.nextProtocol === 0 && ((l.flags as number) & GPE_NEXT_PROTOCOL_PRESENT) === 0);
+    const at = layers.findIndex((l) => l.proto === 'vxlan-gpe' && l.nextProtocol === 0 && ((l.flags ?? 0) & GPE_NEXT_PROTOCOL_PRESENT) === 0);
     const udp = layers[at - 1];
-    if (at < 1 || udp.proto !== 'udp') return packet;
-    const port = udp.dstPort as number;
+    // A VXLAN-GPE layer follows a whole UDP header only.
+    if (at < 1 || udp.proto !== 'udp' || udp.dstPort === undefined) return packet;
+    const port = udp.dstPort;
     let registry = this.registries.get(port);
     if (registry === undefined) {
       registry = this.decode.registry.withOverride({ table: 'udp', key: port, proto: 'vxlan' });
