@@ -188,7 +188,7 @@ export function decodeIPv4(bytes: Uint8Array, offset: number, end: number, ctx: 
   } else {
     checksum = verifyPlain(bytes, offset, headerEnd, offset + 10);
     if (checksum.status === 'bad') {
-      ctx.issue('bad-checksum', `ipv4 checksum ${hex16(checksumValue)}, expected ${hex16(checksum.expected as number)}`);
+      ctx.issue('bad-checksum', `ipv4 checksum ${hex16(checksumValue)}, expected ${hex16(checksum.expected ?? 0)}`);
     }
   }
 

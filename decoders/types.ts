@@ -5,11 +5,13 @@
 // ctx.issue(). It returns its layer, where its payload ends and which table
 // (or protocol) names what comes next. It never knows what comes next itself.
 
-export type ProtoName =
-  | 'eth' | 'vlan' | 'sll' | 'sll2' | 'null' | 'arp'
-  | 'ipv4' | 'ipv6' | 'gre' | 'erspan' | 'ppp'
-  | 'udp' | 'tcp' | 'icmp' | 'icmpv6'
-  | 'vxlan' | 'vxlan-gpe' | 'geneve' | 'payload';
+import type { Layer } from './layers.js';
+
+/** A decoded layer: one interface per protocol, told apart by `proto` (see layers.ts). */
+export type { Layer, LayerOf, IpLayer } from './layers.js';
+
+/** The protocols with a layer: one name per interface of the `Layer` union (layers.ts). */
+export type ProtoName = Layer['proto'];
 
 /** Dispatch tables of the registry. */
 export type TableName =
@@ -64,10 +66,6 @@ export interface Checksum {
    */
   reason?: string;
 }
-
-/** A decoded layer: one interface per protocol, told apart by `proto` (see layers.ts). */
-export type { Layer, LayerOf, IpLayer } from './layers.js';
-import type { Layer } from './layers.js';
 
 export type TunnelType =
   | 'vxlan' | 'vxlan-gpe' | 'geneve' | 'gre' | 'gretap' | 'erspan'
