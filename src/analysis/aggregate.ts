@@ -5,8 +5,7 @@
 // `stats --json` shape, as often as a live view wants it.
 
 import { ipLayerAddress, parseIPv6 } from '../../decoders/address.js';
-import { layerChecksum } from '../../decoders/layers.js';
-import type { ArpLayer, EthLayer, IpLayer } from '../../decoders/layers.js';
+import { layerChecksum, type ArpLayer, type EthLayer, type IpLayer } from '../../decoders/layers.js';
 import type { Layer, Packet, TunnelType } from '../../decoders/types.js';
 import type { CaptureRecord } from '../sources/record.js';
 import {
