@@ -42,11 +42,11 @@ const UDP_HEADER = 8;
 function statedEnd(layer: Layer): number {
   if (layer.proto === 'ipv4') {
     const total = layer.totalLength;
-    return typeof total === 'number' && total >= layer.length ? layer.offset + total : NaN;
+    return total !== undefined && total >= layer.length ? layer.offset + total : NaN;
   }
   if (layer.proto === 'ipv6') {
     const payload = layer.payloadLength;
-    return typeof payload === 'number' && payload > 0 ? layer.offset + IPV6_FIXED_HEADER + payload : NaN;
+    return payload !== undefined && payload > 0 ? layer.offset + IPV6_FIXED_HEADER + payload : NaN;
   }
   // A UDP layer's `length` is the datagram length field (RFC 768), header included.
   if (layer.proto === 'udp') {

@@ -57,8 +57,8 @@ function sameBytes(bytes: Uint8Array, at: number, want: Uint8Array): boolean {
   return true;
 }
 
-function inRange(port: unknown, low: number, high: number): boolean {
-  return typeof port === 'number' && port >= low && port <= high;
+function inRange(port: number | undefined, low: number, high: number): boolean {
+  return port !== undefined && port >= low && port <= high;
 }
 
 /** The IP protocol numbers a header names: IPv4's protocol; IPv6's next header and each extension header's. */
@@ -66,7 +66,7 @@ function carriesProtocol(layer: Layer, version: 4 | 6 | null, protocol: number):
   if (layer.proto === 'ipv4') return version !== 6 && layer.protocol === protocol;
   if (layer.proto !== 'ipv6' || version === 4) return false;
   if (layer.nextHeader === protocol) return true;
-  return Array.isArray(layer.extensions) && (layer.extensions as { nextHeader: number }[]).some((e) => e.nextHeader === protocol);
+  return layer.extensions !== undefined && layer.extensions.some((e) => e.nextHeader === protocol);
 }
 
 function lengthHolds(prim: Extract<Primitive, { kind: 'len' }>, wireLength: number): boolean {
