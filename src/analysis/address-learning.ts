@@ -5,9 +5,10 @@
 
 import { ipLayerAddress } from '../../decoders/address.js';
 import type { ArpLayer, EthLayer, IpLayer } from '../../decoders/layers.js';
-import { MacEntry, macBucket, type TunnelEntry, type VniEntry } from './entries.js';
+import { MacEntry, type TunnelEntry, type VniEntry } from './entries.js';
 import type { FlowStore } from './flow-store.js';
 import { MAC_TEXT_END, macText } from './packet-layers.js';
+import { WordIndex } from './word-index.js';
 
 const IPS_PER_MAC = 16;
 
@@ -17,6 +18,9 @@ export class AddressLearning {
   overflowMacPackets = 0;
   /** Every learned address, by the number flows remember it by. */
   private readonly macs: MacEntry[] = [];
+  /** The same numbers by VNI (its learningId) and address (first two bytes, last four as a word). */
+  private readonly index = new WordIndex(3);
+  private vniCount = 0;
 
   constructor(readonly maxAddresses: number) {}
 
@@ -41,18 +45,19 @@ export class AddressLearning {
       return;
     }
     const vni = entry.vni as VniEntry;
-    const bucket = macBucket(high, low);
-    learned = vni.macIndex.get(bucket) ?? null;
-    while (learned !== null && (learned.low !== low || learned.high !== high)) learned = learned.nextInBucket;
-    if (learned === null) {
+    this.writeKey(vni, high, low);
+    const id = this.index.find();
+    if (id >= 0) {
+      learned = this.macs[id];
+    } else {
       if (this.macCount >= this.maxAddresses) {
         this.overflowMacPackets++;
         return;
       }
-      learned = this.add(vni, macText(bytes, eth, 6), entry.src, high, low, bucket);
+      learned = this.add(vni, macText(bytes, eth, 6), entry.src, high, low);
     }
     store.c.mac[f] = learned.id;
-    if (learned.vtep !== entry.src && learned.movedTo === null) learned.movedTo = entry.src;
+    if (learned.movedTo === null && learned.vtep !== entry.src) learned.movedTo = entry.src;
     learned.packets++;
     // Once an address has its fill of IP addresses, no more are read (a scan sends from a new one each packet).
     if (from === null || learned.ips.length >= IPS_PER_MAC) return;
@@ -65,12 +70,12 @@ export class AddressLearning {
 
   /** A part's learned MAC address into this aggregator's VNI; false when the address table is full. */
   absorb(vni: VniEntry, theirs: MacEntry): boolean {
-    const bucket = macBucket(theirs.high, theirs.low);
-    let mine = vni.macIndex.get(bucket) ?? null;
-    while (mine !== null && (mine.low !== theirs.low || mine.high !== theirs.high)) mine = mine.nextInBucket;
+    this.writeKey(vni, theirs.high, theirs.low);
+    const id = this.index.find();
+    let mine = id >= 0 ? this.macs[id] : null;
     if (mine === null) {
       if (this.macCount >= this.maxAddresses) return false;
-      mine = this.add(vni, theirs.mac, theirs.vtep, theirs.high, theirs.low, bucket);
+      mine = this.add(vni, theirs.mac, theirs.vtep, theirs.high, theirs.low);
       mine.movedTo = theirs.movedTo;
     } else if (mine.movedTo === null) {
       // The first VTEP other than the first one: the part's first, else the first after it.
@@ -84,12 +89,20 @@ export class AddressLearning {
     return true;
   }
 
-  private add(vni: VniEntry, mac: string, vtep: string, high: number, low: number, bucket: number): MacEntry {
+  /** The index's key of an address in a VNI. */
+  private writeKey(vni: VniEntry, high: number, low: number): void {
+    if (vni.learningId < 0) vni.learningId = this.vniCount++;
+    const key = this.index.key;
+    key[0] = vni.learningId;
+    key[1] = high;
+    key[2] = low;
+  }
+
+  /** A new address, whose key writeKey() wrote and the index does not have. */
+  private add(vni: VniEntry, mac: string, vtep: string, high: number, low: number): MacEntry {
     const learned = new MacEntry(mac, vtep, high, low);
-    learned.id = this.macs.length;
+    learned.id = this.index.findOrAdd();
     this.macs.push(learned);
-    learned.nextInBucket = vni.macIndex.get(bucket) ?? null;
-    vni.macIndex.set(bucket, learned);
     vni.macs.push(learned);
     this.macCount++;
     return learned;

@@ -254,9 +254,9 @@ export class StatsAggregator implements AggregateView {
     return buildReport(this);
   }
 
-  /** This part's counters and rows, for absorbParts(); the aggregator is of no use after. */
-  exportPart(): PartState {
-    return exportPart(this);
+  /** This part's counters and rows, for absorbParts() (`moved`: in another thread); the aggregator is of no use after. */
+  exportPart(moved = false): PartState {
+    return exportPart(this, moved);
   }
 
   /**

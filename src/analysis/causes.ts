@@ -9,6 +9,9 @@ import { ipLayerAddress } from '../../decoders/address.js';
 import { isIpLayer as isIp } from '../../decoders/layers.js';
 import type { ArpLayer, IcmpLayer, Icmpv6Layer, IpLayer, TcpLayer } from '../../decoders/layers.js';
 import type { Layer, Packet, TunnelType } from '../../decoders/types.js';
+import { AskTable, askKey, type AskEntry } from './ask-table.js';
+
+export type { AskEntry } from './ask-table.js';
 
 /** An ICMP or ICMPv6 destination unreachable about one quoted flow. */
 export interface UnreachableEntry {
@@ -28,22 +31,6 @@ export interface UnreachableEntry {
   tunnelType: TunnelType | null;
   tunnelId: number | null;
   count: number;
-}
-
-/** Requests of one kind between two addresses and how many were answered. */
-export interface AskEntry {
-  kind: 'arp' | 'echo' | 'syn';
-  src: string;
-  dst: string;
-  /** The innermost tunnel the requests travel in (type, id, outer ends), or null outside tunnels. */
-  tunnelType: TunnelType | null;
-  tunnelId: number | null;
-  outerSrc: string;
-  outerDst: string;
-  /** The TCP destination port of a SYN, else -1. */
-  port: number;
-  asked: number;
-  answered: number;
 }
 
 export interface GpeZeroEntry {
@@ -78,7 +65,7 @@ const NO_SCOPE: Scope = { type: null, id: null, outerSrc: '', outerDst: '' };
 
 export class CauseObserver {
   private readonly unreachable = new Map<string, UnreachableEntry>();
-  private readonly asks = new Map<string, AskEntry>();
+  private readonly asks = new AskTable();
   private readonly gpeZero = new Map<string, GpeZeroEntry>();
   dropped = 0;
 
@@ -97,7 +84,7 @@ export class CauseObserver {
 
   exportState(): CauseState {
     return {
-      unreachable: [...this.unreachable.values()], asks: [...this.asks.values()], gpeZero: [...this.gpeZero.values()],
+      unreachable: [...this.unreachable.values()], asks: [...this.asks.entries], gpeZero: [...this.gpeZero.values()],
       dropped: this.dropped,
     };
   }
@@ -110,10 +97,11 @@ export class CauseObserver {
       if (mine !== null) mine.count += e.count;
     }
     for (const e of state.asks) {
-      const arp = e.kind === 'arp';
-      const key = askKey(e.kind, e.src, e.dst, e.port, arp ? e.tunnelType : null, arp ? e.tunnelId : null);
-      const mine = this.slot(this.asks, key, () => ({ ...e, asked: 0, answered: 0 }));
-      if (mine === null) continue;
+      let mine = this.asks.findLike(e);
+      if (mine === null) {
+        if (this.asksFull()) continue;
+        mine = this.asks.addLike(e, { ...e, asked: 0, answered: 0 });
+      }
       if (mine.outerSrc === '' && e.outerSrc !== '') Object.assign(mine, { outerSrc: e.outerSrc, outerDst: e.outerDst });
       mine.asked += e.asked;
       mine.answered += e.answered;
@@ -129,11 +117,18 @@ export class CauseObserver {
   }
 
   askEntries(): AskEntry[] {
-    return [...this.asks.values()];
+    return [...this.asks.entries];
   }
 
   gpeZeroEntries(): GpeZeroEntry[] {
     return [...this.gpeZero.values()];
+  }
+
+  /** Whether the request table holds its most keys: a request not in it is counted in `dropped` only. */
+  private asksFull(): boolean {
+    if (this.asks.entries.length < MAX_KEYS) return false;
+    this.dropped++;
+    return true;
   }
 
   private slot<T>(map: Map<string, T>, key: string, make: () => T): T | null {
@@ -161,9 +156,7 @@ export class CauseObserver {
     const echoRequest = v6 ? 128 : 8;
     const echoReply = v6 ? 129 : 0;
     if ((type === echoRequest || type === echoReply) && icmp.id !== undefined) {
-      const src = ipLayerAddress(bytes, ip, 'src') as string;
-      const dst = ipLayerAddress(bytes, ip, 'dst') as string;
-      this.ask('echo', type === echoRequest, src, dst, icmp.id, scopeOf(bytes, packet, i));
+      this.askIp('echo', type === echoRequest, bytes, ip, icmp.id, packet, i);
       return;
     }
     const tooBig = v6 ? type === 2 : type === 3 && code === 4;
@@ -217,12 +210,44 @@ export class CauseObserver {
     if (flags === undefined || (flags & (TCP_SYN | TCP_RST)) === 0) return;
     const ip = ipBefore(packet.layers, i);
     if (ip === null) return;
-    const src = ipLayerAddress(bytes, ip, 'src') as string;
-    const dst = ipLayerAddress(bytes, ip, 'dst') as string;
-    const scope = scopeOf(bytes, packet, i);
     // A SYN asks; a SYN-ACK or a reset from the other end answers. The ports come before the flags in the header.
-    if ((flags & TCP_SYN) !== 0 && (flags & TCP_ACK) === 0) this.ask('syn', true, src, dst, tcp.dstPort ?? -1, scope);
-    else this.ask('syn', false, src, dst, tcp.srcPort ?? -1, scope);
+    if ((flags & TCP_SYN) !== 0 && (flags & TCP_ACK) === 0) this.askIp('syn', true, bytes, ip, tcp.dstPort ?? -1, packet, i);
+    else this.askIp('syn', false, bytes, ip, tcp.srcPort ?? -1, packet, i);
+  }
+
+  /**
+   * ask() for a request or answer carried by IP layer `ip` (layer i of the
+   * packet is the ICMP or TCP layer): found by the header's address words, the
+   * text of its addresses and tunnel made only for a new entry.
+   */
+  private askIp(kind: 'echo' | 'syn', asking: boolean, bytes: Uint8Array, ip: IpLayer, port: number, packet: Packet, i: number): void {
+    // A header decoded without detail holds '' for its addresses, with detail their text: either way they are whole.
+    if (typeof ip.src !== 'string' || typeof ip.dst !== 'string') {
+      const src = ipLayerAddress(bytes, ip, 'src') as string;
+      const dst = ipLayerAddress(bytes, ip, 'dst') as string;
+      this.ask(kind, asking, src, dst, port, scopeOf(bytes, packet, i));
+      return;
+    }
+    const asks = this.asks;
+    asks.writeIpKey(kind, asking, bytes, ip, port);
+    let entry = asks.findIp();
+    let scope: Scope | null = null;
+    if (entry === null) {
+      if (this.asksFull()) return;
+      scope = scopeOf(bytes, packet, i);
+      const src = ipLayerAddress(bytes, ip, 'src') as string;
+      const dst = ipLayerAddress(bytes, ip, 'dst') as string;
+      entry = asks.addIp({
+        kind, src: asking ? src : dst, dst: asking ? dst : src, tunnelType: scope.type, tunnelId: scope.id, outerSrc: '', outerDst: '',
+        port, asked: 0, answered: 0,
+      });
+    }
+    if (!asking) {
+      entry.answered++;
+      return;
+    }
+    entry.asked++;
+    if (entry.outerSrc === '') setScope(entry, scope ?? scopeOf(bytes, packet, i));
   }
 
   private gpe(bytes: Uint8Array, layers: Layer[], i: number): void {
@@ -244,25 +269,33 @@ export class CauseObserver {
     // ARP is matched inside its VNI: a reply in another VNI answers nothing.
     const type = kind === 'arp' ? scope.type : null;
     const id = kind === 'arp' ? scope.id : null;
-    const entry = this.slot(this.asks, askKey(kind, from, to, port, type, id), () => ({
-      kind, src: from, dst: to, tunnelType: scope.type, tunnelId: scope.id, outerSrc: '', outerDst: '', port, asked: 0, answered: 0,
-    }));
-    if (entry === null) return;
+    const key = askKey(kind, from, to, port, type, id);
+    let entry = this.asks.findText(key);
+    if (entry === null) {
+      if (this.asksFull()) return;
+      entry = this.asks.addText(key, {
+        kind, src: from, dst: to, tunnelType: scope.type, tunnelId: scope.id, outerSrc: '', outerDst: '', port, asked: 0, answered: 0,
+      });
+    }
     if (asking) {
       entry.asked++;
-      if (entry.outerSrc === '') Object.assign(entry, { tunnelType: scope.type, tunnelId: scope.id, outerSrc: scope.outerSrc, outerDst: scope.outerDst });
+      if (entry.outerSrc === '') setScope(entry, scope);
     } else {
       entry.answered++;
     }
   }
 }
 
-function unreachableKey(e: UnreachableEntry): string {
-  return `${e.what}|${e.mtu}|${e.reporter}|${e.quotedSrc}|${e.quotedDst}|${e.port}|${e.tunnelType}|${e.tunnelId}`;
+/** The tunnel a request travels in, from the first request of its entry that names its outer ends. */
+function setScope(entry: AskEntry, scope: Scope): void {
+  entry.tunnelType = scope.type;
+  entry.tunnelId = scope.id;
+  entry.outerSrc = scope.outerSrc;
+  entry.outerDst = scope.outerDst;
 }
 
-function askKey(kind: string, src: string, dst: string, port: number, type: TunnelType | null, id: number | null): string {
-  return `${kind}|${src}|${dst}|${port}|${type}|${id}`;
+function unreachableKey(e: UnreachableEntry): string {
+  return `${e.what}|${e.mtu}|${e.reporter}|${e.quotedSrc}|${e.quotedDst}|${e.port}|${e.tunnelType}|${e.tunnelId}`;
 }
 
 /** ICMP (RFC 792, RFC 1812 5.2.7.1) and ICMPv6 (RFC 4443 3.1) destination unreachable codes, grouped by cause. */

@@ -112,11 +112,6 @@ export function ipv4Word(text: string | undefined): number {
   return bytes === null ? -1 : ((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0;
 }
 
-/** Bucket of a MAC address in VniEntry.macIndex, from its first two bytes and its last four as a 32-bit word. */
-export function macBucket(high: number, low: number): number {
-  return mixWords(high, low, 0, 0, 0) & 0x3fffffff;
-}
-
 export class MacEntry {
   packets = 0;
   movedTo: string | null = null;
@@ -128,8 +123,6 @@ export class MacEntry {
   ips: readonly string[] = [];
   /** The IP address added to `ips` last: seeing it again needs no look into the set. */
   lastIp: string | null = null;
-  /** The next address of its bucket in VniEntry.macIndex. */
-  nextInBucket: MacEntry | null = null;
   /** Its number in the aggregator's address learning, by which flows remember it. */
   id = -1;
 
@@ -142,8 +135,8 @@ export class VniEntry {
   readonly tunnels: TunnelEntry[] = [];
   /** Learned MAC addresses in the order they were first seen. */
   readonly macs: MacEntry[] = [];
-  /** The same addresses by macBucket(); addresses that share a bucket are chained. */
-  readonly macIndex = new Map<number, MacEntry>();
+  /** Its number in the aggregator's address learning, which finds addresses by it; -1 until it learns one. */
+  learningId = -1;
   arpRequests = 0;
   arpReplies = 0;
 

@@ -19,7 +19,7 @@ const MIN_FLOWS = 1024;
  */
 const RESERVED_FLOWS = 1 << 22;
 
-/** The columns, by name, as a store hands them to a merge (each cut to the store's length). */
+/** The columns, by name, as a store hands them to a merge (each of the store's length). */
 export interface FlowColumns {
   tunnel: Uint32Array;
   kind: Uint32Array;
@@ -171,10 +171,16 @@ export class FlowStore {
     c.mssLimit[f] = Math.min(c.mssLimit[f], theirs.mssLimit[g]);
   }
 
-  /** The store's flows for a merge; the store is of no use after. */
-  exportState(): FlowStoreState {
+  /**
+   * The store's flows for a merge; the store is of no use after. `moved`: the
+   * columns are views of the store's own, to be moved to another thread
+   * (transferables()) and not copied, which held a worker's flows twice at
+   * the end of its count; else copies of their length, so that a part kept
+   * in this thread does not keep the store's columns, reserved for its limit.
+   */
+  exportState(moved = false): FlowStoreState {
     const columns = {} as Record<ColumnName, FlowColumns[ColumnName]>;
-    for (const name of COLUMN_NAMES) columns[name] = this.c[name].slice(0, this.count);
+    for (const name of COLUMN_NAMES) columns[name] = moved ? this.c[name].subarray(0, this.count) : this.c[name].slice(0, this.count);
     return { count: this.count, columns: columns as FlowColumns, addresses: this.addresses.exportState() };
   }
 

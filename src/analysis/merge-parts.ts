@@ -95,11 +95,12 @@ export interface MergeTarget {
   flowOf(entry: TunnelEntry, kind: number, src: number, dst: number, srcPort: number, dstPort: number): number;
 }
 
-export function exportPart(agg: MergeTarget): PartState {
+/** `moved`: the part goes to another thread, its flows' columns moved there (FlowStore.exportState()). */
+export function exportPart(agg: MergeTarget, moved = false): PartState {
   return {
     packets: agg.packets, bytes: agg.bytes, seen: agg.seen, tsDigits: agg.tsDigits, linktypes: agg.linktypes,
     issueCounts: agg.issueCounts, checksums: agg.checksums, superPackets: agg.superPackets,
-    tunnels: agg.table.tunnels, none: agg.table.none, flows: agg.flows.exportState(), vnis: agg.table.vnis,
+    tunnels: agg.table.tunnels, none: agg.table.none, flows: agg.flows.exportState(moved), vnis: agg.table.vnis,
     tooBig: agg.tooBigTable.rows, capped: agg.capped(),
     fragmentOwners4: agg.fragments.owners4, fragmentOwners6: agg.fragments.owners6, orphans: agg.orphans ?? [],
     causes: agg.causes.exportState(),

@@ -23,7 +23,7 @@ try {
     prepareDecode(decode),
     (n, record, packet) => aggregator.add(n, record, packet),
   );
-  const state = aggregator.exportPart();
+  const state = aggregator.exportPart(true);
   // The flows' numbers move to the receiving thread instead of being copied.
   parentPort!.postMessage({ state, summary }, FlowStore.transferables(state.flows));
 } catch (err) {

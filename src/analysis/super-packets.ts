@@ -18,21 +18,33 @@
 import { isIpLayer } from '../../decoders/layers.js';
 import type { IpLayer, TcpLayer } from '../../decoders/layers.js';
 import type { Packet } from '../../decoders/types.js';
+import { wordAt } from './packet-layers.js';
+import { WordIndex } from './word-index.js';
 
 /** Connections whose MSS is remembered at most; past that the table starts over. */
 const MAX_REMEMBERED = 65536;
 
-function hexOf(bytes: Uint8Array, start: number, length: number): string {
-  let out = '';
-  for (let i = start; i < start + length; i++) out += bytes[i].toString(16).padStart(2, '0');
-  return out;
-}
-
-/** One end of the connection: its address bytes and port. */
-function endOf(bytes: Uint8Array, ip: IpLayer, tcp: TcpLayer, source: boolean): string {
+/**
+ * Writes into `key` the two ends of a connection, `to` (where the MSS
+ * applies) then `from`: the IP version, each end's address words (an IPv4
+ * address in the first of four) and both ports.
+ */
+function writeEnds(key: Uint32Array, bytes: Uint8Array, ip: IpLayer, tcp: TcpLayer, toIsSource: boolean): void {
   const v4 = ip.proto === 'ipv4';
-  const at = ip.offset + (v4 ? (source ? 12 : 16) : (source ? 8 : 24));
-  return `${hexOf(bytes, at, v4 ? 4 : 16)}.${source ? tcp.srcPort : tcp.dstPort}`;
+  const srcAt = ip.offset + (v4 ? 12 : 8);
+  const dstAt = ip.offset + (v4 ? 16 : 24);
+  const toAt = toIsSource ? srcAt : dstAt;
+  const fromAt = toIsSource ? dstAt : srcAt;
+  const words = v4 ? 1 : 4;
+  key[0] = v4 ? 4 : 6;
+  for (let k = 0; k < 4; k++) {
+    key[1 + k] = k < words ? wordAt(bytes, toAt + 4 * k) : 0;
+    key[5 + k] = k < words ? wordAt(bytes, fromAt + 4 * k) : 0;
+  }
+  // The caller has read the source port; the destination port comes with it in the header.
+  const srcPort = tcp.srcPort ?? 0;
+  const dstPort = tcp.dstPort ?? 0;
+  key[9] = toIsSource ? ((srcPort << 16) | dstPort) >>> 0 : ((dstPort << 16) | srcPort) >>> 0;
 }
 
 function ipPacketLength(ip: IpLayer): number {
@@ -40,8 +52,10 @@ function ipPacketLength(ip: IpLayer): number {
 }
 
 export class SuperPacketJudge {
-  /** The MSS each receiving end announced, by "receiver>sender". */
-  private readonly mss = new Map<string, number>();
+  /** Connections by their receiving end, then sending end (writeEnds()). */
+  private readonly ends = new WordIndex(10);
+  /** The MSS each receiving end announced, by the connection's number in `ends`. */
+  private mss = new Int32Array(1024);
 
   /**
    * Whether the packet is a super-packet that its lengths did not give away:
@@ -72,8 +86,15 @@ export class SuperPacketJudge {
     if ((tcpLayer.flags & 0x02) !== 0) {
       // A SYN's MSS option bounds what the other end sends to this one.
       if (tcpLayer.mss !== undefined && tcpLayer.mss > 0) {
-        if (this.mss.size >= MAX_REMEMBERED) this.mss.clear();
-        this.mss.set(`${endOf(bytes, ipLayer, tcpLayer, true)}>${endOf(bytes, ipLayer, tcpLayer, false)}`, tcpLayer.mss);
+        if (this.ends.count >= MAX_REMEMBERED) this.ends.clear();
+        writeEnds(this.ends.key, bytes, ipLayer, tcpLayer, true);
+        const id = this.ends.findOrAdd();
+        if (id >= this.mss.length) {
+          const grown = new Int32Array(this.mss.length * 2);
+          grown.set(this.mss);
+          this.mss = grown;
+        }
+        this.mss[id] = tcpLayer.mss;
       }
       return false;
     }
@@ -81,7 +102,8 @@ export class SuperPacketJudge {
     if (tcpLayer.checksum?.status === 'offload' && tcpLayer.checksum.reason === undefined) return true;
     const payload = tcpLayer.payloadLength;
     if (payload === undefined || payload === 0) return false;
-    const mss = this.mss.get(`${endOf(bytes, ipLayer, tcpLayer, false)}>${endOf(bytes, ipLayer, tcpLayer, true)}`);
-    return mss !== undefined && payload > mss;
+    writeEnds(this.ends.key, bytes, ipLayer, tcpLayer, false);
+    const id = this.ends.find();
+    return id >= 0 && payload > this.mss[id];
   }
 }
