@@ -235,7 +235,9 @@ export function decodeIPv6(bytes: Uint8Array, offset: number, end: number, ctx: 
   const extensionBytes = headerLength - FIXED_LENGTH;
 
   let superPacket = false;
-  let upperLength = payloadLength - extensionBytes;
+  // Payload length 0 (a BIG TCP packet, or one an ICMPv6 error quotes) gives no length past the extension
+  // headers: nothing is there, until the cases below say otherwise.
+  let upperLength = Math.max(0, payloadLength - extensionBytes);
   let payloadEnd = -1;
   if (jumbo >= 0 && jumbo <= MAX_PAYLOAD_LENGTH && !ctx.quoted) {
     // RFC 2675 section 2: the Jumbo Payload Length must be greater than 65,535;

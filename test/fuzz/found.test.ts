@@ -47,6 +47,20 @@ describe('found by fuzzing', () => {
     expect(packet.issues).toEqual([{ layer: 1, kind: 'malformed', message: 'ipv6 jumbo payload length 0 is not greater than 65535' }]);
   });
 
+  it('an IPv6 packet an ICMPv6 error quotes, with payload length 0 and an extension header, leaves no negative payload', () => {
+    // Raw IPv6, destination unreachable (ICMPv6 type 1) quoting IPv6 with payload length 0, next header 43: a
+    // Routing header of 8 bytes (next header 17), then UDP to port 4790 with length 16, and 8 bytes after it.
+    const bytes = fromHex(`60000000 00483a40 20010db8000000000000000000000001 20010db8000000000000000000000002
+      01000000 00000000
+      60000000 00002b40 20010db8000000000000000000000001 20010db8000000000000000000000002
+      11000000 00000000 000012b6 00100000 c0000001 00000000`);
+    const packet = checkDissect(bytes, LINKTYPE_RAW);
+    expect(packet.layers.map((l) => l.proto).slice(0, 4)).toEqual(['ipv6', 'icmpv6', 'ipv6', 'udp']);
+    // The quoted header holds no length for what follows its extension headers: 0 bytes, not 0 - 8.
+    const udp = packet.issues.find((issue) => issue.layer === 3 && issue.kind === 'malformed');
+    expect(udp).toMatchObject({ needed: 16, available: 0 });
+  });
+
   it('prints no fragment id for an IPv6 fragment header that runs past the payload length', () => {
     // Payload length 4, next header 44: the 8-byte fragment header does not fit in it.
     const bytes = fromHex(`60000000 00042c40 20010db8000000000000000000000001 20010db8000000000000000000000002
