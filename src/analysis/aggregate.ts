@@ -4,16 +4,16 @@
 // addresses by their bytes. `report` turns the counters into the
 // `stats --json` shape, as often as a live view wants it.
 
-import { ipLayerAddress, parseIPv6 } from '../../decoders/address.js';
+import { ipLayerAddress } from '../../decoders/address.js';
 import { layerChecksum, type ArpLayer, type EthLayer, type IpLayer } from '../../decoders/layers.js';
 import type { Layer, Packet, TunnelType } from '../../decoders/types.js';
 import type { CaptureRecord } from '../sources/record.js';
 import {
   ETHERTYPE_BASE, countVerdicts, KIND_ARP, KIND_OTHER, KIND_OVERFLOW, LATER_FRAGMENT, Seen, STATUS_COUNT,
-  ipv4Word, type TunnelEntry,
+  type TunnelEntry,
 } from './entries.js';
 import { AddressLearning } from './address-learning.js';
-import { buildReport, flowKindOf } from './build-report.js';
+import { buildReport } from './build-report.js';
 import { FlowRow, FlowStore } from './flow-store.js';
 import { FragmentOwners } from './fragments.js';
 import { absorbParts, exportPart, type Orphan, type PartState } from './merge-parts.js';
@@ -21,6 +21,7 @@ import {
   FIRST_FRAGMENT, LATER_FRAGMENT_STATE, NOT_FRAGMENT, fragmentState, innerLayerOf, isIp, macText, wordAt,
 } from './packet-layers.js';
 import type { FlowStats, StatsReport, TunnelStats } from './report.js';
+import { findFlowRow } from './row-lookup.js';
 import { CauseObserver } from './causes.js';
 import { SuperPacketJudge } from './super-packets.js';
 import { TooBigTable } from './too-big.js';
@@ -291,39 +292,11 @@ export class StatsAggregator implements AggregateView {
 
   /** The flow behind a flow row of the tunnel entry `tunnel`, if it has it. */
   findFlow(tunnel: TunnelEntry, row: FlowStats): FlowRow | null {
-    const kind = flowKindOf(row);
-    if (kind === KIND_OVERFLOW) return tunnel.overflowFlow < 0 ? null : new FlowRow(this.flows, tunnel.overflowFlow, tunnel);
-    const addresses = this.flows.addresses;
-    const idOf = (text: string): number => {
-      if (kind < KIND_ARP) {
-        const word = ipv4Word(text);
-        if (word >= 0) {
-          const id = addresses.ipv4(word, false);
-          if (id >= 0) return id;
-        }
-      }
-      return addresses.text(text, false);
-    };
-    let src = idOf(row.src);
-    let dst = idOf(row.dst);
-    let f = this.flows.find(tunnel.tableId, kind, src, dst, row.srcPort ?? 0, row.dstPort ?? 0);
-    if (f < 0 && kind < KIND_ARP && row.src.includes(':')) {
-      // An IPv6 flow: its addresses are known by their bytes, whose text the row shows.
-      src = this.ipv6IdOf(row.src);
-      dst = this.ipv6IdOf(row.dst);
-      f = this.flows.find(tunnel.tableId, kind, src, dst, row.srcPort ?? 0, row.dstPort ?? 0);
-    }
-    return f < 0 ? null : new FlowRow(this.flows, f, tunnel);
+    return findFlowRow(this.flows, tunnel, row);
   }
 
   hasReverse(entry: TunnelEntry): boolean {
     return this.table.hasReverse(entry);
-  }
-
-  /** The id of an IPv6 address given as text, if the store has it. */
-  private ipv6IdOf(text: string): number {
-    const bytes = parseIPv6(text);
-    return bytes === null ? -1 : this.flows.addresses.ipv6(bytes, 0, false);
   }
 
   private rowOf(entry: TunnelEntry, f: number): FlowRow | null {
