@@ -10,7 +10,7 @@ import { parseIPv6 } from '../../decoders/address.js';
 import type { IpLayer } from '../../decoders/layers.js';
 import type { TunnelType } from '../../decoders/types.js';
 import { ipv4Word } from './entries.js';
-import { wordAt } from './packet-layers.js';
+import { wordAt, writeAddressWords } from './packet-layers.js';
 import { WordIndex } from './word-index.js';
 
 /** Requests of one kind between two addresses and how many were answered. */
@@ -70,17 +70,10 @@ export class AskTable {
    */
   writeIpKey(kind: 'echo' | 'syn', asking: boolean, bytes: Uint8Array, ip: IpLayer, port: number): void {
     const key = this.byWords.key;
-    const v4 = ip.proto === 'ipv4';
-    const srcAt = ip.offset + (v4 ? 12 : 8);
-    const dstAt = ip.offset + (v4 ? 16 : 24);
-    const fromAt = asking ? srcAt : dstAt;
-    const toAt = asking ? dstAt : srcAt;
     key[0] = KIND_CODES[kind];
-    key[1] = v4 ? 4 : 6;
-    for (let k = 0; k < 4; k++) {
-      key[2 + k] = v4 && k > 0 ? 0 : wordAt(bytes, fromAt + 4 * k);
-      key[6 + k] = v4 && k > 0 ? 0 : wordAt(bytes, toAt + 4 * k);
-    }
+    key[1] = ip.proto === 'ipv4' ? 4 : 6;
+    writeAddressWords(key, 2, bytes, ip, asking ? 'src' : 'dst');
+    writeAddressWords(key, 6, bytes, ip, asking ? 'dst' : 'src');
     key[10] = port >>> 0;
   }
 

@@ -61,6 +61,13 @@ export function wordAt(bytes: Uint8Array, a: number): number {
   return ((bytes[a] << 24) | (bytes[a + 1] << 16) | (bytes[a + 2] << 8) | bytes[a + 3]) >>> 0;
 }
 
+/** The source or destination address of a whole IP header as four words of `key` from `at` (IPv4: one, then zeros). */
+export function writeAddressWords(key: Uint32Array, at: number, bytes: Uint8Array, ip: IpLayer, which: 'src' | 'dst'): void {
+  const v4 = ip.proto === 'ipv4';
+  const start = ip.offset + (v4 ? (which === 'src' ? 12 : 16) : (which === 'src' ? 8 : 24));
+  for (let k = 0; k < 4; k++) key[at + k] = v4 && k > 0 ? 0 : wordAt(bytes, start + 4 * k);
+}
+
 /** Bytes an Ethernet layer needs to hold its source MAC address (the destination is bytes 0-5, the source 6-11). */
 export const MAC_TEXT_END = 12;
 

@@ -18,7 +18,7 @@
 import { isIpLayer } from '../../decoders/layers.js';
 import type { IpLayer, TcpLayer } from '../../decoders/layers.js';
 import type { Packet } from '../../decoders/types.js';
-import { wordAt } from './packet-layers.js';
+import { writeAddressWords } from './packet-layers.js';
 import { WordIndex } from './word-index.js';
 
 /** Connections whose MSS is remembered at most; past that the table starts over. */
@@ -30,17 +30,9 @@ const MAX_REMEMBERED = 65536;
  * address in the first of four) and both ports.
  */
 function writeEnds(key: Uint32Array, bytes: Uint8Array, ip: IpLayer, tcp: TcpLayer, toIsSource: boolean): void {
-  const v4 = ip.proto === 'ipv4';
-  const srcAt = ip.offset + (v4 ? 12 : 8);
-  const dstAt = ip.offset + (v4 ? 16 : 24);
-  const toAt = toIsSource ? srcAt : dstAt;
-  const fromAt = toIsSource ? dstAt : srcAt;
-  const words = v4 ? 1 : 4;
-  key[0] = v4 ? 4 : 6;
-  for (let k = 0; k < 4; k++) {
-    key[1 + k] = k < words ? wordAt(bytes, toAt + 4 * k) : 0;
-    key[5 + k] = k < words ? wordAt(bytes, fromAt + 4 * k) : 0;
-  }
+  key[0] = ip.proto === 'ipv4' ? 4 : 6;
+  writeAddressWords(key, 1, bytes, ip, toIsSource ? 'src' : 'dst');
+  writeAddressWords(key, 5, bytes, ip, toIsSource ? 'dst' : 'src');
   // The caller has read the source port; the destination port comes with it in the header.
   const srcPort = tcp.srcPort ?? 0;
   const dstPort = tcp.dstPort ?? 0;
