@@ -106,6 +106,11 @@ export function formatIPv4(bytes: Uint8Array, offset: number): string {
   return text;
 }
 
+/** The dotted quad of an IPv4 address given as its 32-bit word (as formatIPv4 writes it). */
+export function formatIPv4Word(word: number): string {
+  return `${word >>> 24}.${(word >>> 16) & 0xff}.${(word >>> 8) & 0xff}.${word & 0xff}`;
+}
+
 /** RFC 5952 text: lower case, leading zeros dropped, the longest run of two or more zero groups as "::". */
 export function formatIPv6(bytes: Uint8Array, offset: number): string {
   const w0 = word(bytes, offset);

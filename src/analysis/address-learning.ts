@@ -5,12 +5,27 @@
 
 import { ipLayerAddress } from '../../decoders/address.js';
 import type { ArpLayer, EthLayer, IpLayer } from '../../decoders/layers.js';
-import { MacEntry, type TunnelEntry, type VniEntry } from './entries.js';
+import { MacEntry, ipv4Word, type TunnelEntry, type VniEntry } from './entries.js';
 import type { FlowStore } from './flow-store.js';
-import { MAC_TEXT_END, macText } from './packet-layers.js';
+import { MAC_TEXT_END, macText, wordAt } from './packet-layers.js';
 import { WordIndex } from './word-index.js';
 
 const IPS_PER_MAC = 16;
+
+/**
+ * The address a frame's ARP or IP layer sent from, as MacEntry.ips holds it:
+ * an IPv4 address as its word, any other as its text; null when cut off.
+ */
+function sourceIp(bytes: Uint8Array, from: ArpLayer | IpLayer): number | string | null {
+  if (from.proto === 'arp') {
+    if (from.senderIp === undefined) return null;
+    const word = ipv4Word(from.senderIp);
+    return word < 0 ? from.senderIp : word;
+  }
+  // A whole IPv4 header holds its address text, or '' when decoded without detail.
+  if (from.proto === 'ipv4' && from.src !== undefined) return wordAt(bytes, from.offset + 12);
+  return ipLayerAddress(bytes, from, 'src') ?? null;
+}
 
 export class AddressLearning {
   macCount = 0;
@@ -61,9 +76,9 @@ export class AddressLearning {
     learned.packets++;
     // Once an address has its fill of IP addresses, no more are read (a scan sends from a new one each packet).
     if (from === null || learned.ips.length >= IPS_PER_MAC) return;
-    const ip = from.proto === 'arp' ? from.senderIp : ipLayerAddress(bytes, from, 'src');
-    if (ip !== undefined && ip !== learned.lastIp) {
-      if (!learned.ips.includes(ip)) learned.ips = learned.ips.concat(ip);
+    const ip = sourceIp(bytes, from);
+    if (ip !== null && ip !== learned.lastIp) {
+      if (!learned.ips.includes(ip)) learned.ips.push(ip);
       learned.lastIp = ip;
     }
   }
@@ -84,7 +99,7 @@ export class AddressLearning {
     mine.packets += theirs.packets;
     for (const ip of theirs.ips) {
       if (mine.ips.length >= IPS_PER_MAC) break;
-      if (!mine.ips.includes(ip)) mine.ips = mine.ips.concat(ip);
+      if (!mine.ips.includes(ip)) mine.ips.push(ip);
     }
     return true;
   }

@@ -4,7 +4,7 @@
 
 import { linktypeName } from '../../decoders/registry.js';
 import {
-  CHECKSUM_STATUSES, ETHERTYPE_BASE, KIND_ARP, KIND_OTHER, KIND_OVERFLOW, LATER_FRAGMENT, STATUS_COUNT,
+  CHECKSUM_STATUSES, ETHERTYPE_BASE, KIND_ARP, KIND_OTHER, KIND_OVERFLOW, LATER_FRAGMENT, STATUS_COUNT, learnedIpText,
   type Seen, type TunnelEntry, type VniEntry,
 } from './entries.js';
 import { findingsOf } from './findings.js';
@@ -148,7 +148,7 @@ function learnedAddresses(vni: VniEntry): LearnedAddress[] {
   return [...vni.macs]
     .sort((a, b) => b.packets - a.packets || (a.mac < b.mac ? -1 : 1))
     .map((mac) => {
-      const learned: LearnedAddress = { mac: mac.mac, vtep: mac.vtep, ips: mac.ips.slice(), packets: mac.packets };
+      const learned: LearnedAddress = { mac: mac.mac, vtep: mac.vtep, ips: mac.ips.map(learnedIpText), packets: mac.packets };
       if (mac.movedTo !== null) learned.movedTo = mac.movedTo;
       return learned;
     });

@@ -5,7 +5,7 @@
 // objects are made from these on demand.
 
 import type { TunnelType } from '../../decoders/types.js';
-import { parseIPv4 } from '../../decoders/address.js';
+import { formatIPv4Word, parseIPv4 } from '../../decoders/address.js';
 
 /** Checksum verdicts in the order of the per-depth counter arrays. */
 export const CHECKSUM_STATUSES = ['good', 'bad', 'offload', 'zero', 'unverified'] as const;
@@ -112,17 +112,23 @@ export function ipv4Word(text: string | undefined): number {
   return bytes === null ? -1 : ((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0;
 }
 
+/** The text of an address of MacEntry.ips. */
+export function learnedIpText(ip: number | string): string {
+  return typeof ip === 'string' ? ip : formatIPv4Word(ip);
+}
+
 export class MacEntry {
   packets = 0;
   movedTo: string | null = null;
   /**
-   * IP addresses it sent from, each once, in the order first seen. Replaced by
-   * a longer copy on each new one (rare): an array of exactly its length takes
-   * a fifth of the memory of a Set, for each of tens of thousands of addresses.
+   * IP addresses it sent from, each once, in the order first seen: an IPv4
+   * address as its 32-bit word, any other as its text (learnedIpText() makes
+   * the text of either). A scan sends from a new address in each packet:
+   * none of them is text until a report shows it.
    */
-  ips: readonly string[] = [];
-  /** The IP address added to `ips` last: seeing it again needs no look into the set. */
-  lastIp: string | null = null;
+  ips: (number | string)[] = [];
+  /** The IP address added to `ips` last: seeing it again needs no look into them. */
+  lastIp: number | string | null = null;
   /** Its number in the aggregator's address learning, by which flows remember it. */
   id = -1;
 

@@ -25,6 +25,7 @@ function firstRecord(file: string): CaptureRecord {
 const TEMPLATE = firstRecord(path.join(FIXTURES, 'tcp-mss.pcap'));
 const OUTER_SRC = 14 + 12;
 const INNER_MAC_SRC = 14 + 20 + 8 + 8 + 6;
+const INNER_IP_SRC = 14 + 20 + 8 + 8 + 14 + 12;
 const INNER_TCP = 14 + 20 + 8 + 8 + 14 + 20;
 const registry = new Registry();
 
@@ -92,6 +93,23 @@ describe('the address cap', () => {
     expect(report.vnis).toHaveLength(1);
     expect(report.vnis[0].macs).toHaveLength(5);
     expect(report.findings.find((f) => f.kind === 'table-full')?.figures).toEqual({ limit: 5, packets: 35 });
+  });
+});
+
+describe('the IP addresses of a learned MAC', () => {
+  it('lists the first 16 source addresses once each, in the order first seen, as text, with or without detail', () => {
+    for (const detail of [true, false]) {
+      const aggregator = new StatsAggregator();
+      // Inner source 0.0.0.n for n = 0..19, then 0.0.0.2 and 0.0.0.1 again: all from the template's one inner MAC.
+      for (const n of [...Array.from({ length: 20 }, (_, n) => n), 2, 1]) {
+        const record = variant(n, INNER_IP_SRC);
+        aggregator.add(n + 1, record, dissect(record.bytes, record.linktype, record.len, { registry, detail }));
+      }
+      const macs = aggregator.report().vnis[0].macs;
+      expect(macs).toHaveLength(1);
+      expect(macs[0].packets).toBe(22);
+      expect(macs[0].ips).toEqual(Array.from({ length: 16 }, (_, n) => `0.0.0.${n}`));
+    }
   });
 });
 
