@@ -56,9 +56,12 @@ interface WorkerResult {
   summary: DecodeSummary;
 }
 
-type WorkerMessage = WorkerResult | { error: string; unreadable: boolean };
+type WorkerMessage = WorkerResult | { capped: true } | { error: string; unreadable: boolean };
 
-/** A worker counting one part; its result is null when it ran out of memory. */
+/**
+ * A worker counting one part; its result is null when its part cannot be
+ * merged: it ran out of memory, or it reached a table's cap.
+ */
 function countPart(data: StatsWorkerData, oldGenerationMb: number): { result: Promise<WorkerResult | null>; stop: () => void } {
   const worker = new Worker(new URL('./stats-worker.js', import.meta.url), {
     workerData: data,
@@ -78,6 +81,7 @@ function countPart(data: StatsWorkerData, oldGenerationMb: number): { result: Pr
     // The part is taken once the worker is gone, so that its heap is given back before the merge grows this one.
     worker.once('exit', (code) => {
       if (received === null) reject(new Error(`stats worker ended (exit code ${code}) before its part was counted`));
+      else if ('capped' in received) resolve(null);
       else if (!('error' in received)) resolve(received);
       else reject(received.unreadable ? new CaptureError(received.error) : new Error(`stats worker: ${received.error}`));
     });
@@ -85,6 +89,16 @@ function countPart(data: StatsWorkerData, oldGenerationMb: number): { result: Pr
   // Rejections are taken where the results are awaited; until then they are not unhandled.
   result.catch(() => undefined);
   return { result, stop: () => void worker.terminate() };
+}
+
+/**
+ * Whether a part's count goes on after a packet: not once any part's
+ * aggregator reached a table's cap (this one's is told to the others through
+ * `capped`).
+ */
+export function countOn(aggregator: StatsAggregator, capped: Int32Array): boolean {
+  if (aggregator.capped()) Atomics.store(capped, 0, 1);
+  return Atomics.load(capped, 0) === 0;
 }
 
 /** The parts' reassembly counts added up (null with --no-reassemble). */
@@ -110,15 +124,21 @@ export async function parallelStats(
   // The first part is this thread's, which need not start a worker nor wait for a part to be copied over.
   const ranges = splitPcapFile(path, threads, FIRST_PART_SHARE);
   if (ranges === null) return null;
+  // Set by the first part to reach a table's cap: the parts can then not be merged exactly, and every
+  // part stops there, for the file to be counted whole (a capture of more flows than --max-flows lost
+  // the time of a whole count of its parts before).
+  const capped = new Int32Array(new SharedArrayBuffer(4));
   // This thread counts the first part, into the aggregator the others' parts are merged into.
-  const parts = ranges.slice(1).map((range, i) => countPart({ path, range, decode, options, part: { index: i + 1 } }, oldGenerationMb));
+  const parts = ranges.slice(1).map((range, i) => countPart({ path, range, decode, options, part: { index: i + 1 }, capped }, oldGenerationMb));
   try {
     const aggregator = new StatsAggregator(options);
     // The progress shown is this thread's, through the first part; the workers read theirs alongside.
     progress?.setTotal(ranges[0].end - ranges[0].start);
     const first = await decodeRecords(withProgress(fileSource(path, ranges[0]), progress), prepareDecode(decode), (n, record, packet) => {
       aggregator.add(n, record, packet);
+      return countOn(aggregator, capped);
     });
+    if (Atomics.load(capped, 0) !== 0) return null;
     // A part that does not end exactly where the next one starts was cut where no record begins
     // (sources/split.ts), or the file is damaged before its last part: the parts are not the file.
     if (first.warning !== null) return null;

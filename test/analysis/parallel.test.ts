@@ -9,9 +9,11 @@ import { FIXTURES, PROJECT_ROOT } from '../helpers/tools.js';
 import { statsOf } from './stats-of.js';
 
 type ParallelModule = typeof import('../../src/analysis/parallel.js');
+type ProgressModule = typeof import('../../src/output/progress.js');
 const { parallelStats } = (await import(
   pathToFileURL(path.join(PROJECT_ROOT, 'dist/src/analysis/parallel.js')).href
 )) as ParallelModule;
+const { Progress } = (await import(pathToFileURL(path.join(PROJECT_ROOT, 'dist/src/output/progress.js')).href)) as ProgressModule;
 
 describe('parallelStats', () => {
   it.each(['stats-ground-truth.pcap', 'vxlan-lab-mtu.pcap', 'vxlan-nested.pcap'])(
@@ -31,6 +33,16 @@ describe('parallelStats', () => {
   it('leaves pcapng, and parts that cannot be merged exactly, to one thread (null)', async () => {
     expect(await parallelStats(path.join(FIXTURES, 'two-interfaces.pcapng'), {}, {}, 2)).toBeNull();
     expect(await parallelStats(path.join(FIXTURES, 'stats-ground-truth.pcap'), {}, { maxFlows: 2 }, 2)).toBeNull();
+  });
+
+  it('stops counting its part at the packet that reaches a cap, not at the end of the part', async () => {
+    const file = path.join(FIXTURES, 'stats-ground-truth.pcap');
+    const progress = new Progress({ write: () => true, isTTY: true }, 0, () => 0);
+    expect(await parallelStats(file, {}, { maxFlows: 2 }, 2, undefined, progress)).toBeNull();
+    // This thread's part is more than half the file's 56 packets; the third flow comes within its first few.
+    const read = Number(/([\d,]+) packets/.exec(progress.text(1000))![1].replace(/,/g, ''));
+    expect((await statsOf(file)).packets).toBe(56);
+    expect(read).toBeLessThan(10);
   });
 
   it('leaves the file to one thread (null) when a worker runs out of its heap', async () => {
