@@ -21,12 +21,13 @@ import { readCaptureFile } from '../sources/file.js';
 import { Progress, withProgress } from '../output/progress.js';
 import type { CaptureRecord } from '../sources/record.js';
 import { UsageError } from '../errors.js';
-import { addDecodeOptions, decodeOptionsOf, positiveInteger, warn, type DecodeFlags } from './options.js';
+import { QUIET_OPTION, addDecodeOptions, decodeOptionsOf, positiveInteger, warn, type DecodeFlags } from './options.js';
 
 interface DecapFlags extends DecodeFlags {
   output: string;
   depth: number;
   link?: InnerLink;
+  quiet?: boolean;
 }
 
 const LINK_WORDS: Record<InnerLink, string> = { ethernet: 'Ethernet', ip: 'raw IP' };
@@ -236,7 +237,7 @@ async function decapOneKind(input: string, link: InnerLink, flags: DecapFlags, t
   const writer = new InnerFrameWriter(flags.output, 'pcap', link);
   const out: WritableRecord = { sec: 0, nsec: 0, len: 0, bytes: new Uint8Array(0) };
   try {
-    const summary = await decodeRecords(withProgress(fileSource(input), Progress.forFile(input)), prepared, innerFrames(flags, tally, (_n, record, frame) => {
+    const summary = await decodeRecords(withProgress(fileSource(input), Progress.forFile(input, flags.quiet)), prepared, innerFrames(flags, tally, (_n, record, frame) => {
       out.sec = record.sec;
       out.nsec = record.nsec;
       out.len = frame.wireLength;
@@ -256,7 +257,7 @@ async function decapFile(input: string, flags: DecapFlags, tally: LeftOutTally):
   const plan = new FramePlan();
   // Reassembled datagrams are no frames of the file to copy from again: their inner frames are held, by place in the plan.
   const wholes = new Map<number, WritableRecord>();
-  const summary = await decodeRecords(withProgress(fileSource(input), Progress.forFile(input)), prepared, innerFrames(flags, tally, (n, record, frame, whole) => {
+  const summary = await decodeRecords(withProgress(fileSource(input), Progress.forFile(input, flags.quiet)), prepared, innerFrames(flags, tally, (n, record, frame, whole) => {
     if (whole) {
       wholes.set(plan.length, {
         sec: record.sec, nsec: record.nsec, len: frame.wireLength, bytes: record.bytes.slice(frame.start, frame.capturedEnd),
@@ -349,6 +350,7 @@ export function defineDecapCommand(program: Command): void {
     .requiredOption('-o, --output <file>', 'the capture file to write')
     .option('--depth <n>', 'peel N levels of nested tunnels (packets with fewer are left out)', positiveInteger, 1)
     .addOption(new Option('--link <kind>', 'write only inner frames of one kind, as a pcap any libpcap tool reads')
-      .choices(LINKS));
+      .choices(LINKS))
+    .option(...QUIET_OPTION);
   addDecodeOptions(command).action(runDecap);
 }

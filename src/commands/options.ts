@@ -23,6 +23,11 @@ export const FILTER_WORDS_ARGUMENT: [name: string, description: string] = [
   '[expression...]', 'a filter, as trailing words (as tcpdump takes it): the same as --filter "EXPRESSION"',
 ];
 
+/** -q of the commands that read a file and print no packets: no progress line (src/output/progress.ts). */
+export const QUIET_OPTION: [flags: string, description: string] = [
+  '-q, --quiet', 'show no progress line on standard error (it is shown only on a terminal)',
+];
+
 export interface DecodeFlags {
   filter?: string;
   displayFilter?: string;

@@ -13,7 +13,7 @@ import { OutputWriter } from '../output/writer.js';
 import { statsCsv } from '../output/csv.js';
 import { statsText, type StatsGrouping } from '../output/tables.js';
 import { addStatsExportOptions, openExports, type ExportFlags } from '../export/options.js';
-import { FILTER_WORDS_ARGUMENT, addDecodeOptions, decodeOptionsOf, positiveInteger, warn, type DecodeFlags } from './options.js';
+import { FILTER_WORDS_ARGUMENT, QUIET_OPTION, addDecodeOptions, decodeOptionsOf, positiveInteger, warn, type DecodeFlags } from './options.js';
 
 export const DEFAULT_TOP = 20;
 
@@ -26,6 +26,7 @@ export interface StatsFlags extends DecodeFlags, ExportFlags {
   mtu: number;
   maxFlows?: number;
   threads?: number;
+  quiet?: boolean;
 }
 
 function rowCount(value: string): number {
@@ -72,8 +73,8 @@ export async function runStats(file: string, flags: StatsFlags, out = new Output
   // Exports see every packet, so they count on one thread.
   const exports = await openExports(flags, false, warn);
   const threads = exports !== null ? 1 : flags.threads ?? (fileSize(file) >= PARALLEL_MIN_BYTES ? os.availableParallelism() : 1);
-  const { aggregator, summary } = (threads > 1 && file !== '-' ? await parallelStats(file, decode, options, threads, undefined, Progress.forFile(file)) : null)
-    ?? await countWhole(file, prepared, options, Progress.forFile(file), exports === null ? null : (_n, record, packet) => exports.add(record, packet))
+  const { aggregator, summary } = (threads > 1 && file !== '-' ? await parallelStats(file, decode, options, threads, undefined, Progress.forFile(file, flags.quiet)) : null)
+    ?? await countWhole(file, prepared, options, Progress.forFile(file, flags.quiet), exports === null ? null : (_n, record, packet) => exports.add(record, packet))
       .catch(async (err: unknown) => {
         await exports?.close();
         throw err;
@@ -104,7 +105,8 @@ export function defineStatsCommand(program: Command): void {
     .option('--max-flows <n>', 'most flows kept; further flows are summed in one overflow row per tunnel (default 1000000)',
       positiveInteger)
     .option('--threads <n>', 'count on N threads, each reading a part of a pcap file (default: one per core for files '
-      + 'of 32 MiB or more; 1 reads on one thread only)', positiveInteger);
+      + 'of 32 MiB or more; 1 reads on one thread only)', positiveInteger)
+    .option(...QUIET_OPTION);
   addStatsExportOptions(command);
   addDecodeOptions(command).action((file: string, _words: string[], flags: StatsFlags) => runStats(file, flags));
 }

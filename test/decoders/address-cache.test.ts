@@ -3,7 +3,7 @@
 // still give the text of the bytes it is handed.
 
 import { describe, expect, it } from 'vitest';
-import { formatIPv4, formatIPv6, formatMac } from '../../decoders/address.js';
+import { formatIPv4, formatIPv4Word, formatIPv6, formatMac } from '../../decoders/address.js';
 
 function pseudoRandom(seed: number): () => number {
   let x = seed >>> 0;
@@ -45,6 +45,11 @@ function mismatches(
 describe('address text through the caches', () => {
   it('gives the dotted quad of every IPv4 address, among 200,000 distinct ones', () => {
     expect(mismatches(addressBytes(200_000, 4, 1), formatIPv4, (b) => Array.from(b).join('.'))).toEqual([]);
+  });
+
+  it('gives the same dotted quad from an IPv4 address\'s 32-bit word, among 200,000', () => {
+    const fromWord = (b: Uint8Array) => formatIPv4Word(new DataView(b.buffer, b.byteOffset).getUint32(0));
+    expect(mismatches(addressBytes(200_000, 4, 4), fromWord, (b) => Array.from(b).join('.'))).toEqual([]);
   });
 
   it('gives the colon-separated lower-case hex of every MAC address, among 200,000 distinct ones', () => {

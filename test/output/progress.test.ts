@@ -111,10 +111,12 @@ describe('progress of the commands that read a file', () => {
     }, 120_000);
   }
 
-  it('read -w -q: no progress even on a terminal', () => {
-    if (!requireOrSkip(hasCommand('python3'), 'python3')) return;
-    const shown = onTerminal(['read', capture, '-q', '-w', path.join(dir, 'quiet.pcap')]);
-    expect(shown.status).toBe(0);
-    expect(shown.terminal).not.toMatch(/packets\/s/);
-  }, 120_000);
+  for (const [name, argsOf] of commands) {
+    it(`${name} -q: no progress even on a terminal`, () => {
+      if (!requireOrSkip(hasCommand('python3'), 'python3')) return;
+      const shown = onTerminal([...argsOf(capture, path.join(dir, 'quiet.pcap')), '-q']);
+      expect(shown.status).toBe(0);
+      expect(shown.terminal).not.toMatch(/packets\/s/);
+    }, 120_000);
+  }
 });
