@@ -24,11 +24,19 @@ export interface CauseRows {
   tunnelIndex: Map<TunnelEntry, number>;
 }
 
-function tunnelRowOf(rows: CauseRows, src: string, dst: string, type: TunnelType | null, id: number | null): number | undefined {
-  for (const entry of rows.entries) {
-    if (entry.src === src && entry.dst === dst && (type === null || entry.type === type) && (id === null || entry.id === id)) {
-      return rows.tunnelIndex.get(entry);
-    }
+/** The rows by their ends, `src|dst`, each list in the rows' order: tens of thousands of requests may look theirs up. */
+function rowsByEnds(rows: CauseRows): Map<string, TunnelEntry[]> {
+  const byEnds = new Map<string, TunnelEntry[]>();
+  for (const entry of rows.entries) listAdd(byEnds, `${entry.src}|${entry.dst}`, entry);
+  return byEnds;
+}
+
+/** The first row from src to dst (of this type and id, where given). */
+function tunnelRowOf(
+  rows: CauseRows, byEnds: Map<string, TunnelEntry[]>, src: string, dst: string, type: TunnelType | null, id: number | null,
+): number | undefined {
+  for (const entry of byEnds.get(`${src}|${dst}`) ?? []) {
+    if ((type === null || entry.type === type) && (id === null || entry.id === id)) return rows.tunnelIndex.get(entry);
   }
   return undefined;
 }
@@ -62,6 +70,7 @@ function ids(entries: TunnelEntry[]): string {
 
 /** The findings that name a cause, appended to `out`. */
 export function causeFindings(causes: CauseObserver, rows: CauseRows, out: Finding[]): void {
+  const byEnds = rowsByEnds(rows);
   for (const { there, back } of vniMismatches(rows)) {
     const a = there[0];
     out.push({
@@ -80,7 +89,7 @@ export function causeFindings(causes: CauseObserver, rows: CauseRows, out: Findi
     const tunnelPort = e.port >= 0 && (e.tunnelType !== null || TUNNEL_PORTS.has(e.port));
     if (e.tunnelType === null && !tunnelPort) continue;
     const what = e.tunnelType === null ? `UDP port ${e.port} packets` : `${tunnelName(e.tunnelType, e.tunnelId)} packets`;
-    const tunnel = tunnelRowOf(rows, e.quotedSrc, e.quotedDst, e.tunnelType, e.tunnelId);
+    const tunnel = tunnelRowOf(rows, byEnds, e.quotedSrc, e.quotedDst, e.tunnelType, e.tunnelId);
     const figures: Record<string, number> = { messages: e.count };
     if (e.port >= 0) figures.port = e.port;
     if (e.what === 'port') {
@@ -129,7 +138,7 @@ export function causeFindings(causes: CauseObserver, rows: CauseRows, out: Findi
     }
     const where = a.tunnelType === null ? '' : ` in ${tunnelName(a.tunnelType, a.tunnelId)}`
       + (a.outerSrc === '' ? '' : ` ${a.outerSrc} → ${a.outerDst}`);
-    const tunnel = a.tunnelType === null ? undefined : tunnelRowOf(rows, a.outerSrc, a.outerDst, a.tunnelType, a.tunnelId);
+    const tunnel = a.tunnelType === null ? undefined : tunnelRowOf(rows, byEnds, a.outerSrc, a.outerDst, a.tunnelType, a.tunnelId);
     if (a.kind === 'arp') {
       out.push({
         kind: 'arp-unanswered',
@@ -162,7 +171,7 @@ export function causeFindings(causes: CauseObserver, rows: CauseRows, out: Findi
     out.push({
       kind: 'vxlan-gpe-next-protocol-0',
       severity: 'warning',
-      tunnel: tunnelRowOf(rows, g.src, g.dst, 'vxlan-gpe', null),
+      tunnel: tunnelRowOf(rows, byEnds, g.src, g.dst, 'vxlan-gpe', null),
       message: `${plural(g.count, 'VXLAN-GPE packet')} ${g.src} → ${g.dst} on UDP ${g.port} with next protocol 0, which names `
         + `no protocol: probably plain VXLAN sent to ${g.port}: use --decode-as udp:${g.port}=vxlan.`,
       figures: { packets: g.count, port: g.port },
