@@ -46,10 +46,7 @@ function vniMismatches(rows: CauseRows): { there: TunnelEntry[]; back: TunnelEnt
   const byEnds = new Map<string, TunnelEntry[]>();
   for (const entry of rows.entries) {
     if (!isVniTunnel(entry.type)) continue;
-    const key = `${entry.type}|${entry.src}|${entry.dst}`;
-    const list = byEnds.get(key);
-    if (list === undefined) byEnds.set(key, [entry]);
-    else list.push(entry);
+    listAdd(byEnds, `${entry.type}|${entry.src}|${entry.dst}`, entry);
   }
   const out: { there: TunnelEntry[]; back: TunnelEntry[] }[] = [];
   for (const [key, there] of byEnds) {

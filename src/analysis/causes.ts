@@ -10,6 +10,7 @@ import { isIpLayer as isIp } from '../../decoders/layers.js';
 import type { ArpLayer, IcmpLayer, Icmpv6Layer, IpLayer, TcpLayer } from '../../decoders/layers.js';
 import type { Layer, Packet, TunnelType } from '../../decoders/types.js';
 import { AskTable, askKey, type AskEntry } from './ask-table.js';
+import { tunnelHeader } from './packet-layers.js';
 
 export type { AskEntry } from './ask-table.js';
 
@@ -175,15 +176,10 @@ export class CauseObserver {
     let tunnelType: TunnelType | null = null;
     let tunnelId: number | null = null;
     for (let k = quotedFrom + 1; k < layers.length; k++) {
-      const layer = layers[k];
-      if (layer.proto === 'vxlan' || layer.proto === 'vxlan-gpe' || layer.proto === 'geneve') {
-        tunnelType = layer.proto;
-        tunnelId = layer.vni ?? null;
-        break;
-      }
-      if (layer.proto === 'gre') {
-        tunnelType = layer.proto;
-        tunnelId = layer.key ?? null;
+      const header = tunnelHeader(layers[k]);
+      if (header !== null) {
+        tunnelType = header.type;
+        tunnelId = header.id;
         break;
       }
     }

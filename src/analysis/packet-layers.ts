@@ -82,6 +82,21 @@ export function macText(bytes: Uint8Array, eth: EthLayer, at: 0 | 6): string {
   return eth.length >= at + 6 ? formatMac(bytes, eth.offset + at) : '';
 }
 
+/** A header that names the tunnel it opens: its type and the id it names it by (the VNI, or GRE's key). */
+export interface TunnelHeader {
+  type: 'vxlan' | 'vxlan-gpe' | 'geneve' | 'gre';
+  id: number | null;
+}
+
+/** The tunnel a VXLAN, VXLAN-GPE, Geneve or GRE layer opens; null for any other layer. */
+export function tunnelHeader(layer: Layer): TunnelHeader | null {
+  if (layer.proto === 'vxlan' || layer.proto === 'vxlan-gpe' || layer.proto === 'geneve') {
+    return { type: layer.proto, id: layer.vni ?? null };
+  }
+  if (layer.proto === 'gre') return { type: layer.proto, id: layer.key ?? null };
+  return null;
+}
+
 /** What the packet an ICMP error quotes was: its addresses, length, and the tunnel it carried. */
 export function describeQuotedPacket(entry: TooBigEntry, bytes: Uint8Array, layers: Layer[], quotedFrom: number): void {
   const quoted = layers[quotedFrom];
@@ -91,12 +106,14 @@ export function describeQuotedPacket(entry: TooBigEntry, bytes: Uint8Array, laye
   entry.quotedLength = ipPacketLength(quoted);
   for (let i = quotedFrom + 1; i < layers.length; i++) {
     const layer = layers[i];
-    const proto = layer.proto;
-    if (entry.quotedTunnel === null && (proto === 'vxlan' || proto === 'vxlan-gpe' || proto === 'geneve' || proto === 'gre')) {
-      entry.quotedTunnel = proto;
-      entry.quotedTunnelId = (layer.proto === 'gre' ? layer.key : layer.vni) ?? null;
-    } else if (entry.quotedTunnel !== null && isIp(layers[i])) {
-      entry.quotedEncapsulation = layers[i].offset - quoted.offset;
+    if (entry.quotedTunnel === null) {
+      const header = tunnelHeader(layer);
+      if (header !== null) {
+        entry.quotedTunnel = header.type;
+        entry.quotedTunnelId = header.id;
+      }
+    } else if (isIp(layer)) {
+      entry.quotedEncapsulation = layer.offset - quoted.offset;
       return;
     }
   }

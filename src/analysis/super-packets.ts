@@ -18,7 +18,7 @@
 import { isIpLayer } from '../../decoders/layers.js';
 import type { IpLayer, TcpLayer } from '../../decoders/layers.js';
 import type { Packet } from '../../decoders/types.js';
-import { writeAddressWords } from './packet-layers.js';
+import { ipPacketLength, writeAddressWords } from './packet-layers.js';
 import { WordIndex } from './word-index.js';
 
 /** Connections whose MSS is remembered at most; past that the table starts over. */
@@ -37,10 +37,6 @@ function writeEnds(key: Uint32Array, bytes: Uint8Array, ip: IpLayer, tcp: TcpLay
   const srcPort = tcp.srcPort ?? 0;
   const dstPort = tcp.dstPort ?? 0;
   key[9] = toIsSource ? ((srcPort << 16) | dstPort) >>> 0 : ((dstPort << 16) | srcPort) >>> 0;
-}
-
-function ipPacketLength(ip: IpLayer): number {
-  return ip.proto === 'ipv4' ? ip.totalLength ?? 0 : 40 + (ip.payloadLength ?? 0);
 }
 
 export class SuperPacketJudge {

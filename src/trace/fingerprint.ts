@@ -73,7 +73,6 @@ export interface Fingerprint {
   error: ErrorSeen | null;
 }
 
-
 const PAYLOAD_HASHED = 16;
 
 /** Shared by every packet outside any tunnel: never changed. */
